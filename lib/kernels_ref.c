@@ -1,0 +1,148 @@
+/*
+ * kernels_ref.c: the scalar reference of every row kernel.  These are
+ * the specification that each SIMD path is tested against; they are
+ * written for clarity, in the order of operations the SIMD paths are
+ * allowed to change only within the tolerances of the tests.
+ */
+#include <math.h>
+
+#include "kernels.h"
+
+static float
+dot_ref(const float *a, const float *b, int n)
+{
+	float s = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+static void
+axpy_ref(float *y, float a, const float *x, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		y[i] += a * x[i];
+}
+
+/* a is a packed MR x K panel (k-major: a[k*MR + i]), b a packed K x NR
+ * panel (b[k*NR + j]); only the top-left m x n of the tile is stored
+ * to c, which is accumulated into. */
+static void
+gemm_tile_ref(int K, const float *a, const float *b, float *c, long ldc,
+    int m, int n)
+{
+	float acc[TL_GEMM_MR][TL_GEMM_NR] = {{0}};
+	int i, j, k;
+
+	for (k = 0; k < K; k++)
+		for (i = 0; i < TL_GEMM_MR; i++)
+			for (j = 0; j < TL_GEMM_NR; j++)
+				acc[i][j] += a[k * TL_GEMM_MR + i] *
+				    b[k * TL_GEMM_NR + j];
+	for (i = 0; i < m; i++)
+		for (j = 0; j < n; j++)
+			c[i * ldc + j] += acc[i][j];
+}
+
+static float
+absmax_ref(const float *x, int n)
+{
+	float m = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fabsf(x[i]) > m)
+			m = fabsf(x[i]);
+	return m;
+}
+
+static double
+abssum_ref(const float *x, int n)
+{
+	double s = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		s += fabsf(x[i]);
+	return s;
+}
+
+/* Round to nearest, ties to even (the default rounding mode, as the
+ * SSE conversion instructions do), then clamp. */
+static void
+quant_ref(float *q, const float *x, int n, float s, float lo, float hi)
+{
+	int i;
+	float r;
+
+	for (i = 0; i < n; i++) {
+		r = rintf(x[i] * s);
+		q[i] = r < lo ? lo : r > hi ? hi : r;
+	}
+}
+
+static void
+quant_i8_ref(int8_t *q, const float *x, int n, float s)
+{
+	int i;
+	float r;
+
+	for (i = 0; i < n; i++) {
+		r = rintf(x[i] * s);
+		q[i] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
+	}
+}
+
+/* AdamW with decoupled weight decay (Loshchilov and Hutter):
+ *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+ *   p -= lr (m/bc1 / (sqrt(v/bc2) + eps) + wd p)
+ * bc1 = 1 - b1^t and bc2 = 1 - b2^t are the bias corrections. */
+static void
+adamw_ref(float *p, const float *g, float *m, float *v, int n, float lr,
+    float b1, float b2, float eps, float wd, float bc1, float bc2)
+{
+	int i;
+	float mh, vh;
+
+	for (i = 0; i < n; i++) {
+		m[i] = b1 * m[i] + (1 - b1) * g[i];
+		v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+		mh = m[i] / bc1;
+		vh = v[i] / bc2;
+		p[i] -= lr * (mh / (sqrtf(vh) + eps) + wd * p[i]);
+	}
+}
+
+static float
+softmax_ref(float *x, int n)
+{
+	float mx = x[0], s = 0;
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (x[i] > mx)
+			mx = x[i];
+	for (i = 0; i < n; i++) {
+		x[i] = expf(x[i] - mx);
+		s += x[i];
+	}
+	for (i = 0; i < n; i++)
+		x[i] /= s;
+	return logf(s) + mx;
+}
+
+const tl_kern tl_kern_ref = {
+	dot_ref,
+	axpy_ref,
+	gemm_tile_ref,
+	absmax_ref,
+	abssum_ref,
+	quant_ref,
+	quant_i8_ref,
+	adamw_ref,
+	softmax_ref,
+};
