@@ -1,0 +1,15 @@
+# helper.bash: common setup for the bats tests.  Programs come from
+# bin/ and unit tests from build/ of this checkout (built by make).
+
+TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+PATH="$TOP/bin:$PATH"
+DATA="$TOP/tests/data"
+UNIT="$TOP/build"
+
+# Keep tests quick and independent of the machine's core count.
+export TL_THREADS_DEFAULT=2
+
+# first_line FILE: a one-line error is exactly one line.
+one_line() {
+	[ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ]
+}
