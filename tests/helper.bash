@@ -6,10 +6,7 @@ PATH="$TOP/bin:$PATH"
 DATA="$TOP/tests/data"
 UNIT="$TOP/build"
 
-# Keep tests quick and independent of the machine's core count.
-export TL_THREADS_DEFAULT=2
-
-# first_line FILE: a one-line error is exactly one line.
+# one_line TEXT: true when TEXT (an error message) is exactly one line.
 one_line() {
 	[ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ]
 }
