@@ -1,7 +1,7 @@
 /*
  * unit.h: a tiny harness for the C unit tests of lib/.  Each test
  * program prints one line per failed check and exits 1 if any failed;
- * tests/*.bats runs them.
+ * the bats files in tests/ run them.
  */
 #ifndef TL_UNIT_H
 #define TL_UNIT_H

@@ -1,0 +1,397 @@
+/*
+ * test_model.c: the model's analytic gradients against central finite
+ * differences (fp32 mode, every norm, position and activation), each
+ * row layer's backward against finite differences, and the forward
+ * pass (fp32 and ternary) against a plain double-precision reference
+ * written from the BitNet b1.58 definitions.
+ */
+#include <string.h>
+
+#include "layers.h"
+#include "model.h"
+#include "unit.h"
+#include "util.h"
+
+enum { B = 2, T = 5 };
+
+static void
+tiny(tl_config *c, int pos, int norm, int act, int quant)
+{
+	tl_config_default(c);
+	c->vocab = 11;
+	c->layers = 2;
+	c->dim = 8;
+	c->heads = 2;
+	c->ffn = 12;
+	c->ctx = T;
+	c->pos = pos;
+	c->norm = norm;
+	c->act = act;
+	c->quant = quant;
+}
+
+static void
+batch(uint16_t *in, uint16_t *tgt, int V, tl_rng *r)
+{
+	int i;
+
+	for (i = 0; i < B * T; i++) {
+		in[i] = tl_rng_below(r, V);
+		tgt[i] = tl_rng_below(r, V);
+	}
+}
+
+/* Larger weights than the real init so that gradients are well above
+ * the rounding noise of a float finite difference. */
+static float *
+params(const tl_config *c, tl_rng *r)
+{
+	size_t n = tl_nparams(c), i;
+	float *p = malloc(n * sizeof *p);
+
+	tl_params_init(p, c, 7);
+	for (i = 0; i < n; i++)
+		p[i] += 0.15f * tl_rng_normal(r);
+	return p;
+}
+
+static int
+close(double a, double b)
+{
+	return fabs(a - b) <= 3e-4 + 3e-2 * fabs(b);
+}
+
+static void
+gradcheck(int pos, int norm, int act)
+{
+	tl_config c;
+	tl_model *m;
+	tl_rng r;
+	uint16_t in[B * T], tgt[B * T];
+	float *p, *g, l0, lp, lm, h = 1e-3f, save;
+	size_t n, i;
+	double worst = 0;
+	int kinked = act == TL_ACT_RELU || act == TL_ACT_RELU2;
+
+	tiny(&c, pos, norm, act, TL_QUANT_FP32);
+	tl_rng_seed(&r, 1 + pos * 9 + norm * 3 + act);
+	m = tl_model_new(&c, B, T, NULL);
+	CHECK(m != NULL);
+	n = tl_nparams(&c);
+	p = params(&c, &r);
+	g = calloc(n, sizeof *g);
+	batch(in, tgt, c.vocab, &r);
+	l0 = tl_model_forward(m, NULL, p, in, tgt);
+	tl_model_backward(m, NULL, p, g, 1.0f);
+	CHECK(l0 > 0);
+	for (i = 0; i < n; i++) {
+		double fd, err;
+
+		save = p[i];
+		p[i] = save + h;
+		lp = tl_model_forward(m, NULL, p, in, tgt);
+		p[i] = save - h;
+		lm = tl_model_forward(m, NULL, p, in, tgt);
+		p[i] = save;
+		fd = ((double)lp - lm) / (2 * h);
+		/* Where the step crosses a kink of relu, the analytic
+		 * gradient is one of the one-sided differences. */
+		if (kinked && !close(g[i], fd)) {
+			if (close(g[i], ((double)lp - l0) / h))
+				fd = ((double)lp - l0) / h;
+			else if (close(g[i], ((double)l0 - lm) / h))
+				fd = ((double)l0 - lm) / h;
+		}
+		err = fabs(fd - g[i]) / (2e-3 + fabs(fd));
+		if (err > worst)
+			worst = err;
+		CHECK_CLOSE(g[i], fd, 3e-4, 3e-2);
+	}
+	printf("gradcheck %s %s %s: %zu params, worst rel err %.2g\n",
+	    tl_pos_names[pos], tl_norm_names[norm], tl_act_names[act], n,
+	    worst);
+	free(p);
+	free(g);
+	tl_model_free(m);
+}
+
+/* Row layers: d/dx of sum(dy * f(x)) by finite differences. */
+static void
+rowcheck(void)
+{
+	enum { n = 16 };
+	float x[2 * n], w[n], b[n], y[2 * n], dy[n], dx[2 * n], cs[8 * n];
+	double h = 1e-2;
+	int kind, act, i, k;
+	tl_rng r;
+
+	tl_rng_seed(&r, 3);
+	for (i = 0; i < 2 * n; i++)
+		x[i] = tl_rng_normal(&r);
+	for (i = 0; i < n; i++) {
+		w[i] = 1 + 0.3f * tl_rng_normal(&r);
+		b[i] = 0.3f * tl_rng_normal(&r);
+		dy[i] = tl_rng_normal(&r);
+	}
+	for (kind = 0; kind < TL_NORM_N; kind++) {
+		float mean, rstd;
+
+		tl_norm_row(kind, y, x, w, b, n, &mean, &rstd);
+		memset(dx, 0, sizeof dx);
+		tl_norm_back_row(kind, dx, dy, x, w, n, mean, rstd);
+		for (i = 0; i < n; i++) {
+			double sp = 0, sm = 0, s = x[i];
+
+			x[i] = s + h;
+			tl_norm_row(kind, y, x, w, b, n, NULL, NULL);
+			for (k = 0; k < n; k++)
+				sp += dy[k] * y[k];
+			x[i] = s - h;
+			tl_norm_row(kind, y, x, w, b, n, NULL, NULL);
+			for (k = 0; k < n; k++)
+				sm += dy[k] * y[k];
+			x[i] = s;
+			CHECK_CLOSE(dx[i], (sp - sm) / (2 * h), 1e-3, 1e-2);
+		}
+	}
+	for (act = 0; act < TL_ACT_N; act++) {
+		tl_act_back_row(act, dx, dy, x, n);
+		for (i = 0; i < (act == TL_ACT_SWIGLU ? 2 * n : n); i++) {
+			double sp = 0, sm = 0, s = x[i];
+
+			if (act != TL_ACT_SWIGLU && act != TL_ACT_GELU &&
+			    fabs(s) < 2 * h)
+				continue;	/* kink of relu */
+			x[i] = s + h;
+			tl_act_row(act, y, x, n);
+			for (k = 0; k < n; k++)
+				sp += dy[k] * y[k];
+			x[i] = s - h;
+			tl_act_row(act, y, x, n);
+			for (k = 0; k < n; k++)
+				sm += dy[k] * y[k];
+			x[i] = s;
+			CHECK_CLOSE(dx[i], (sp - sm) / (2 * h), 1e-3, 1e-2);
+		}
+	}
+	/* rotary: rotating back undoes the rotation */
+	tl_rope_table(cs, 8, 4);
+	memcpy(y, x, sizeof y);
+	tl_rope_row(y, cs, 5, n, 4, 0);
+	CHECK(fabs(y[2] - x[2]) > 1e-3);
+	tl_rope_row(y, cs, 5, n, 4, 1);
+	for (i = 0; i < n; i++)
+		CHECK_CLOSE(y[i], x[i], 1e-5, 0);
+}
+
+/* ---- plain reference forward, in double ---- */
+
+static void
+ref_norm(int kind, double *y, const double *x, const float *w,
+    const float *b, int n)
+{
+	double mu = 0, v = 0;
+	int i;
+
+	if (kind == TL_NORM_LAYER) {
+		for (i = 0; i < n; i++)
+			mu += x[i];
+		mu /= n;
+	}
+	for (i = 0; i < n; i++)
+		v += (x[i] - mu) * (x[i] - mu);
+	v = 1 / sqrt(v / n + 1e-5);
+	for (i = 0; i < n; i++)
+		y[i] = (x[i] - mu) * v * w[i] + (b ? b[i] : 0);
+}
+
+/* y (N,o) = x (N,in) . W^T, BitNet b1.58 when tern. */
+static void
+ref_linear(double *y, const double *x, const float *w, int N, int in, int o,
+    int tern)
+{
+	double s = 0, g, q;
+	int r, i, k;
+
+	for (i = 0; i < in * o; i++)
+		s += fabs(w[i]);
+	s = s / (in * o);
+	if (s < 1e-5)
+		s = 1e-5;
+	for (r = 0; r < N; r++) {
+		double xq[64];
+
+		g = 0;
+		for (k = 0; k < in; k++)
+			if (fabs(x[r * in + k]) > g)
+				g = fabs(x[r * in + k]);
+		for (k = 0; k < in; k++) {
+			xq[k] = x[r * in + k];
+			if (tern) {
+				q = g > 0 ? nearbyint(x[r * in + k] * 127 / g) : 0;
+				xq[k] = (q < -128 ? -128 : q > 127 ? 127 : q) *
+				    g / 127;
+			}
+		}
+		for (i = 0; i < o; i++) {
+			double acc = 0, wv;
+
+			for (k = 0; k < in; k++) {
+				wv = w[i * in + k];
+				if (tern) {
+					q = nearbyint(wv / s);
+					wv = (q < -1 ? -1 : q > 1 ? 1 : q) * s;
+				}
+				acc += xq[k] * wv;
+			}
+			y[r * o + i] = acc;
+		}
+	}
+}
+
+static void
+ref_forward(const tl_config *c, const float *pp, const uint16_t *in,
+    double *logits)
+{
+	enum { N = B * T };
+	int C = c->dim, F = c->ffn, F1 = tl_ffn_rows(c), V = c->vocab;
+	int H = c->heads, hs = C / H, l, r, i, t, u, h;
+	int tern = c->quant == TL_QUANT_TERNARY;
+	double x[N * 8], ln[N * 8], qkv[N * 24], ay[N * 8], o[N * 8];
+	double h1[N * 24], h2[N * 12];
+	tl_params p;
+
+	tl_params_map(&p, (float *)pp, c);
+	for (r = 0; r < N; r++)
+		for (i = 0; i < C; i++) {
+			x[r * C + i] = p.wte[in[r] * C + i];
+			if (c->pos == TL_POS_SIN)
+				x[r * C + i] += (i % 2 ? cos : sin)((r % T) *
+				    pow(10000.0, -(double)(i - i % 2) / C));
+		}
+	for (l = 0; l < (int)c->layers; l++) {
+		for (r = 0; r < N; r++)
+			ref_norm(c->norm, ln + r * C, x + r * C, p.ln1w + l * C,
+			    p.ln1b ? p.ln1b + l * C : NULL, C);
+		ref_linear(qkv, ln, p.wqkv + l * 3 * C * C, N, C, 3 * C, tern);
+		if (c->pos == TL_POS_ROPE)
+			for (r = 0; r < N; r++)
+				for (i = 0; i < 2 * C; i += 2) {
+					double a = (r % T) * pow(10000.0,
+					    -(double)(i % hs) / hs);
+					double x0 = qkv[r * 3 * C + i];
+					double x1 = qkv[r * 3 * C + i + 1];
+
+					qkv[r * 3 * C + i] = x0 * cos(a) - x1 * sin(a);
+					qkv[r * 3 * C + i + 1] = x0 * sin(a) +
+					    x1 * cos(a);
+				}
+		for (r = 0; r < N; r++)
+			for (h = 0; h < H; h++) {
+				double a[T], mx = -1e300, s = 0;
+				int b0 = r - r % T;
+
+				t = r % T;
+				for (u = 0; u <= t; u++) {
+					a[u] = 0;
+					for (i = 0; i < hs; i++)
+						a[u] += qkv[r * 3 * C + h * hs + i] *
+						    qkv[(b0 + u) * 3 * C + C + h * hs + i];
+					a[u] /= sqrt(hs);
+					if (a[u] > mx)
+						mx = a[u];
+				}
+				for (u = 0; u <= t; u++)
+					s += a[u] = exp(a[u] - mx);
+				for (i = 0; i < hs; i++) {
+					double v = 0;
+
+					for (u = 0; u <= t; u++)
+						v += a[u] / s * qkv[(b0 + u) * 3 * C +
+						    2 * C + h * hs + i];
+					ay[r * C + h * hs + i] = v;
+				}
+			}
+		ref_linear(o, ay, p.wo + l * C * C, N, C, C, tern);
+		for (i = 0; i < N * C; i++)
+			x[i] += o[i];
+		for (r = 0; r < N; r++)
+			ref_norm(c->norm, ln + r * C, x + r * C, p.ln2w + l * C,
+			    p.ln2b ? p.ln2b + l * C : NULL, C);
+		ref_linear(h1, ln, p.w1 + l * F1 * C, N, C, F1, tern);
+		for (r = 0; r < N; r++)
+			for (i = 0; i < F; i++) {
+				double v = h1[r * F1 + i];
+
+				switch (c->act) {
+				case TL_ACT_GELU:
+					v = 0.5 * v * (1 + tanh(sqrt(2 / 3.141592653589793) *
+					    (v + 0.044715 * v * v * v)));
+					break;
+				case TL_ACT_RELU:
+					v = v > 0 ? v : 0;
+					break;
+				case TL_ACT_RELU2:
+					v = v > 0 ? v * v : 0;
+					break;
+				default:
+					v = v / (1 + exp(-v)) * h1[r * F1 + F + i];
+				}
+				h2[r * F + i] = v;
+			}
+		ref_linear(o, h2, p.w2 + l * C * F, N, F, C, tern);
+		for (i = 0; i < N * C; i++)
+			x[i] += o[i];
+	}
+	for (r = 0; r < N; r++)
+		ref_norm(c->norm, ln + r * C, x + r * C, p.lnfw, p.lnfb, C);
+	ref_linear(logits, ln, p.head, N, C, V, 0);
+}
+
+static void
+forwardcheck(int pos, int norm, int act, int quant)
+{
+	tl_config c;
+	tl_model *m;
+	tl_rng r;
+	uint16_t in[B * T], tgt[B * T];
+	double want[B * T * 11], worst = 0;
+	float *p, *got;
+	int i;
+
+	tiny(&c, pos, norm, act, quant);
+	tl_rng_seed(&r, 100 + quant * 50 + pos * 9 + norm * 3 + act);
+	m = tl_model_new(&c, B, T, NULL);
+	p = params(&c, &r);
+	batch(in, tgt, c.vocab, &r);
+	tl_model_prepare(m, p);
+	tl_model_forward(m, NULL, p, in, NULL);
+	got = tl_model_logits(m);
+	ref_forward(&c, p, in, want);
+	for (i = 0; i < B * T * 11; i++) {
+		if (fabs(got[i] - want[i]) > worst)
+			worst = fabs(got[i] - want[i]);
+		CHECK_CLOSE(got[i], want[i], 2e-3, 1e-3);
+	}
+	printf("forward %s %s %s %s: worst abs err %.2g\n",
+	    tl_quant_names[quant], tl_pos_names[pos], tl_norm_names[norm],
+	    tl_act_names[act], worst);
+	free(p);
+	tl_model_free(m);
+}
+
+int
+main(void)
+{
+	int pos, norm, act, q;
+
+	rowcheck();
+	for (pos = 0; pos < TL_POS_N; pos++)
+		for (norm = 0; norm < TL_NORM_N; norm++)
+			for (act = 0; act < TL_ACT_N; act++) {
+				gradcheck(pos, norm, act);
+				for (q = 0; q < TL_QUANT_N; q++)
+					forwardcheck(pos, norm, act, q);
+			}
+	return unit_done("test_model");
+}
