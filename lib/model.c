@@ -213,6 +213,7 @@ struct tl_model {
 	float *lnf, *lnfm, *lnfr;	/* (N, C), (N), (N) */
 	float *logits;		/* (N, V) */
 	float *lse;		/* (N) log-sum-exp of each row */
+	float *rowloss;		/* (N) cross-entropy of each row */
 	/* backward scratch */
 	float *dres, *dln, *dqkv, *datt, *dh1, *dh2, *day, *dsc;
 	/* all of the above come from one allocation */
@@ -302,6 +303,7 @@ tl_model_new(const tl_config *c, int B, int T, char *err)
 	BUF(m->lnfr, N);
 	BUF(m->logits, N * V);
 	BUF(m->lse, N);
+	BUF(m->rowloss, N);
 	BUF(m->dres, N * C);
 	BUF(m->dln, N * C);
 	BUF(m->dqkv, N * 3 * C);
@@ -355,6 +357,12 @@ float *
 tl_model_logits(tl_model *m)
 {
 	return m->logits;
+}
+
+const float *
+tl_model_rowloss(const tl_model *m)
+{
+	return m->rowloss;
 }
 
 void
@@ -620,12 +628,14 @@ tl_model_forward(tl_model *m, tl_pool *p, const float *params,
 	if (tgt == NULL)
 		return 0;
 	memcpy(m->tgt, tgt, N * sizeof *tgt);
-	/* loss_r = lse_r - logit_r[tgt_r], taken before softmax */
+	/* loss_r = lse_r - logit_r[tgt_r], the logit taken before softmax */
 	for (r = 0; r < N; r++)
-		loss -= m->logits[r * V + tgt[r]];
+		m->rowloss[r] = -m->logits[r * V + tgt[r]];
 	rows(p, N, job_softmax, &j);
-	for (r = 0; r < N; r++)
-		loss += m->lse[r];
+	for (r = 0; r < N; r++) {
+		m->rowloss[r] += m->lse[r];
+		loss += m->rowloss[r];
+	}
 	return (float)(loss / N);
 }
 

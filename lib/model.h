@@ -93,6 +93,8 @@ void tl_model_prepare(tl_model *m, float *params);
 float tl_model_forward(tl_model *m, tl_pool *p, const float *params,
     const uint16_t *in, const uint16_t *tgt);
 float *tl_model_logits(tl_model *m);
+/* (B,T) cross-entropy of each position after a forward with targets. */
+const float *tl_model_rowloss(const tl_model *m);
 /* Accumulate d(mean loss)/d(params) * gscale into grads. */
 void tl_model_backward(tl_model *m, tl_pool *p, const float *params,
     float *grads, float gscale);
