@@ -1,0 +1,349 @@
+/*
+ * tl-train: train a model on a token stream, creating the checkpoint
+ * with defaults when it does not exist and resuming it when it does.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "eval.h"
+#include "stream.h"
+#include "train.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+onsig(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: tl-train [-hV] [-t threads] [--accum N] "
+	    "[--batch N] [--clip X]\n"
+	    "                [--eval-every N] [--eval-tokens N] [--log file] "
+	    "[--log-every N]\n"
+	    "                [--lr X] [--lr-min X] [--save-every S] "
+	    "[--seed N] [--steps N]\n"
+	    "                [--time S] [--val-frac X] [--warmup N] [--wd X]\n"
+	    "                [--act A] [--ctx N] [--dim N] [--ffn N] "
+	    "[--heads N] [--layers N]\n"
+	    "                [--norm N] [--pos P] [--quant Q] -m model "
+	    "[stream]\n");
+	exit(2);
+}
+
+enum {
+	O_ACCUM = 256, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG, O_LOGEVERY,
+	O_LR, O_LRMIN, O_SAVE, O_SEED, O_STEPS, O_TIME, O_VALFRAC, O_WARMUP,
+	O_WD
+};
+
+static void
+fmt_time(char *b, size_t n, double s)
+{
+	long t = s < 0 ? 0 : (long)(s + 0.5);
+
+	if (t >= 3600)
+		snprintf(b, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(b, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "accum", required_argument, NULL, O_ACCUM },
+		{ "act", required_argument, NULL, 0 },
+		{ "batch", required_argument, NULL, O_BATCH },
+		{ "clip", required_argument, NULL, O_CLIP },
+		{ "ctx", required_argument, NULL, 0 },
+		{ "dim", required_argument, NULL, 0 },
+		{ "eval-every", required_argument, NULL, O_EVERY },
+		{ "eval-tokens", required_argument, NULL, O_ETOK },
+		{ "ffn", required_argument, NULL, 0 },
+		{ "heads", required_argument, NULL, 0 },
+		{ "layers", required_argument, NULL, 0 },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "log-every", required_argument, NULL, O_LOGEVERY },
+		{ "lr", required_argument, NULL, O_LR },
+		{ "lr-min", required_argument, NULL, O_LRMIN },
+		{ "norm", required_argument, NULL, 0 },
+		{ "pos", required_argument, NULL, 0 },
+		{ "quant", required_argument, NULL, 0 },
+		{ "save-every", required_argument, NULL, O_SAVE },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "steps", required_argument, NULL, O_STEPS },
+		{ "time", required_argument, NULL, O_TIME },
+		{ "val-frac", required_argument, NULL, O_VALFRAC },
+		{ "warmup", required_argument, NULL, O_WARMUP },
+		{ "wd", required_argument, NULL, O_WD },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char err[TL_ERRLEN], e2[TL_ERRLEN], tbuf[32];
+	const char *model = NULL, *in = "stdin", *logpath = NULL;
+	const char *newopt = NULL;
+	tl_config c, cmod;
+	tl_hparams hp;
+	int set[O_WD + 1] = { 0 }, ch, li, threads = 0, tty, isnew;
+	long logevery = 10;
+	uint64_t seed = 1;
+	tl_ckpt ck;
+	tl_tok tok;
+	uint16_t *ids;
+	size_t n;
+	FILE *f, *logf = NULL;
+	tl_pool *pool;
+	tl_trainer tr;
+	tl_evalres ev;
+	struct sigaction sa;
+	double t0, tlast, tsave, tlog, steptime;
+	uint64_t toklast;
+	float loss, gnorm, lr;
+
+	tl_setprog(argv[0]);
+	tl_config_default(&cmod);
+	memset(&hp, 0, sizeof hp);
+	while ((ch = getopt_long(argc, argv, "hVm:t:", lo, &li)) != -1) {
+		if (ch >= O_ACCUM)
+			set[ch] = 1;
+		switch (ch) {
+		case 0:
+			if (tl_config_opt(&cmod, lo[li].name, optarg, err) != 0)
+				tl_die(2, "%s", err);
+			newopt = lo[li].name;
+			break;
+		case 'm':
+			model = optarg;
+			break;
+		case 't':
+			threads = (int)tl_atol(optarg, "-t", 1, 256);
+			break;
+		case O_ACCUM:
+			hp.accum = (uint32_t)tl_atol(optarg, "--accum", 1, 65536);
+			break;
+		case O_BATCH:
+			hp.batch = (uint32_t)tl_atol(optarg, "--batch", 1, 65536);
+			break;
+		case O_CLIP:
+			hp.clip = (float)tl_atof(optarg, "--clip", 0, 1e9);
+			break;
+		case O_EVERY:
+			hp.eval_every = (uint32_t)tl_atol(optarg, "--eval-every",
+			    0, 0x7fffffffL);
+			break;
+		case O_ETOK:
+			hp.eval_tokens = (uint32_t)tl_atol(optarg, "--eval-tokens",
+			    0, 0x7fffffffL);
+			break;
+		case O_LOG:
+			logpath = optarg;
+			break;
+		case O_LOGEVERY:
+			logevery = tl_atol(optarg, "--log-every", 1, 0x7fffffffL);
+			break;
+		case O_LR:
+			hp.lr = (float)tl_atof(optarg, "--lr", 0, 1);
+			break;
+		case O_LRMIN:
+			hp.lr_min = (float)tl_atof(optarg, "--lr-min", 0, 1);
+			break;
+		case O_SAVE:
+			hp.save_every = (float)tl_atof(optarg, "--save-every", 0,
+			    1e9);
+			break;
+		case O_SEED:
+			seed = (uint64_t)tl_atol(optarg, "--seed", 0, 0x7fffffffL);
+			newopt = "seed";
+			break;
+		case O_STEPS:
+			hp.steps = (uint32_t)tl_atol(optarg, "--steps", 0,
+			    0x7fffffffL);
+			break;
+		case O_TIME:
+			hp.time = (float)tl_atof(optarg, "--time", 0, 1e9);
+			break;
+		case O_VALFRAC:
+			hp.val_frac = (float)tl_atof(optarg, "--val-frac", 0, 0.9);
+			break;
+		case O_WARMUP:
+			hp.warmup = (uint32_t)tl_atol(optarg, "--warmup", 0,
+			    0x7fffffffL);
+			break;
+		case O_WD:
+			hp.wd = (float)tl_atof(optarg, "--wd", 0, 10);
+			break;
+		case 'V':
+			printf("tl-train %s\n", TL_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (model == NULL || argc - optind > 1)
+		usage();
+	if (tl_simd_init(err) < 0)
+		tl_die(2, "%s", err);
+
+	/* the data */
+	if (optind < argc) {
+		in = argv[optind];
+		if ((f = fopen(in, "rb")) == NULL)
+			tl_die(1, "%s:", in);
+	} else
+		f = stdin;
+	if (tl_stream_load(f, in, &tok, &ids, &n, err) < 0)
+		tl_die(2, "%s", err);
+	if (f != stdin)
+		fclose(f);
+
+	/* the model: resumed, or new with the stream's tokenizer */
+	isnew = access(model, F_OK) != 0;
+	if (!isnew) {
+		if (newopt)
+			tl_die(2, "--%s applies only to a new model; %s exists",
+			    newopt, model);
+		if (tl_ckpt_load(&ck, model, err) < 0)
+			tl_die(2, "%s", err);
+		if (!tl_tok_equal(&tok, &ck.tok))
+			tl_die(2, "%s: tokenizer differs from %s's", in, model);
+	} else {
+		c = cmod;
+		c.vocab = tok.vocab;
+		if (tl_ckpt_create(&ck, &c, &tok, seed, err) < 0)
+			tl_die(2, "%s: %s", model, err);
+		ck.hp.seed = seed;
+		tl_rng_seed(&ck.st.rng, seed);
+		if (set[O_TIME] && !set[O_STEPS])
+			ck.hp.steps = 0;	/* a time budget alone */
+	}
+	/* flags given override what the checkpoint holds */
+#define OVR(o, fld) if (set[o]) ck.hp.fld = hp.fld
+	OVR(O_ACCUM, accum);
+	OVR(O_BATCH, batch);
+	OVR(O_CLIP, clip);
+	OVR(O_EVERY, eval_every);
+	OVR(O_ETOK, eval_tokens);
+	OVR(O_LR, lr);
+	OVR(O_LRMIN, lr_min);
+	OVR(O_SAVE, save_every);
+	OVR(O_STEPS, steps);
+	OVR(O_TIME, time);
+	OVR(O_VALFRAC, val_frac);
+	OVR(O_WARMUP, warmup);
+	OVR(O_WD, wd);
+#undef OVR
+	if (ck.hp.steps == 0 && ck.hp.time == 0)
+		tl_die(2, "no budget: give --steps or --time");
+	if ((pool = tl_pool_new(threads)) == NULL)
+		tl_die(1, "cannot start threads");
+	if (tl_trainer_init(&tr, &ck, pool, ids, n, err) < 0)
+		tl_die(2, "%s: %s", in, err);
+	if (logpath && (logf = fopen(logpath, "a")) == NULL)
+		tl_die(1, "%s:", logpath);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onsig;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	tty = isatty(2);
+	fprintf(stderr, "%s: %s model, %zu parameters, %s path, %d threads; "
+	    "%zu training and %zu held-out tokens\n", model, isnew ? "new" :
+	    "resumed", tl_nparams(&ck.cfg), tl_simd_name(tl_simd_path()),
+	    tl_pool_threads(pool), tr.ntrain, tr.nval);
+
+	t0 = tlast = tsave = tlog = tl_now();
+	toklast = ck.st.tokens;
+	while (!stop && tl_trainer_progress(&tr) < 1) {
+		double ts = tl_now(), now, tps;
+		int logit, evalit;
+
+		lr = tl_trainer_lr(&tr);
+		loss = tl_trainer_step(&tr, &gnorm);
+		now = tl_now();
+		steptime = now - ts;
+		if (ck.hp.time > 0)
+			ck.st.elapsed += steptime;
+		if (!(loss == loss))
+			tl_die(1, "%s: training diverged (loss is NaN at step "
+			    "%llu); try a lower --lr", model,
+			    (unsigned long long)ck.st.step);
+		evalit = ck.hp.eval_every > 0 && tr.nval > 1 &&
+		    ck.st.step % ck.hp.eval_every == 0;
+		if (evalit) {
+			if (tl_eval(tr.m, pool, ck.params, &ck.tok, tr.val,
+			    tr.nval, ck.hp.eval_tokens, &ev, e2) < 0)
+				tl_die(1, "%s", e2);
+			ck.st.val = (float)ev.loss;
+		}
+		logit = evalit || ck.st.step % logevery == 0;
+		tps = (ck.st.tokens - toklast) / (now - tlast > 1e-9 ?
+		    now - tlast : 1e-9);
+		if (logf && logit) {
+			char vbuf[32] = "null";
+
+			if (evalit)
+				snprintf(vbuf, sizeof vbuf, "%.5f", ck.st.val);
+			fprintf(logf, "{\"step\":%llu,\"tokens\":%llu,"
+			    "\"loss\":%.5f,\"val\":%s,\"lr\":%.6g,"
+			    "\"gnorm\":%.5g,\"tok_s\":%.1f,\"elapsed\":%.2f,"
+			    "\"rss_mib\":%.1f}\n", (unsigned long long)ck.st.step,
+			    (unsigned long long)ck.st.tokens, loss, vbuf, lr,
+			    gnorm, tps, now - t0, tl_peak_rss_kib() / 1024.0);
+		}
+		if (tty && (now - tlog > 0.25 || logit)) {
+			double p = tl_trainer_progress(&tr);
+
+			fmt_time(tbuf, sizeof tbuf, p > 0 ? (now - t0) *
+			    (1 - p) / p : 0);
+			fprintf(stderr, "\rstep %llu  loss %.4f  val %.4f  "
+			    "%.0f tok/s  %s left   ",
+			    (unsigned long long)ck.st.step, loss, ck.st.val,
+			    tps, tbuf);
+			tlog = now;
+		}
+		if (logit) {
+			tlast = now;
+			toklast = ck.st.tokens;
+		}
+		if (ck.hp.save_every > 0 && now - tsave >= ck.hp.save_every) {
+			if (tl_ckpt_save(&ck, model, err) < 0)
+				tl_die(1, "%s", err);
+			tsave = tl_now();
+		}
+	}
+	if (tty)
+		fputc('\n', stderr);
+	if (!stop && tr.nval > 1) {
+		if (tl_eval(tr.m, pool, ck.params, &ck.tok, tr.val, tr.nval, 0,
+		    &ev, e2) < 0)
+			tl_die(1, "%s", e2);
+		ck.st.val = (float)ev.loss;
+	}
+	if (tl_ckpt_save(&ck, model, err) < 0)
+		tl_die(1, "%s", err);
+	fprintf(stderr, "%s: step %llu, %llu tokens, loss %.4f, val loss %.4f "
+	    "(%s), %.1f s, peak memory %.1f MiB%s\n", model,
+	    (unsigned long long)ck.st.step, (unsigned long long)ck.st.tokens,
+	    ck.st.loss, ck.st.val, stop ? "last validation" : "held-out split",
+	    tl_now() - t0, tl_peak_rss_kib() / 1024.0,
+	    stop ? "; interrupted, saved" : "");
+	if (logf)
+		tl_fshut(logf, logpath);
+	tl_trainer_free(&tr);
+	tl_pool_free(pool);
+	tl_ckpt_free(&ck);
+	tl_tok_free(&tok);
+	free(ids);
+	return 0;
+}

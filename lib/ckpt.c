@@ -1,0 +1,425 @@
+/*
+ * ckpt.c: reading and writing training checkpoints (tl-checkpoint(5)).
+ *
+ * Layout: a fixed prefix (magic, version, configuration, tokenizer
+ * blob length), the tokenizer blob, hyperparameters, training state,
+ * the parameter count, three float arrays (weights, AdamW m and v),
+ * and a CRC-32 of every byte before it.  All fields little-endian.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "ckpt.h"
+
+static const char magic[8] = "tl-ckpt\n";
+
+#define PREFIX_SIZE (8 + 4 + 10 * 4 + 4)
+#define HP_SIZE (8 + 16 * 4)
+#define ST_SIZE (8 + 8 + 8 + 16 + 4 + 4)
+#define MAX_TOKBLOB (16 + 8 * (size_t)TL_MAX_VOCAB)
+
+void
+tl_hparams_default(tl_hparams *hp, const tl_config *c)
+{
+	memset(hp, 0, sizeof *hp);
+	hp->seed = 1;
+	hp->steps = 2000;
+	hp->time = 0;
+	hp->batch = 16;
+	hp->accum = 1;
+	hp->warmup = 100;
+	hp->lr = c->quant == TL_QUANT_TERNARY ? 3e-3f : 1e-3f;
+	hp->lr_min = 0.1f;
+	hp->wd = 0.1f;
+	hp->clip = 1.0f;
+	hp->beta1 = 0.9f;
+	hp->beta2 = 0.95f;
+	hp->eps = 1e-8f;
+	hp->val_frac = 0.1f;
+	hp->eval_every = 200;
+	hp->eval_tokens = 16384;
+	hp->save_every = 60;
+}
+
+static int
+alloc_arrays(tl_ckpt *ck, size_t n, char *err)
+{
+	ck->params = calloc(n, sizeof(float));
+	ck->m = calloc(n, sizeof(float));
+	ck->v = calloc(n, sizeof(float));
+	if (!ck->params || !ck->m || !ck->v) {
+		tl_ckpt_free(ck);
+		return tl_err(err, "out of memory for %zu parameters", n);
+	}
+	return 0;
+}
+
+int
+tl_ckpt_create(tl_ckpt *ck, const tl_config *c, const tl_tok *tok,
+    uint64_t init_seed, char *err)
+{
+	size_t bl;
+	unsigned char *blob;
+	int rc;
+
+	memset(ck, 0, sizeof *ck);
+	if (tl_config_check(c, err) < 0)
+		return -1;
+	if (tok->vocab != c->vocab)
+		return tl_err(err, "tokenizer has %u ids, model %u", tok->vocab,
+		    c->vocab);
+	ck->cfg = *c;
+	/* copy the tokenizer through its blob: one way to own one */
+	bl = tl_tok_blob_size(tok);
+	if ((blob = malloc(bl)) == NULL)
+		return tl_err(err, "out of memory");
+	tl_tok_blob_put(tok, blob);
+	rc = tl_tok_blob_get(&ck->tok, blob, bl, err);
+	free(blob);
+	if (rc < 0)
+		return -1;
+	tl_hparams_default(&ck->hp, c);
+	tl_rng_seed(&ck->st.rng, ck->hp.seed);
+	if (alloc_arrays(ck, tl_nparams(c), err) < 0)
+		return -1;
+	tl_params_init(ck->params, c, init_seed);
+	return 0;
+}
+
+void
+tl_ckpt_free(tl_ckpt *ck)
+{
+	free(ck->params);
+	free(ck->m);
+	free(ck->v);
+	ck->params = ck->m = ck->v = NULL;
+	tl_tok_free(&ck->tok);
+}
+
+static void
+put_config(unsigned char *p, const tl_config *c)
+{
+	uint32_t f[10] = { c->vocab, c->layers, c->dim, c->heads, c->ffn,
+		c->ctx, c->pos, c->norm, c->quant, c->act };
+	int i;
+
+	for (i = 0; i < 10; i++)
+		tl_put_u32(p + 4 * i, f[i]);
+}
+
+static void
+get_config(tl_config *c, const unsigned char *p)
+{
+	uint32_t *f[10] = { &c->vocab, &c->layers, &c->dim, &c->heads,
+		&c->ffn, &c->ctx, &c->pos, &c->norm, &c->quant, &c->act };
+	int i;
+
+	for (i = 0; i < 10; i++)
+		*f[i] = tl_get_u32(p + 4 * i);
+}
+
+static void
+put_hp(unsigned char *p, const tl_hparams *h)
+{
+	tl_put_u64(p, h->seed);
+	tl_put_u32(p + 8, h->steps);
+	tl_put_f32(p + 12, h->time);
+	tl_put_u32(p + 16, h->batch);
+	tl_put_u32(p + 20, h->accum);
+	tl_put_u32(p + 24, h->warmup);
+	tl_put_f32(p + 28, h->lr);
+	tl_put_f32(p + 32, h->lr_min);
+	tl_put_f32(p + 36, h->wd);
+	tl_put_f32(p + 40, h->clip);
+	tl_put_f32(p + 44, h->beta1);
+	tl_put_f32(p + 48, h->beta2);
+	tl_put_f32(p + 52, h->eps);
+	tl_put_f32(p + 56, h->val_frac);
+	tl_put_u32(p + 60, h->eval_every);
+	tl_put_u32(p + 64, h->eval_tokens);
+	tl_put_f32(p + 68, h->save_every);
+}
+
+static void
+get_hp(tl_hparams *h, const unsigned char *p)
+{
+	h->seed = tl_get_u64(p);
+	h->steps = tl_get_u32(p + 8);
+	h->time = tl_get_f32(p + 12);
+	h->batch = tl_get_u32(p + 16);
+	h->accum = tl_get_u32(p + 20);
+	h->warmup = tl_get_u32(p + 24);
+	h->lr = tl_get_f32(p + 28);
+	h->lr_min = tl_get_f32(p + 32);
+	h->wd = tl_get_f32(p + 36);
+	h->clip = tl_get_f32(p + 40);
+	h->beta1 = tl_get_f32(p + 44);
+	h->beta2 = tl_get_f32(p + 48);
+	h->eps = tl_get_f32(p + 52);
+	h->val_frac = tl_get_f32(p + 56);
+	h->eval_every = tl_get_u32(p + 60);
+	h->eval_tokens = tl_get_u32(p + 64);
+	h->save_every = tl_get_f32(p + 68);
+}
+
+static void
+put_st(unsigned char *p, const tl_tstate *s)
+{
+	uint64_t e;
+	int i;
+
+	memcpy(&e, &s->elapsed, 8);
+	tl_put_u64(p, s->step);
+	tl_put_u64(p + 8, s->tokens);
+	tl_put_u64(p + 16, e);
+	for (i = 0; i < 4; i++)
+		tl_put_u32(p + 24 + 4 * i, s->rng.s[i]);
+	tl_put_f32(p + 40, s->loss);
+	tl_put_f32(p + 44, s->val);
+}
+
+static void
+get_st(tl_tstate *s, const unsigned char *p)
+{
+	uint64_t e = tl_get_u64(p + 16);
+	int i;
+
+	s->step = tl_get_u64(p);
+	s->tokens = tl_get_u64(p + 8);
+	memcpy(&s->elapsed, &e, 8);
+	for (i = 0; i < 4; i++)
+		s->rng.s[i] = tl_get_u32(p + 24 + 4 * i);
+	s->loss = tl_get_f32(p + 40);
+	s->val = tl_get_f32(p + 44);
+}
+
+/* Hyperparameters a run can use: no NaN, nothing that stalls it. */
+static int
+hp_check(const tl_hparams *h, char *err)
+{
+	if (h->batch < 1 || h->batch > 65536 || h->accum < 1 ||
+	    h->accum > 65536)
+		return tl_err(err, "batch %u x %u out of range", h->batch,
+		    h->accum);
+	if (!(h->lr >= 0 && h->lr < 10) || !(h->lr_min >= 0 && h->lr_min <= 1) ||
+	    !(h->wd >= 0 && h->wd < 10) || !(h->clip >= 0) ||
+	    !(h->beta1 >= 0 && h->beta1 < 1) || !(h->beta2 >= 0 && h->beta2 < 1) ||
+	    !(h->eps > 0 && h->eps < 1) || !(h->val_frac >= 0 && h->val_frac < 1)
+	    || !(h->time >= 0) || !(h->save_every >= 0))
+		return tl_err(err, "hyperparameter out of range");
+	return 0;
+}
+
+/* Write n floats through f, adding them to the running crc. */
+static int
+put_floats(FILE *f, const float *x, size_t n, uint32_t *crc)
+{
+	unsigned char buf[4096];
+	size_t i, k;
+
+	while (n > 0) {
+		k = n < sizeof buf / 4 ? n : sizeof buf / 4;
+		for (i = 0; i < k; i++)
+			tl_put_f32(buf + 4 * i, x[i]);
+		if (fwrite(buf, 4, k, f) != k)
+			return -1;
+		*crc = tl_crc32(*crc, buf, 4 * k);
+		x += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int
+get_floats(FILE *f, float *x, size_t n, uint32_t *crc)
+{
+	unsigned char buf[4096];
+	size_t i, k;
+
+	while (n > 0) {
+		k = n < sizeof buf / 4 ? n : sizeof buf / 4;
+		if (fread(buf, 4, k, f) != k)
+			return -1;
+		*crc = tl_crc32(*crc, buf, 4 * k);
+		for (i = 0; i < k; i++)
+			x[i] = tl_get_f32(buf + 4 * i);
+		x += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int
+tl_ckpt_save(const tl_ckpt *ck, const char *path, char *err)
+{
+	size_t bl = tl_tok_blob_size(&ck->tok), n = tl_nparams(&ck->cfg);
+	size_t hl = PREFIX_SIZE + bl + HP_SIZE + ST_SIZE + 8;
+	unsigned char *h, tail[4];
+	char *tmp;
+	uint32_t crc;
+	FILE *f = NULL;
+	int fd, ok;
+
+	if ((h = malloc(hl)) == NULL ||
+	    (tmp = malloc(strlen(path) + 16)) == NULL) {
+		free(h);
+		return tl_err(err, "%s: out of memory", path);
+	}
+	memcpy(h, magic, 8);
+	tl_put_u32(h + 8, TL_CKPT_VERSION);
+	put_config(h + 12, &ck->cfg);
+	tl_put_u32(h + 52, (uint32_t)bl);
+	tl_tok_blob_put(&ck->tok, h + PREFIX_SIZE);
+	put_hp(h + PREFIX_SIZE + bl, &ck->hp);
+	put_st(h + PREFIX_SIZE + bl + HP_SIZE, &ck->st);
+	tl_put_u64(h + hl - 8, n);
+
+	sprintf(tmp, "%s.tmpXXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		tl_err(err, "%s: cannot create temporary file: %s", path,
+		    strerror(errno));
+		free(h);
+		free(tmp);
+		return -1;
+	}
+	fchmod(fd, 0644);
+	ok = (f = fdopen(fd, "wb")) != NULL;
+	crc = tl_crc32(0, h, hl);
+	ok = ok && fwrite(h, 1, hl, f) == hl;
+	ok = ok && put_floats(f, ck->params, n, &crc) == 0;
+	ok = ok && put_floats(f, ck->m, n, &crc) == 0;
+	ok = ok && put_floats(f, ck->v, n, &crc) == 0;
+	tl_put_u32(tail, crc);
+	ok = ok && fwrite(tail, 1, 4, f) == 4;
+	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	if (f ? fclose(f) != 0 : close(fd) != 0)
+		ok = 0;
+	if (ok && rename(tmp, path) != 0)
+		ok = 0;
+	if (!ok) {
+		tl_err(err, "%s: write failed: %s", path, strerror(errno ?
+		    errno : EIO));
+		unlink(tmp);
+	}
+	free(h);
+	free(tmp);
+	return ok ? 0 : -1;
+}
+
+int
+tl_ckpt_is(const char *path)
+{
+	char b[8];
+	FILE *f = fopen(path, "rb");
+	int is;
+
+	if (f == NULL)
+		return 0;
+	is = fread(b, 1, 8, f) == 8 && memcmp(b, magic, 8) == 0;
+	fclose(f);
+	return is;
+}
+
+int
+tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
+{
+	unsigned char pre[PREFIX_SIZE], *rest = NULL, tail[4];
+	struct stat sb;
+	uint32_t ver, bl, crc;
+	uint64_t n, want;
+	FILE *f;
+	char e2[TL_ERRLEN];
+
+	memset(ck, 0, sizeof *ck);
+	if ((f = fopen(path, "rb")) == NULL)
+		return tl_err(err, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fclose(f);
+		return tl_err(err, "%s: not a regular file", path);
+	}
+	if (fread(pre, 1, sizeof pre, f) != sizeof pre) {
+		fclose(f);
+		if (sb.st_size >= 8 && memcmp(pre, magic, 8) == 0)
+			return tl_err(err, "%s: truncated checkpoint", path);
+		return tl_err(err, "%s: bad magic (not a tl checkpoint)", path);
+	}
+	if (memcmp(pre, magic, 8) != 0) {
+		fclose(f);
+		return tl_err(err, "%s: bad magic (not a tl checkpoint)", path);
+	}
+	if ((ver = tl_get_u32(pre + 8)) != TL_CKPT_VERSION) {
+		fclose(f);
+		return tl_err(err, "%s: checkpoint version %u, this program "
+		    "reads version %d", path, ver, TL_CKPT_VERSION);
+	}
+	get_config(&ck->cfg, pre + 12);
+	bl = tl_get_u32(pre + 52);
+	if (tl_config_check(&ck->cfg, e2) < 0) {
+		fclose(f);
+		return tl_err(err, "%s: bad configuration: %s", path, e2);
+	}
+	n = tl_nparams(&ck->cfg);
+	want = PREFIX_SIZE + (uint64_t)bl + HP_SIZE + ST_SIZE + 8 + 12 * n + 4;
+	if (bl > MAX_TOKBLOB || (uint64_t)sb.st_size != want) {
+		fclose(f);
+		if ((uint64_t)sb.st_size < want && bl <= MAX_TOKBLOB)
+			return tl_err(err, "%s: truncated checkpoint (%lld of "
+			    "%llu bytes)", path, (long long)sb.st_size,
+			    (unsigned long long)want);
+		return tl_err(err, "%s: size %lld does not match its header",
+		    path, (long long)sb.st_size);
+	}
+	crc = tl_crc32(0, pre, sizeof pre);
+	if ((rest = malloc(bl + HP_SIZE + ST_SIZE + 8)) == NULL) {
+		fclose(f);
+		return tl_err(err, "%s: out of memory", path);
+	}
+	if (fread(rest, 1, bl + HP_SIZE + ST_SIZE + 8, f) !=
+	    bl + HP_SIZE + ST_SIZE + 8)
+		goto trunc;
+	crc = tl_crc32(crc, rest, bl + HP_SIZE + ST_SIZE + 8);
+	if (tl_get_u64(rest + bl + HP_SIZE + ST_SIZE) != n) {
+		tl_err(err, "%s: parameter count does not match its "
+		    "configuration", path);
+		goto fail;
+	}
+	if (alloc_arrays(ck, n, err) < 0)
+		goto fail;
+	if (get_floats(f, ck->params, n, &crc) < 0 ||
+	    get_floats(f, ck->m, n, &crc) < 0 ||
+	    get_floats(f, ck->v, n, &crc) < 0 || fread(tail, 1, 4, f) != 4)
+		goto trunc;
+	if (tl_get_u32(tail) != crc) {
+		tl_err(err, "%s: checksum mismatch (file damaged)", path);
+		goto fail;
+	}
+	/* only now, with the checksum good, parse what it protects */
+	if (tl_tok_blob_get(&ck->tok, rest, bl, e2) < 0) {
+		tl_err(err, "%s: bad tokenizer: %s", path, e2);
+		goto fail;
+	}
+	if (ck->tok.vocab != ck->cfg.vocab) {
+		tl_err(err, "%s: tokenizer has %u ids but the model %u", path,
+		    ck->tok.vocab, ck->cfg.vocab);
+		goto fail;
+	}
+	get_hp(&ck->hp, rest + bl);
+	get_st(&ck->st, rest + bl + HP_SIZE);
+	if (hp_check(&ck->hp, e2) < 0) {
+		tl_err(err, "%s: %s", path, e2);
+		goto fail;
+	}
+	free(rest);
+	fclose(f);
+	return 0;
+trunc:
+	tl_err(err, "%s: truncated checkpoint", path);
+fail:
+	free(rest);
+	fclose(f);
+	tl_ckpt_free(ck);
+	return -1;
+}

@@ -1,0 +1,266 @@
+/*
+ * train.c: training steps: random windows from the training split,
+ * forward and backward over accumulated micro-batches, global norm
+ * clipping, AdamW with decoupled weight decay, and the schedule.
+ * Every reduction has a fixed order, so a run is bit-identical for any
+ * thread count.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train.h"
+#include "util.h"
+
+#define CHUNK 16384	/* parameters per parallel work item */
+
+int
+tl_trainer_init(tl_trainer *t, tl_ckpt *ck, tl_pool *p, const uint16_t *ids,
+    size_t n, char *err)
+{
+	int T = ck->cfg.ctx, B = ck->hp.batch;
+
+	memset(t, 0, sizeof *t);
+	t->ck = ck;
+	t->pool = p;
+	t->nval = (size_t)(n * (double)ck->hp.val_frac);
+	t->ntrain = n - t->nval;
+	t->train = ids;
+	t->val = ids + t->ntrain;
+	if (t->ntrain < (size_t)T + 1)
+		return tl_err(err, "%zu training tokens: a window needs %d",
+		    t->ntrain, T + 1);
+	if ((t->m = tl_model_new(&ck->cfg, B, T, err)) == NULL)
+		return -1;
+	t->grads = calloc(tl_nparams(&ck->cfg), sizeof(float));
+	t->in = calloc(2 * (size_t)B * T, sizeof(uint16_t));
+	if (t->grads == NULL || t->in == NULL) {
+		tl_trainer_free(t);
+		return tl_err(err, "out of memory");
+	}
+	t->tgt = t->in + (size_t)B * T;
+	tl_model_prepare(t->m, ck->params);
+	return 0;
+}
+
+void
+tl_trainer_free(tl_trainer *t)
+{
+	tl_model_free(t->m);
+	free(t->grads);
+	free(t->in);
+	t->m = NULL;
+	t->grads = NULL;
+	t->in = NULL;
+}
+
+double
+tl_trainer_progress(const tl_trainer *t)
+{
+	const tl_hparams *h = &t->ck->hp;
+	double p = 0;
+
+	if (h->steps > 0)
+		p = (double)t->ck->st.step / h->steps;
+	if (h->time > 0 && t->ck->st.elapsed / h->time > p)
+		p = t->ck->st.elapsed / h->time;
+	return p > 1 ? 1 : p;
+}
+
+float
+tl_trainer_lr(const tl_trainer *t)
+{
+	const tl_hparams *h = &t->ck->hp;
+	double w = 1, c;
+
+	if (h->warmup > 0 && t->ck->st.step < h->warmup)
+		w = (t->ck->st.step + 1.0) / h->warmup;
+	c = h->lr_min + (1 - h->lr_min) * 0.5 *
+	    (1 + cos(3.141592653589793 * tl_trainer_progress(t)));
+	return (float)(h->lr * w * c);
+}
+
+/* B random windows of T+1 tokens: inputs and next-token targets. */
+static void
+sample(tl_trainer *t)
+{
+	int B = t->ck->hp.batch, T = t->ck->cfg.ctx, b;
+	size_t s;
+
+	for (b = 0; b < B; b++) {
+		s = tl_rng_below(&t->ck->st.rng,
+		    (uint32_t)(t->ntrain - T < 0xffffffffu ? t->ntrain - T :
+		    0xffffffffu));
+		memcpy(t->in + (size_t)b * T, t->train + s, T * sizeof(uint16_t));
+		memcpy(t->tgt + (size_t)b * T, t->train + s + 1,
+		    T * sizeof(uint16_t));
+	}
+}
+
+typedef struct {
+	tl_trainer *t;
+	size_t n;
+	double *part;		/* per chunk sum of squares */
+	float scale, lr, bc1, bc2;
+	size_t nodecay_lo[8], nodecay_hi[8];
+	int nnd;
+} optjob;
+
+static void
+job_sumsq(void *ctx, int c)
+{
+	optjob *j = ctx;
+	const float *g = j->t->grads + (size_t)c * CHUNK;
+	size_t n = j->n - (size_t)c * CHUNK < CHUNK ? j->n - (size_t)c * CHUNK :
+	    CHUNK;
+
+	j->part[c] = tl_k()->dot(g, g, (int)n);
+}
+
+/* AdamW over one chunk, with weight decay off inside the ranges of
+ * the norm gains and biases. */
+static void
+job_adamw(void *ctx, int c)
+{
+	optjob *j = ctx;
+	tl_hparams *h = &j->t->ck->hp;
+	tl_ckpt *ck = j->t->ck;
+	size_t lo = (size_t)c * CHUNK, hi = lo + CHUNK, a, b;
+	float *g = j->t->grads;
+	int r;
+
+	if (hi > j->n)
+		hi = j->n;
+	if (j->scale != 1.0f)
+		for (a = lo; a < hi; a++)
+			g[a] *= j->scale;
+	for (a = lo; a < hi; a = b) {
+		float wd = h->wd;
+
+		b = hi;
+		for (r = 0; r < j->nnd; r++) {
+			size_t nl = j->nodecay_lo[r], nh = j->nodecay_hi[r];
+
+			if (a >= nl && a < nh) {
+				wd = 0;
+				b = nh < b ? nh : b;
+			} else if (nl > a && nl < b)
+				b = nl;
+		}
+		tl_k()->adamw(ck->params + a, g + a, ck->m + a, ck->v + a,
+		    (int)(b - a), j->lr, h->beta1, h->beta2, h->eps, wd,
+		    j->bc1, j->bc2);
+	}
+}
+
+float
+tl_trainer_step(tl_trainer *t, float *gnorm)
+{
+	tl_ckpt *ck = t->ck;
+	tl_hparams *h = &ck->hp;
+	size_t n = tl_nparams(&ck->cfg), nch = (n + CHUNK - 1) / CHUNK, c;
+	double loss = 0, ss = 0;
+	optjob j;
+	tl_params P;
+	unsigned a;
+
+	memset(t->grads, 0, n * sizeof(float));
+	for (a = 0; a < h->accum; a++) {
+		sample(t);
+		loss += tl_model_forward(t->m, t->pool, ck->params, t->in,
+		    t->tgt);
+		tl_model_backward(t->m, t->pool, ck->params, t->grads,
+		    1.0f / h->accum);
+	}
+	loss /= h->accum;
+
+	memset(&j, 0, sizeof j);
+	j.t = t;
+	j.n = n;
+	if ((j.part = malloc(nch * sizeof *j.part)) == NULL)
+		return NAN;
+	tl_pool_for(t->pool, (int)nch, job_sumsq, &j);
+	for (c = 0; c < nch; c++)
+		ss += j.part[c];
+	free(j.part);
+	*gnorm = (float)sqrt(ss);
+	j.scale = h->clip > 0 && *gnorm > h->clip ? h->clip / *gnorm : 1.0f;
+	j.lr = tl_trainer_lr(t);
+	j.bc1 = 1.0f - powf(h->beta1, (float)(ck->st.step + 1));
+	j.bc2 = 1.0f - powf(h->beta2, (float)(ck->st.step + 1));
+	/* no decay on norm parameters */
+	tl_params_map(&P, ck->params, &ck->cfg);
+#define ND(a, len) do { if (a) { j.nodecay_lo[j.nnd] = (size_t)((a) - ck->params); \
+	j.nodecay_hi[j.nnd] = j.nodecay_lo[j.nnd] + (len); j.nnd++; } } while (0)
+	ND(P.ln1w, ck->cfg.layers * ck->cfg.dim);
+	ND(P.ln1b, ck->cfg.layers * ck->cfg.dim);
+	ND(P.ln2w, ck->cfg.layers * ck->cfg.dim);
+	ND(P.ln2b, ck->cfg.layers * ck->cfg.dim);
+	ND(P.lnfw, ck->cfg.dim);
+	ND(P.lnfb, ck->cfg.dim);
+#undef ND
+	tl_pool_for(t->pool, (int)nch, job_adamw, &j);
+
+	ck->st.step++;
+	ck->st.tokens += (uint64_t)h->batch * ck->cfg.ctx * h->accum;
+	ck->st.loss = (float)loss;
+	tl_model_prepare(t->m, ck->params);
+	return (float)loss;
+}
+
+int
+tl_config_opt(tl_config *c, const char *name, const char *val, char *err)
+{
+	static const struct {
+		const char *name;
+		long hi;
+	} nums[] = {
+		{ "layers", TL_MAX_LAYERS }, { "dim", TL_MAX_DIM },
+		{ "heads", TL_MAX_HEADS }, { "ffn", TL_MAX_FFN },
+		{ "ctx", TL_MAX_CTX },
+	};
+	uint32_t *nf[] = { &c->layers, &c->dim, &c->heads, &c->ffn, &c->ctx };
+	struct {
+		const char *name;
+		const char *const *names;
+		int n;
+		uint32_t *f;
+	} en[] = {
+		{ "pos", tl_pos_names, TL_POS_N, &c->pos },
+		{ "norm", tl_norm_names, TL_NORM_N, &c->norm },
+		{ "quant", tl_quant_names, TL_QUANT_N, &c->quant },
+		{ "act", tl_act_names, TL_ACT_N, &c->act },
+	};
+	unsigned i;
+	int k;
+	char *end;
+	long v;
+
+	for (i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		if (strcmp(name, nums[i].name) != 0)
+			continue;
+		v = strtol(val, &end, 10);
+		if (*val == '\0' || *end != '\0' || v < 1 || v > nums[i].hi)
+			return tl_err(err, "--%s: '%s' is not a number in "
+			    "[1, %ld]", name, val, nums[i].hi);
+		*nf[i] = (uint32_t)v;
+		return 0;
+	}
+	for (i = 0; i < sizeof en / sizeof en[0]; i++) {
+		if (strcmp(name, en[i].name) != 0)
+			continue;
+		if ((k = tl_lookup(en[i].names, en[i].n, val)) < 0) {
+			char list[128] = "";
+
+			for (k = 0; k < en[i].n; k++) {
+				strcat(list, k ? ", " : "");
+				strcat(list, en[i].names[k]);
+			}
+			return tl_err(err, "--%s: unknown '%s' (%s)", name, val,
+			    list);
+		}
+		*en[i].f = (uint32_t)k;
+		return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,46 @@
+/*
+ * train.h: one training run's machinery: the data split, random
+ * windows, gradient accumulation, clipping, the learning-rate
+ * schedule and the AdamW update.  The program (tl-train) owns the
+ * loop around it: budgets, logging, validation and saving.
+ */
+#ifndef TL_TRAIN_H
+#define TL_TRAIN_H
+
+#include "ckpt.h"
+#include "kernels.h"
+#include "model.h"
+
+typedef struct {
+	tl_ckpt *ck;
+	tl_pool *pool;
+	tl_model *m;		/* batch rows x ctx positions */
+	const uint16_t *train, *val;
+	size_t ntrain, nval;
+	float *grads;
+	uint16_t *in, *tgt;	/* (B, T) */
+} tl_trainer;
+
+/* Split ids (n tokens) into training head and held-out tail by the
+ * checkpoint's val_frac; -1 if too few tokens for one window. */
+int tl_trainer_init(tl_trainer *t, tl_ckpt *ck, tl_pool *p,
+    const uint16_t *ids, size_t n, char *err);
+void tl_trainer_free(tl_trainer *t);
+/* How far the run is, in [0, 1]: the larger of step/steps and
+ * elapsed/time for the budgets that are set. */
+double tl_trainer_progress(const tl_trainer *t);
+/* Learning rate of the next step: linear warmup, then cosine decay
+ * from lr to lr * lr_min over the run's progress. */
+float tl_trainer_lr(const tl_trainer *t);
+/* One optimizer step (accum micro-batches); returns the mean loss
+ * and stores the gradient norm before clipping in *gnorm. */
+float tl_trainer_step(tl_trainer *t, float *gnorm);
+
+/* Model-shape options shared by tl-init and tl-train: name is the
+ * long option without dashes ("layers", "dim", "heads", "ffn", "ctx",
+ * "pos", "norm", "quant", "act"); returns 0 if applied, 1 if name is
+ * not a model option, -1 with a message if the value is bad. */
+int tl_config_opt(tl_config *c, const char *name, const char *val,
+    char *err);
+
+#endif
