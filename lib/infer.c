@@ -1,0 +1,361 @@
+/*
+ * infer.c: one position at a time through the transformer, with the
+ * keys and values of earlier positions kept in a cache.
+ *
+ * Every step follows tl_model_forward (model.c) operation for
+ * operation on one row: the same row functions (layers.h), the same
+ * attention order (dot, scale, softmax, axpy over positions 0..pos,
+ * as in attention.c), the same BitLinear (absmax int8 input, exact
+ * integer sums held in floats, then times s * (g/127)).  In ternary
+ * mode everything before the head is therefore bit-for-bit what the
+ * batched pass computes; the fp32 products may differ from tl_sgemm
+ * only in the order of their sums.
+ *
+ * Matrix-vector products are split over the pool by output rows, each
+ * row one dot product, so results do not depend on the thread count.
+ *
+ * Shapes: C width, F FFN width (F1 = 2F when gated), V vocabulary,
+ * L layers, H heads of hs = C/H, T context.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infer.h"
+#include "layers.h"
+#include "util.h"
+
+/* The four linear layers of a block, as in model.c. */
+enum { LQKV, LO, L1, L2, NLIN };
+
+/* Output rows per pool item of a matrix-vector product. */
+#define MV_ROWS 8
+
+struct tl_infer {
+	tl_config c;
+	int C, F, F1, V, L, H, hs, T;
+	int tern;
+	tl_params P;		/* into the caller's params */
+	float *qw[NLIN];	/* ternary: (L, out, in) quantized weights */
+	float *qs;		/* ternary: (L, NLIN) their scales */
+	float *rope;		/* (T, hs/2, 2) */
+	float *kc, *vc;		/* (L, T, C) cached keys (rotated), values */
+	uint16_t *hist;		/* (T) the token at each cached position */
+	int n;			/* positions cached */
+	/* one position's activations */
+	float *x, *y;		/* (C) block input and output */
+	float *xn;		/* (C) normed */
+	float *qkv;		/* (3C) */
+	float *ay;		/* (C) attention values */
+	float *mid;		/* (C) after the attention residual */
+	float *h1;		/* (F1) */
+	float *h2;		/* (F) */
+	float *xq;		/* (max in) quantized linear input */
+	float *att;		/* (H, T) attention probabilities */
+	float *logits;		/* (V) */
+	float *mem;		/* all of the above */
+};
+
+static int
+lin_in(const tl_infer *d, int i)
+{
+	return i == L2 ? d->F : d->C;
+}
+
+static int
+lin_out(const tl_infer *d, int i)
+{
+	return i == LQKV ? 3 * d->C : i == L1 ? d->F1 : d->C;
+}
+
+/* Latent weights (out, in) of linear layer i of block l. */
+static const float *
+lin_w(const tl_infer *d, int l, int i)
+{
+	long n = (long)lin_in(d, i) * lin_out(d, i);
+
+	switch (i) {
+	case LQKV:
+		return d->P.wqkv + l * n;
+	case LO:
+		return d->P.wo + l * n;
+	case L1:
+		return d->P.w1 + l * n;
+	default:
+		return d->P.w2 + l * n;
+	}
+}
+
+tl_infer *
+tl_infer_new(const tl_config *c, const float *params, char *err)
+{
+	tl_infer *d;
+	/* sizes in double so that they cannot wrap on 32-bit hosts */
+	double C, F, F1, V, L, H, T, size[32], tot = 0;
+	float **slot[32];
+	size_t off;
+	int ns = 0, i, l;
+
+	if (tl_config_check(c, err) < 0)
+		return NULL;
+	if ((d = calloc(1, sizeof *d)) == NULL)
+		return tl_err(err, "out of memory"), NULL;
+	d->c = *c;
+	d->C = c->dim;
+	d->F = c->ffn;
+	d->F1 = tl_ffn_rows(c);
+	d->V = c->vocab;
+	d->L = c->layers;
+	d->H = c->heads;
+	d->hs = c->dim / c->heads;
+	d->T = c->ctx;
+	d->tern = c->quant == TL_QUANT_TERNARY;
+	tl_params_map(&d->P, (float *)params, c);
+	C = d->C, F = d->F, F1 = d->F1, V = d->V, L = d->L, H = d->H;
+	T = d->T;
+
+#define BUF(p, n) do { slot[ns] = &(p); size[ns++] = (n); } while (0)
+	BUF(d->rope, T * (d->hs / 2) * 2);
+	BUF(d->kc, L * T * C);
+	BUF(d->vc, L * T * C);
+	BUF(d->x, C);
+	BUF(d->y, C);
+	BUF(d->xn, C);
+	BUF(d->qkv, 3 * C);
+	BUF(d->ay, C);
+	BUF(d->mid, C);
+	BUF(d->h1, F1);
+	BUF(d->h2, F);
+	BUF(d->xq, F > C ? F : C);
+	BUF(d->att, H * T);
+	BUF(d->logits, V);
+	if (d->tern) {
+		for (i = 0; i < NLIN; i++)
+			BUF(d->qw[i], L * lin_out(d, i) * lin_in(d, i));
+		BUF(d->qs, L * NLIN);
+	}
+#undef BUF
+	for (i = 0; i < ns; i++)
+		tot += size[i];
+	if (tot > (double)((size_t)-1 / sizeof(float) / 2) ||
+	    (d->mem = calloc((size_t)tot, sizeof(float))) == NULL ||
+	    (d->hist = calloc(d->T, sizeof *d->hist)) == NULL) {
+		tl_infer_free(d);
+		return tl_err(err, "out of memory for the decoder (%.0f MiB)",
+		    tot / (1 << 18)), NULL;
+	}
+	for (off = 0, i = 0; i < ns; i++) {
+		*slot[i] = d->mem + off;
+		off += (size_t)size[i];
+	}
+	tl_rope_table(d->rope, d->T, d->hs);
+	/* The scales of tl_model_prepare: one per matrix per layer. */
+	if (d->tern)
+		for (l = 0; l < d->L; l++)
+			for (i = 0; i < NLIN; i++) {
+				size_t n = (size_t)lin_out(d, i) * lin_in(d, i);
+
+				d->qs[l * NLIN + i] = tl_ternary_quant(
+				    d->qw[i] + l * n, lin_w(d, l, i), n);
+			}
+	return d;
+}
+
+void
+tl_infer_free(tl_infer *d)
+{
+	if (d == NULL)
+		return;
+	free(d->mem);
+	free(d->hist);
+	free(d);
+}
+
+int
+tl_infer_len(const tl_infer *d)
+{
+	return d->n;
+}
+
+int
+tl_infer_ctx(const tl_infer *d)
+{
+	return d->T;
+}
+
+int
+tl_infer_keep(const tl_infer *d)
+{
+	return d->T / 2;
+}
+
+void
+tl_infer_reset(tl_infer *d)
+{
+	d->n = 0;
+}
+
+/* ---- matrix-vector products ---- */
+
+/* y (out) = W (out, in) . x (in), then y[r] *= f when scaled (the
+ * BitLinear rescale, applied to the finished sum as model.c does). */
+typedef struct {
+	const float *w, *x;
+	float *y;
+	int in, out, scaled;
+	float f;
+} mv_job;
+
+static void
+mv_rows(void *ctx, int it)
+{
+	mv_job *j = ctx;
+	const tl_kern *k = tl_k();
+	int r = it * MV_ROWS, e = r + MV_ROWS < j->out ? r + MV_ROWS : j->out;
+
+	for (; r < e; r++) {
+		j->y[r] = k->dot(j->x, j->w + (long)r * j->in, j->in);
+		if (j->scaled)
+			j->y[r] *= j->f;
+	}
+}
+
+static void
+matvec(tl_pool *p, float *y, const float *w, const float *x, int out, int in,
+    int scaled, float f)
+{
+	mv_job j;
+
+	j.w = w;
+	j.x = x;
+	j.y = y;
+	j.in = in;
+	j.out = out;
+	j.scaled = scaled;
+	j.f = f;
+	tl_pool_for(p, (out + MV_ROWS - 1) / MV_ROWS, mv_rows, &j);
+}
+
+/* y (out) = layer i of block l applied to x (in).  Ternary: x is
+ * quantized to int8 values by absmax g (Qb = 127), multiplied by the
+ * ternary weights with exact integer sums, and the sums are scaled by
+ * s * (g/127), in that order, as in model.c (job_actquant, tl_sgemm,
+ * job_rescale). */
+static void
+lin_forward(tl_infer *d, tl_pool *p, int l, int i, float *y, const float *x)
+{
+	const tl_kern *k = tl_k();
+	int in = lin_in(d, i), out = lin_out(d, i);
+	float g;
+
+	if (!d->tern) {
+		matvec(p, y, lin_w(d, l, i), x, out, in, 0, 0);
+		return;
+	}
+	g = k->absmax(x, in);
+	if (g > 0)
+		k->quant(d->xq, x, in, 127.0f / g, -128.0f, 127.0f);
+	else
+		memset(d->xq, 0, in * sizeof *d->xq);
+	matvec(p, y, d->qw[i] + (long)l * out * in, d->xq, out, in, 1,
+	    d->qs[l * NLIN + i] * (g / 127.0f));
+}
+
+/* ---- attention ---- */
+
+typedef struct {
+	tl_infer *d;
+	int l, pos;
+} att_job;
+
+/* Head h of the current position: out = sum_{u<=pos}
+ * softmax_u(q . k_u / sqrt(hs)) v_u, in the order of attention.c. */
+static void
+att_head(void *ctx, int h)
+{
+	att_job *j = ctx;
+	tl_infer *d = j->d;
+	const tl_kern *k = tl_k();
+	int hs = d->hs, C = d->C, u;
+	float scale = 1.0f / sqrtf((float)hs);
+	const float *q = d->qkv + h * hs;
+	const float *kc = d->kc + (long)j->l * d->T * C + h * hs;
+	const float *vc = d->vc + (long)j->l * d->T * C + h * hs;
+	float *a = d->att + (long)h * d->T, *o = d->ay + h * hs;
+
+	for (u = 0; u <= j->pos; u++)
+		a[u] = k->dot(q, kc + (long)u * C, hs) * scale;
+	k->softmax(a, j->pos + 1);
+	memset(o, 0, hs * sizeof *o);
+	for (u = 0; u <= j->pos; u++)
+		k->axpy(o, a[u], vc + (long)u * C, hs);
+}
+
+/* ---- the step ---- */
+
+float *
+tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
+{
+	const tl_params *P = &d->P;
+	int C = d->C, l, i;
+	float *t;
+	att_job aj;
+
+	if (pos < 0 || pos > d->n || pos >= d->T || token >= d->V)
+		return NULL;
+	memcpy(d->x, P->wte + (long)token * C, C * sizeof *d->x);
+	if (d->c.pos == TL_POS_SIN)
+		tl_sinpos_add_row(d->x, pos, C);
+	aj.d = d;
+	aj.pos = pos;
+	for (l = 0; l < d->L; l++) {
+		/* attention */
+		tl_norm_row(d->c.norm, d->xn, d->x, P->ln1w + l * C,
+		    P->ln1b ? P->ln1b + l * C : NULL, C, NULL, NULL);
+		lin_forward(d, p, l, LQKV, d->qkv, d->xn);
+		if (d->c.pos == TL_POS_ROPE)
+			tl_rope_row(d->qkv, d->rope, pos, 2 * C, d->hs, 0);
+		memcpy(d->kc + ((long)l * d->T + pos) * C, d->qkv + C,
+		    C * sizeof(float));
+		memcpy(d->vc + ((long)l * d->T + pos) * C, d->qkv + 2 * C,
+		    C * sizeof(float));
+		aj.l = l;
+		tl_pool_for(p, d->H, att_head, &aj);
+		lin_forward(d, p, l, LO, d->mid, d->ay);
+		for (i = 0; i < C; i++)
+			d->mid[i] += d->x[i];
+		/* FFN */
+		tl_norm_row(d->c.norm, d->xn, d->mid, P->ln2w + l * C,
+		    P->ln2b ? P->ln2b + l * C : NULL, C, NULL, NULL);
+		lin_forward(d, p, l, L1, d->h1, d->xn);
+		tl_act_row(d->c.act, d->h2, d->h1, d->F);
+		lin_forward(d, p, l, L2, d->y, d->h2);
+		for (i = 0; i < C; i++)
+			d->y[i] += d->mid[i];
+		t = d->x, d->x = d->y, d->y = t;
+	}
+	tl_norm_row(d->c.norm, d->xn, d->x, P->lnfw, P->lnfb, C, NULL, NULL);
+	matvec(p, d->logits, P->head, d->xn, d->V, C, 0, 0);
+	d->hist[pos] = token;
+	d->n = pos + 1;
+	return d->logits;
+}
+
+float *
+tl_infer_push(tl_infer *d, tl_pool *p, uint16_t token, int slide)
+{
+	int keep = tl_infer_keep(d), i;
+
+	if (token >= d->V)
+		return NULL;
+	if (d->n == d->T) {
+		if (!slide)
+			return NULL;
+		memmove(d->hist, d->hist + d->T - keep,
+		    keep * sizeof *d->hist);
+		for (i = 0; i < keep; i++)
+			tl_infer_step(d, p, d->hist[i], i);
+		d->n = keep;
+	}
+	return tl_infer_step(d, p, token, d->n);
+}
