@@ -48,19 +48,26 @@ typedef struct {
 	float (*dot)(const float *a, const float *b, int n);
 	/* y[i] += a * x[i] */
 	void (*axpy)(float *y, float a, const float *x, int n);
-	/* C tile: c[i*ldc + j] += sum_k a[k*MR + i] * b[k*NR + j] for a
-	 * packed MR x K panel of A and K x NR panel of B (see sgemm). */
+	/* The register-blocked core of tl_sgemm: the gemm_mr x gemm_nr
+	 * tile  t[i][j] = sum_k a[k*gemm_mr + i] * b[k*gemm_nr + j],
+	 * summed for each (i, j) in increasing k from zero, of a packed
+	 * panel a of A (K x gemm_mr, k-major) and b of B (K x gemm_nr),
+	 * both 16-byte aligned.  Only the top-left m x n of the tile
+	 * reaches c: c[i*ldc + j] = t[i][j] (acc = 0) or += t[i][j]. */
 	void (*gemm_tile)(int K, const float *a, const float *b, float *c,
-	    long ldc, int m, int n);
+	    long ldc, int m, int n, int acc);
+	int gemm_mr, gemm_nr;	/* the tile's shape, at most 8 x 16 */
 	/* max_i |x[i]| and sum_i |x[i]| */
 	float (*absmax)(const float *x, int n);
 	double (*abssum)(const float *x, int n);
-	/* q[i] = clamp(rint(x[i] * s), lo, hi), stored as float */
+	/* q[i] = clamp(rint(x[i] * s), lo, hi), stored as float; needs
+	 * lo <= hi.  Every path gives the reference's bits. */
 	void (*quant)(float *q, const float *x, int n, float s, float lo,
 	    float hi);
-	/* q[i] = (int8) clamp(rint(x[i] * s), -128, 127) */
+	/* q[i] = (int8) clamp(rint(x[i] * s), -128, 127), bit-exact in
+	 * every path (x[i] * s must not be NaN). */
 	void (*quant_i8)(int8_t *q, const float *x, int n, float s);
-	/* AdamW on n parameters: see tl_adamw_ref in kernels_ref.c */
+	/* AdamW on n parameters: see adamw_ref in kernels_ref.c */
 	void (*adamw)(float *p, const float *g, float *m, float *v, int n,
 	    float lr, float b1, float b2, float eps, float wd, float bc1,
 	    float bc2);
@@ -68,10 +75,9 @@ typedef struct {
 	float (*softmax)(float *x, int n);
 } tl_kern;
 
-/* Register-block shape of gemm_tile (the same for every path so that
- * packing is shared and results are independent of the path's tile). */
-#define TL_GEMM_MR 4
-#define TL_GEMM_NR 8
+/* The largest tile of any path (tl_sgemm's edge buffers). */
+#define TL_GEMM_MAXMR 8
+#define TL_GEMM_MAXNR 16
 
 /* Pick the path once: the best the CPU supports, or the one TL_SIMD
  * names.  Returns -1 with a message if TL_SIMD names an unknown path
@@ -88,6 +94,36 @@ const tl_kern *tl_k_path(int path);
 
 /* The reference (scalar) table. */
 extern const tl_kern tl_kern_ref;
+
+/* Internal to the kernel files: the SIMD kernels (kernels_*.c, x86
+ * only; each compiled for its instruction set with a target
+ * attribute), gathered into one table per path by dispatch.c. */
+#if defined(__i386__) || defined(__x86_64__)
+#define TL_X86 1
+float tl_dot_sse2(const float *, const float *, int);
+void tl_axpy_sse2(float *, float, const float *, int);
+/* SSE2 GEMM tile: 4 x 8 on x86-64 (16 xmm registers), 4 x 4 on i686 (8) */
+#define TL_SSE2_MR 4
+#ifdef __x86_64__
+#define TL_SSE2_NR 8
+#else
+#define TL_SSE2_NR 4
+#endif
+void tl_gemm_tile_sse2(int, const float *, const float *, float *, long,
+    int, int, int);
+float tl_absmax_sse2(const float *, int);
+double tl_abssum_sse2(const float *, int);
+void tl_quant_sse2(float *, const float *, int, float, float, float);
+void tl_quant_i8_sse2(int8_t *, const float *, int, float);
+void tl_adamw_sse2(float *, const float *, float *, float *, int, float,
+    float, float, float, float, float, float);
+float tl_softmax_sse2(float *, int);
+void tl_quant_sse41(float *, const float *, int, float, float, float);
+#define TL_AVX2_MR 6	/* AVX2 + FMA GEMM tile: 6 x 16 */
+#define TL_AVX2_NR 16
+void tl_gemm_tile_avx2(int, const float *, const float *, float *, long,
+    int, int, int);
+#endif
 
 /* ---- composite kernels (sgemm.c, attention.c) ---- */
 

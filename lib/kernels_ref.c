@@ -28,24 +28,28 @@ axpy_ref(float *y, float a, const float *x, int n)
 		y[i] += a * x[i];
 }
 
-/* a is a packed MR x K panel (k-major: a[k*MR + i]), b a packed K x NR
- * panel (b[k*NR + j]); only the top-left m x n of the tile is stored
- * to c, which is accumulated into. */
+/* The 4 x 8 tile of the packed panels a (a[k*4 + i]) and b (b[k*8 + j]):
+ * each element sums its products in increasing k from zero, the
+ * order every path keeps (so that, without FMA, paths agree bit for
+ * bit).  Only the top-left m x n of the tile is stored to c. */
+#define MR 4
+#define NR 8
+
 static void
 gemm_tile_ref(int K, const float *a, const float *b, float *c, long ldc,
-    int m, int n)
+    int m, int n, int acc)
 {
-	float acc[TL_GEMM_MR][TL_GEMM_NR] = {{0}};
+	float t[MR][NR] = {{0}};
 	int i, j, k;
 
 	for (k = 0; k < K; k++)
-		for (i = 0; i < TL_GEMM_MR; i++)
-			for (j = 0; j < TL_GEMM_NR; j++)
-				acc[i][j] += a[k * TL_GEMM_MR + i] *
-				    b[k * TL_GEMM_NR + j];
+		for (i = 0; i < MR; i++)
+			for (j = 0; j < NR; j++)
+				t[i][j] += a[k * MR + i] * b[k * NR + j];
 	for (i = 0; i < m; i++)
 		for (j = 0; j < n; j++)
-			c[i * ldc + j] += acc[i][j];
+			c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] :
+			    t[i][j];
 }
 
 static float
@@ -136,13 +140,15 @@ softmax_ref(float *x, int n)
 }
 
 const tl_kern tl_kern_ref = {
-	dot_ref,
-	axpy_ref,
-	gemm_tile_ref,
-	absmax_ref,
-	abssum_ref,
-	quant_ref,
-	quant_i8_ref,
-	adamw_ref,
-	softmax_ref,
+	.dot = dot_ref,
+	.axpy = axpy_ref,
+	.gemm_tile = gemm_tile_ref,
+	.gemm_mr = MR,
+	.gemm_nr = NR,
+	.absmax = absmax_ref,
+	.abssum = abssum_ref,
+	.quant = quant_ref,
+	.quant_i8 = quant_i8_ref,
+	.adamw = adamw_ref,
+	.softmax = softmax_ref,
 };
