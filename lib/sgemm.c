@@ -1,30 +1,181 @@
 /*
- * sgemm.c: fp32 matrix product with arbitrary strides.
+ * sgemm.c: fp32 matrix product with arbitrary strides,
+ * C (M,N) = [C +] A (M,K) . B (K,N), packed and cache-blocked.
+ *
+ * The shape of the classic Goto/BLIS GEMM, kept small:
+ *
+ *   for each block of at most MBLK rows and NBLK columns of C
+ *     for each block of kc <= KCMAX steps of k
+ *       pack A's rows into panels of mr rows (a[k*mr + i]) and B's
+ *       columns into panels of nr columns (b[k*nr + j]), zero-padded
+ *       at the edges                                    (pool, phase 1)
+ *       for each task of about 64 rows x 256 columns of C  (pool, phase 2)
+ *         for each B panel (kc x nr: stays in L1)
+ *           for each A panel (the task's A block stays in L2)
+ *             C tile (mr x nr) [+]= A panel . B panel  (k->gemm_tile)
+ *
+ * Packing turns any strides into the unit-stride, aligned streams the
+ * micro-kernel (kernels_*.c, one per SIMD path) wants, so the three
+ * patterns of a linear layer (forward x.W^T, dX = dY.W, dW = dY^T.X)
+ * run at the same speed.
+ *
+ * Order of sums: element (i, j) is, for each k block in increasing k,
+ * a running sum from zero over the block's k in increasing order,
+ * then added to C (or stored, for the first block without
+ * accumulate).  The k blocks depend on K alone, and the tasks only
+ * decide who computes a tile, never how: results do not depend on the
+ * number of threads, nor (without FMA) on the SIMD path.
  */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "kernels.h"
 
+#define KCMAX	256	/* k steps per block: a B panel of 256 x 8 is 8 KiB */
+#define MBLK	1024	/* rows of A packed at once (memory bound) */
+#define NBLK	2048	/* columns of B packed at once */
+#define TASKM	64	/* rows of C per task: the A block, 64 KiB */
+#define TASKN	256	/* columns of C per task */
+
 typedef struct {
-	int M, N, K;
+	const tl_kern *k;
+	int mr, nr;
 	const float *A, *B;
 	long ars, acs, brs, bcs, ldc;
 	float *C;
-	int acc;
-} gemm_job;
+	/* the current block: rows [i0, i0+mb), columns [j0, j0+nb), k
+	 * steps [k0, k0+kc); acc = 0 stores the first k block */
+	int i0, mb, j0, nb, k0, kc, acc;
+	int mp, np;		/* A and B panels in the block */
+	int tmp, tnp;		/* panels per task, rows and columns */
+	int tn;			/* tasks across the columns */
+	float *pa, *pb;		/* the packed panels */
+} gemm;
 
-/* One row of C. */
+/* dst[k*R + i] = src[i*ws + k*ks] for i < w, zero for w <= i < R. */
 static void
-gemm_row(void *ctx, int i)
+pack(float *dst, int R, const float *src, long ws, long ks, int w, int kc)
 {
-	gemm_job *g = ctx;
-	float *c = g->C + (long)i * g->ldc, s;
-	int j, k;
+	int i, k;
 
-	for (j = 0; j < g->N; j++) {
-		s = 0;
-		for (k = 0; k < g->K; k++)
-			s += g->A[i * g->ars + k * g->acs] *
-			    g->B[k * g->brs + j * g->bcs];
-		c[j] = g->acc ? c[j] + s : s;
+	if (ws == 1) {
+		for (k = 0; k < kc; k++, dst += R, src += ks) {
+			for (i = 0; i < w; i++)
+				dst[i] = src[i];
+			for (; i < R; i++)
+				dst[i] = 0;
+		}
+		return;
+	}
+	for (i = 0; i < w; i++, src += ws)
+		if (ks == 1)
+			for (k = 0; k < kc; k++)
+				dst[k * R + i] = src[k];
+		else
+			for (k = 0; k < kc; k++)
+				dst[k * R + i] = src[k * ks];
+	for (; i < R; i++)
+		for (k = 0; k < kc; k++)
+			dst[k * R + i] = 0;
+}
+
+static void
+pack_a(gemm *g, int p, float *dst)
+{
+	int r = g->i0 + p * g->mr, w = g->i0 + g->mb - r;
+
+	pack(dst, g->mr, g->A + r * g->ars + g->k0 * g->acs, g->ars, g->acs,
+	    w < g->mr ? w : g->mr, g->kc);
+}
+
+static void
+pack_b(gemm *g, int p, float *dst)
+{
+	int c = g->j0 + p * g->nr, w = g->j0 + g->nb - c;
+
+	pack(dst, g->nr, g->B + g->k0 * g->brs + c * g->bcs, g->bcs, g->brs,
+	    w < g->nr ? w : g->nr, g->kc);
+}
+
+/* Phase 1, item p: one A panel (p < mp) or B panel. */
+static void
+job_pack(void *ctx, int p)
+{
+	gemm *g = ctx;
+
+	if (p < g->mp)
+		pack_a(g, p, g->pa + (long)p * g->kc * g->mr);
+	else {
+		p -= g->mp;
+		pack_b(g, p, g->pb + (long)p * g->kc * g->nr);
+	}
+}
+
+/* The tile of A panel ip and B panel jp of the current block. */
+static void
+tile(gemm *g, const float *pa, const float *pb, int ip, int jp)
+{
+	int r = ip * g->mr, c = jp * g->nr;
+	int m = g->mb - r, n = g->nb - c;
+
+	g->k->gemm_tile(g->kc, pa, pb,
+	    g->C + (long)(g->i0 + r) * g->ldc + g->j0 + c, g->ldc,
+	    m < g->mr ? m : g->mr, n < g->nr ? n : g->nr, g->acc);
+}
+
+/* Phase 2, item t: a task of tmp x tnp panels. */
+static void
+job_compute(void *ctx, int t)
+{
+	gemm *g = ctx;
+	int ia = t / g->tn * g->tmp, ib = ia + g->tmp;
+	int ja = t % g->tn * g->tnp, jb = ja + g->tnp;
+	int ip, jp;
+
+	if (ib > g->mp)
+		ib = g->mp;
+	if (jb > g->np)
+		jb = g->np;
+	for (jp = ja; jp < jb; jp++)
+		for (ip = ia; ip < ib; ip++)
+			tile(g, g->pa + (long)ip * g->kc * g->mr,
+			    g->pb + (long)jp * g->kc * g->nr, ip, jp);
+}
+
+static int
+cdiv(int a, int b)
+{
+	return (a + b - 1) / b;
+}
+
+static float *
+align64(void *p)
+{
+	return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+/* Without memory for the packed blocks: the same tiles in the same
+ * order of sums, one panel of each at a time on the stack, serially. */
+static void
+gemm_small(gemm *g, int nkb, int K, int accumulate)
+{
+	float raw[KCMAX * (TL_GEMM_MAXMR + TL_GEMM_MAXNR) + 16];
+	float *pa = align64(raw), *pb = pa + KCMAX * TL_GEMM_MAXMR;
+	int kb, ip, jp;
+
+	g->i0 = g->j0 = 0;
+	for (kb = 0; kb < nkb; kb++) {
+		g->k0 = (int)((long long)K * kb / nkb);
+		g->kc = (int)((long long)K * (kb + 1) / nkb) - g->k0;
+		g->acc = accumulate || kb > 0;
+		for (jp = 0; jp < g->np; jp++) {
+			pack_b(g, jp, pb);
+			for (ip = 0; ip < g->mp; ip++) {
+				pack_a(g, ip, pa);
+				tile(g, pa, pb, ip, jp);
+			}
+		}
 	}
 }
 
@@ -32,7 +183,73 @@ void
 tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
     const float *B, long brs, long bcs, float *C, long ldc, int accumulate)
 {
-	gemm_job g = { M, N, K, A, B, ars, acs, brs, bcs, ldc, C, accumulate };
+	gemm g;
+	void *mem;
+	int mbp, nbp, nkb, kb, i0, j0, i, j;
 
-	tl_pool_for(p, M, gemm_row, &g);
+	if (M <= 0 || N <= 0)
+		return;
+	if (K <= 0) {
+		if (!accumulate)
+			for (i = 0; i < M; i++)
+				for (j = 0; j < N; j++)
+					C[(long)i * ldc + j] = 0;
+		return;
+	}
+	memset(&g, 0, sizeof g);
+	g.k = tl_k();
+	g.mr = g.k->gemm_mr;
+	g.nr = g.k->gemm_nr;
+	g.A = A;
+	g.B = B;
+	g.ars = ars;
+	g.acs = acs;
+	g.brs = brs;
+	g.bcs = bcs;
+	g.C = C;
+	g.ldc = ldc;
+	/* K blocks of nearly equal size, fixed by K alone. */
+	nkb = cdiv(K, KCMAX);
+	/* Block sizes in whole panels. */
+	mbp = MBLK / g.mr;
+	nbp = NBLK / g.nr;
+	g.tmp = TASKM / g.mr > 0 ? TASKM / g.mr : 1;
+	g.tnp = TASKN / g.nr > 0 ? TASKN / g.nr : 1;
+
+	i = cdiv(M, g.mr) < mbp ? cdiv(M, g.mr) : mbp;
+	j = cdiv(N, g.nr) < nbp ? cdiv(N, g.nr) : nbp;
+	mem = malloc(((size_t)i * g.mr + (size_t)j * g.nr) * KCMAX *
+	    sizeof(float) + 64);
+	if (mem == NULL) {
+		g.mb = M;
+		g.nb = N;
+		g.mp = cdiv(M, g.mr);
+		g.np = cdiv(N, g.nr);
+		gemm_small(&g, nkb, K, accumulate);
+		return;
+	}
+	g.pa = align64(mem);
+	g.pb = g.pa + (size_t)i * g.mr * KCMAX;
+
+	for (i0 = 0; i0 < M; i0 += g.mb) {
+		g.i0 = i0;
+		g.mb = M - i0 < mbp * g.mr ? M - i0 : mbp * g.mr;
+		g.mp = cdiv(g.mb, g.mr);
+		for (j0 = 0; j0 < N; j0 += g.nb) {
+			g.j0 = j0;
+			g.nb = N - j0 < nbp * g.nr ? N - j0 : nbp * g.nr;
+			g.np = cdiv(g.nb, g.nr);
+			g.tn = cdiv(g.np, g.tnp);
+			for (kb = 0; kb < nkb; kb++) {
+				g.k0 = (int)((long long)K * kb / nkb);
+				g.kc = (int)((long long)K * (kb + 1) / nkb) -
+				    g.k0;
+				g.acc = accumulate || kb > 0;
+				tl_pool_for(p, g.mp + g.np, job_pack, &g);
+				tl_pool_for(p, cdiv(g.mp, g.tmp) * g.tn,
+				    job_compute, &g);
+			}
+		}
+	}
+	free(mem);
 }
