@@ -38,7 +38,7 @@ build/test_%: tests/unit/test_%.c tests/unit/unit.h build/libcore.a $(HDR)
 	$(CC) $(TL_CFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< build/libcore.a $(TL_LDLIBS)
 
 check: all
-	bats tests/
+	bats $(BATSFLAGS) tests/
 
 install: $(PROGS)
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
