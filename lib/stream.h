@@ -2,7 +2,8 @@
  * stream.h: the token stream format (tl-tokens(5)): a header with the
  * tokenizer blob, then checksummed chunks of 16-bit token ids, then an
  * end chunk.  It is written and read front to back, so it works
- * through a pipe.
+ * through a pipe.  Also vocabulary files (tl-vocab(5)), which hold a
+ * tokenizer alone, and a loader for the tokenizer held in any file.
  */
 #ifndef TL_STREAM_H
 #define TL_STREAM_H
@@ -11,6 +12,13 @@
 #include <stdint.h>
 
 #include "tokenizer.h"
+
+#define TL_STREAM_MAGIC "TLTS"
+#define TL_STREAM_VERSION 1
+#define TL_STREAM_CHUNK_MAX 65536	/* ids in one chunk, at most */
+#define TL_STREAM_CHUNK 16384		/* ids per chunk written here */
+#define TL_VOCAB_MAGIC "TLVO"
+#define TL_VOCAB_VERSION 1
 
 /* Writing: begin (header), put ids any number of times, end. */
 typedef struct tl_swriter tl_swriter;
@@ -33,5 +41,21 @@ void tl_sreader_free(tl_sreader *r);
  * caller frees both). */
 int tl_stream_load(FILE *f, const char *name, tl_tok *tok, uint16_t **ids,
     size_t *n, char *err);
+
+/* Vocabulary files: a header like a stream's, without chunks. */
+int tl_vocab_write(FILE *f, const tl_tok *tok, char *err);
+int tl_vocab_read(FILE *f, const char *name, tl_tok *tok, char *err);
+
+/*
+ * The tokenizer held in the file at path: a vocabulary file, a token
+ * stream (its header), or any file that one of readers (a NULL
+ * terminated list, may be NULL) knows.  A reader returns 0 with *tok
+ * filled, -1 with a message in err ("path: problem"), or 1 when the
+ * file is not of its kind, so that the next one is tried.  This is how
+ * the checkpoint and packed model formats plug in.
+ */
+typedef int tl_tok_reader(const char *path, tl_tok *tok, char *err);
+int tl_tok_load(const char *path, tl_tok_reader *const *readers, tl_tok *tok,
+    char *err);
 
 #endif
