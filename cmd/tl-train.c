@@ -92,7 +92,8 @@ main(int argc, char **argv)
 	};
 	char err[TL_ERRLEN], e2[TL_ERRLEN], tbuf[32];
 	const char *model = NULL, *in = "stdin", *logpath = NULL;
-	const char *newopt = NULL;
+	const char *shape[32][2];	/* model-shape flags given */
+	int nshape = 0, seedset = 0;
 	tl_config c, cmod;
 	tl_hparams hp;
 	int set[O_WD + 1] = { 0 }, ch, li, threads = 0, tty, isnew;
@@ -121,7 +122,10 @@ main(int argc, char **argv)
 		case 0:
 			if (tl_config_opt(&cmod, lo[li].name, optarg, err) != 0)
 				tl_die(2, "%s", err);
-			newopt = lo[li].name;
+			if (nshape < 32) {
+				shape[nshape][0] = lo[li].name;
+				shape[nshape++][1] = optarg;
+			}
 			break;
 		case 'm':
 			model = optarg;
@@ -164,7 +168,7 @@ main(int argc, char **argv)
 			break;
 		case O_SEED:
 			seed = (uint64_t)tl_atol(optarg, "--seed", 0, 0x7fffffffL);
-			newopt = "seed";
+			seedset = 1;
 			break;
 		case O_STEPS:
 			hp.steps = (uint32_t)tl_atol(optarg, "--steps", 0,
@@ -210,11 +214,23 @@ main(int argc, char **argv)
 	/* the model: resumed, or new with the stream's tokenizer */
 	isnew = access(model, F_OK) != 0;
 	if (!isnew) {
-		if (newopt)
-			tl_die(2, "--%s applies only to a new model; %s exists",
-			    newopt, model);
 		if (tl_ckpt_load(&ck, model, err) < 0)
 			tl_die(2, "%s", err);
+		/* shape flags and --seed may repeat the model's own values
+		 * (so a run resumes with the command that started it), but
+		 * cannot change them */
+		for (li = 0; li < nshape; li++) {
+			c = ck.cfg;
+			tl_config_opt(&c, shape[li][0], shape[li][1], err);
+			if (memcmp(&c, &ck.cfg, sizeof c) != 0)
+				tl_die(2, "--%s %s: %s has another shape; model "
+				    "flags apply to a new model", shape[li][0],
+				    shape[li][1], model);
+		}
+		if (seedset && seed != ck.hp.seed)
+			tl_die(2, "--seed %llu: %s was started with seed %llu",
+			    (unsigned long long)seed, model,
+			    (unsigned long long)ck.hp.seed);
 		if (!tl_tok_equal(&tok, &ck.tok))
 			tl_die(2, "%s: tokenizer differs from %s's", in, model);
 	} else {

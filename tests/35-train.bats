@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# tl-init and tl-train as a user runs them: pipelines, reproducibility,
+# resuming, and bad input.
+
+load helper
+
+SHAPE="--layers 1 --dim 16 --heads 2 --ffn 32 --ctx 16"
+RUN="--steps 30 --batch 2 --warmup 3 --eval-every 10 --eval-tokens 200 --save-every 0"
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	head -c 30000 "$TOP/data/tinyshakespeare.txt" > corpus.txt
+	tl-tokenize < corpus.txt > corpus.tok
+}
+
+@test "train: tokenize | train creates a model that learns" {
+	run sh -c "tl-tokenize < corpus.txt | tl-train -m m.tl $SHAPE $RUN --lr 0.01 --log m.log"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -s m.tl ]
+	[[ "$output" == *"new model, 10288 parameters"* ]]
+	# the loss falls from about ln(256) = 5.5
+	last=$(tail -n 1 m.log)
+	[[ "$last" == *'"step":30,'* ]]
+	loss=$(echo "$last" | sed 's/.*"loss":\([0-9.]*\).*/\1/')
+	awk -v l="$loss" 'BEGIN { exit !(l < 4.0) }'
+	for k in step tokens loss val lr gnorm tok_s elapsed rss_mib; do
+		grep -q "\"$k\":" m.log
+	done
+}
+
+@test "train: stream as a file argument equals stdin" {
+	tl-train -m a.tl $SHAPE $RUN corpus.tok 2>/dev/null
+	tl-train -m b.tl $SHAPE $RUN < corpus.tok 2>/dev/null
+	cmp a.tl b.tl
+}
+
+@test "train: same seed gives the same checkpoint, another seed does not" {
+	tl-train -m a.tl $SHAPE $RUN --seed 7 < corpus.tok 2>/dev/null
+	tl-train -m b.tl $SHAPE $RUN --seed 7 < corpus.tok 2>/dev/null
+	tl-train -m c.tl $SHAPE $RUN --seed 8 < corpus.tok 2>/dev/null
+	cmp a.tl b.tl
+	! cmp -s a.tl c.tl
+}
+
+@test "train: -t 1 and -t 2 give byte-identical checkpoints" {
+	for q in ternary fp32; do
+		tl-train -t 1 -m a.tl $SHAPE $RUN --quant $q < corpus.tok 2>/dev/null
+		tl-train -t 2 -m b.tl $SHAPE $RUN --quant $q < corpus.tok 2>/dev/null
+		cmp a.tl b.tl
+		rm a.tl b.tl
+	done
+}
+
+@test "train: a run interrupted by SIGINT and resumed equals one never stopped" {
+	run="$SHAPE --steps 400 --batch 2 --eval-every 50 --eval-tokens 200 --save-every 0"
+	tl-train -m a.tl $run < corpus.tok 2>/dev/null
+	tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
+	pid=$!
+	# interrupt once it is under way (and before it ends)
+	for i in $(seq 1 200); do
+		[ -s b.log ] && break
+		sleep 0.05
+	done
+	kill -INT $pid
+	wait $pid
+	cat b.err
+	grep -q "interrupted, saved" b.err
+	! cmp -s a.tl b.tl
+	tl-train -m b.tl $run < corpus.tok 2>/dev/null
+	cmp a.tl b.tl
+}
+
+@test "train: resuming keeps training to the total --steps" {
+	tl-train -m a.tl $SHAPE $RUN < corpus.tok 2>/dev/null
+	cp a.tl b.tl
+	run tl-train -m b.tl $RUN < corpus.tok
+	[ "$status" -eq 0 ]
+	cmp a.tl b.tl	# already at its budget: nothing more to do
+	run tl-train -m b.tl --steps 40 < corpus.tok
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"step 40,"* ]]
+}
+
+@test "train: shape flags cannot change an existing model" {
+	tl-train -m a.tl $SHAPE $RUN < corpus.tok 2>/dev/null
+	run tl-train -m a.tl --dim 32 $RUN < corpus.tok
+	[ "$status" -eq 2 ]
+	one_line "$output"
+	[[ "$output" == "tl-train: --dim 32: a.tl has another shape"* ]]
+	run tl-train -m a.tl --seed 99 $RUN < corpus.tok
+	[ "$status" -eq 2 ]
+}
+
+@test "train: bad input is one line, status 2, and no model file" {
+	run sh -c "echo hello | tl-train -m m.tl $RUN"
+	[ "$status" -eq 2 ]
+	one_line "$output"
+	[[ "$output" == "tl-train: stdin: "* ]]
+	[ ! -e m.tl ]
+	head -c 100 corpus.tok > trunc.tok
+	run tl-train -m m.tl $RUN trunc.tok
+	[ "$status" -eq 2 ]
+	one_line "$output"
+	[[ "$output" == *"trunc.tok"*"truncated"* ]]
+	[ ! -e m.tl ]
+	run tl-train -m m.tl $RUN missing.tok
+	[ "$status" -eq 1 ]
+	one_line "$output"
+	[ ! -e m.tl ]
+	for bad in "--steps abc" "--lr -1" "--bogus" "--dim 7 --heads 2" "--quant int3"; do
+		run tl-train -m m.tl $bad < corpus.tok
+		echo "$bad: $output"
+		[ "$status" -eq 2 ]
+		one_line "$output"
+		[ ! -e m.tl ]
+	done
+	run tl-train < corpus.tok
+	[ "$status" -eq 2 ]
+}
+
+@test "train: a damaged model is refused and left as it was" {
+	tl-train -m m.tl $SHAPE $RUN < corpus.tok 2>/dev/null
+	cp m.tl orig.tl
+	size=$(wc -c < m.tl)
+	# one flipped byte in the middle
+	printf '\377' | dd of=m.tl bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	cp m.tl flipped.tl
+	run tl-train -m m.tl --steps 40 < corpus.tok
+	[ "$status" -eq 2 ]
+	one_line "$output"
+	[[ "$output" == "tl-train: m.tl: checksum mismatch"* ]]
+	cmp m.tl flipped.tl
+	head -c $((size - 10)) orig.tl > m.tl
+	run tl-train -m m.tl --steps 40 < corpus.tok
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"truncated"* ]]
+	echo "not a model" > m.tl
+	run tl-train -m m.tl --steps 40 < corpus.tok
+	[ "$status" -eq 2 ]
+	[[ "$output" == "tl-train: m.tl: bad magic (not a tl checkpoint)" ]]
+}
+
+@test "train: a stream made with another tokenizer is refused" {
+	tl-tokenize --train-bpe 300 -o v.bpe < corpus.txt
+	tl-tokenize -v v.bpe < corpus.txt > bpe.tok
+	tl-train -m m.tl $SHAPE $RUN < corpus.tok 2>/dev/null
+	cp m.tl orig.tl
+	run tl-train -m m.tl --steps 40 < bpe.tok
+	[ "$status" -eq 2 ]
+	one_line "$output"
+	[[ "$output" == "tl-train: stdin: tokenizer differs from m.tl's" ]]
+	cmp m.tl orig.tl
+}
+
+@test "init: writes the configured model; tl-train resumes it" {
+	run tl-init -o i.tl $SHAPE --quant fp32 --norm layernorm --pos sinusoidal --act swiglu --seed 3
+	[ "$status" -eq 0 ]
+	[ "$(head -c 7 i.tl)" = "tl-ckpt" ]
+	run tl-train -m i.tl $RUN < corpus.tok
+	[ "$status" -eq 0 ]
+	# swiglu doubles w1; layernorm adds biases
+	[[ "$output" == *"resumed model, 10848 parameters"* ]]
+	tl-init -o j.tl $SHAPE --seed 3
+	tl-init -o k.tl $SHAPE --seed 3
+	cmp j.tl k.tl
+}
+
+@test "init: bad flags are refused with one line and no file" {
+	for bad in "--dim 0" "--heads 3" "--layers 1000" "--pos xyz" "--ctx 99999" "--seed -1" "-x" ""; do
+		run tl-init -o i.tl $bad
+		[ "$bad" = "" ] && run tl-init
+		echo "$bad: $output"
+		[ "$status" -eq 2 ]
+		[ ! -e i.tl ]
+	done
+	run tl-init -o /nonexistent/dir/i.tl
+	[ "$status" -eq 1 ]
+	one_line "$output"
+}
