@@ -1,0 +1,218 @@
+/*
+ * tl-gen: generate text from a model, streamed as it is made.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "infer.h"
+#include "sample.h"
+
+static void
+usage(void)
+{
+	printf("usage: tl-gen [-hV] [--greedy] [--slide] [-k topk] "
+	    "[-n tokens] [-p prompt]\n"
+	    "              [-s seed] [-T temperature] [-t threads] "
+	    "[--top-p P] -m model\n");
+	exit(0);
+}
+
+/* A bad option: one line, status 2 (usage is what -h prints). */
+static void
+badopt(int ch, char **argv)
+{
+	const char *a = argv[optind - 1];
+
+	if (optopt != 0 && (a[0] != '-' || a[1] != '-'))
+		tl_die(2, ch == ':' ? "option -%c needs an argument; see %s -h"
+		    : "unknown option -%c; see %s -h", optopt, tl_prog());
+	tl_die(2, ch == ':' ? "option %s needs an argument; see %s -h" :
+	    "unknown option %s; see %s -h", a, tl_prog());
+}
+
+/* A closed pipe downstream (tl-gen | head) ends the run quietly: by
+ * SIGPIPE, or, where SIGPIPE is ignored, here with status 0. */
+static void
+outcheck(void)
+{
+	if (!ferror(stdout))
+		return;
+	if (errno == EPIPE)
+		exit(0);
+	tl_die(1, "stdout: write error:");
+}
+
+static void
+out(const void *p, size_t n, int tty)
+{
+	if (n > 0)
+		fwrite(p, 1, n, stdout);
+	if (tty)
+		fflush(stdout);
+	outcheck();
+}
+
+/* The whole of stdin (an unreadable or closed stdin is empty). */
+static unsigned char *
+slurp(size_t *n)
+{
+	size_t cap = 4096, r;
+	unsigned char *b = tl_xmalloc(cap);
+
+	*n = 0;
+	while ((r = fread(b + *n, 1, cap - *n, stdin)) > 0) {
+		*n += r;
+		if (*n == cap) {
+			if (cap > ((size_t)-1) / 2)
+				tl_die(2, "stdin: prompt too long");
+			cap *= 2;
+			if ((b = realloc(b, cap)) == NULL)
+				tl_die(1, "out of memory");
+		}
+	}
+	if (ferror(stdin) && errno != EBADF)
+		tl_die(1, "stdin: read error:");
+	return b;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_GREEDY = 256, O_SLIDE, O_TOPP };
+	static const struct option lo[] = {
+		{ "greedy", no_argument, NULL, O_GREEDY },
+		{ "slide", no_argument, NULL, O_SLIDE },
+		{ "top-p", required_argument, NULL, O_TOPP },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char err[TL_ERRLEN];
+	const char *model = NULL, *prompt = NULL;
+	unsigned char *text;
+	long ntok = 256, i;
+	uint64_t seed;
+	size_t tlen, nids, k;
+	uint16_t *ids;
+	int ch, threads = 0, slide = 0, tty, full = 0;
+	tl_sampling sm;
+	tl_ckpt ck;
+	tl_pool *pool;
+	tl_infer *d;
+	tl_sampler *sp;
+	float *lg = NULL;
+
+	tl_setprog(argv[0]);
+	tl_sampling_default(&sm);
+	seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	while ((ch = getopt_long(argc, argv, ":hVk:m:n:p:s:T:t:", lo, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'h':
+			usage();
+			break;
+		case 'k':
+			sm.topk = (int)tl_atol(optarg, "-k", 0, TL_MAX_VOCAB);
+			break;
+		case 'm':
+			model = optarg;
+			break;
+		case 'n':
+			ntok = tl_atol(optarg, "-n", 0, LONG_MAX);
+			break;
+		case 'p':
+			prompt = optarg;
+			break;
+		case 's':
+			seed = (uint64_t)tl_atol(optarg, "-s", 0, LONG_MAX);
+			break;
+		case 'T':
+			sm.temp = (float)tl_atof(optarg, "-T", 0, 100);
+			break;
+		case 't':
+			threads = (int)tl_atol(optarg, "-t", 1, 256);
+			break;
+		case 'V':
+			printf("tl-gen %s\n", TL_VERSION);
+			return 0;
+		case O_GREEDY:
+			sm.greedy = 1;
+			break;
+		case O_SLIDE:
+			slide = 1;
+			break;
+		case O_TOPP:
+			sm.topp = (float)tl_atof(optarg, "--top-p", 1e-6, 1);
+			break;
+		default:
+			badopt(ch, argv);
+		}
+	}
+	if (optind != argc)
+		tl_die(2, "unexpected argument '%s'; see tl-gen -h",
+		    argv[optind]);
+	if (model == NULL)
+		tl_die(2, "no model: -m FILE is required; see tl-gen -h");
+	if (tl_simd_init(err) < 0)
+		tl_die(2, "%s", err);
+
+	if (tl_ckpt_load(&ck, model, err) < 0)
+		tl_die(2, "%s", err);
+	if (prompt) {
+		text = (unsigned char *)strdup(prompt);
+		if (text == NULL)
+			tl_die(1, "out of memory");
+		tlen = strlen(prompt);
+	} else if (!isatty(0))
+		text = slurp(&tlen);
+	else {
+		text = tl_xmalloc(1);
+		tlen = 0;
+	}
+	/* An empty prompt starts the text as if after a newline. */
+	if (tl_tok_encode(&ck.tok, tlen ? text : (const unsigned char *)"\n",
+	    tlen ? tlen : 1, &ids, &nids, err) < 0)
+		tl_die(2, "prompt: %s", err);
+	if ((pool = tl_pool_new(threads)) == NULL)
+		tl_die(1, "cannot start threads");
+	if ((d = tl_infer_new(&ck.cfg, ck.params, err)) == NULL ||
+	    (sp = tl_sampler_new(ck.cfg.vocab, &sm, seed, err)) == NULL)
+		tl_die(1, "%s: %s", model, err);
+
+	tty = isatty(1);
+	out(text, tlen, tty);
+	for (k = 0; k < nids && !full; k++)
+		if ((lg = tl_infer_push(d, pool, ids[k], slide)) == NULL)
+			full = 1;
+	for (i = 0; i < ntok && !full; i++) {
+		const unsigned char *piece;
+		size_t len;
+		int t = tl_sample(sp, lg);
+
+		piece = tl_tok_piece(&ck.tok, t, &len);
+		out(piece, len, tty);
+		if (i + 1 < ntok &&
+		    (lg = tl_infer_push(d, pool, (uint16_t)t, slide)) == NULL)
+			full = 1;
+	}
+	if (fflush(stdout) != 0)
+		outcheck();
+	if (full)
+		tl_warn("%s: the context of %d tokens is full after %ld new "
+		    "tokens (--slide goes on past it)", model, tl_infer_ctx(d),
+		    i);
+	tl_sampler_free(sp);
+	tl_infer_free(d);
+	tl_pool_free(pool);
+	free(ids);
+	free(text);
+	tl_ckpt_free(&ck);
+	tl_fshut(stdout, "stdout");
+	return 0;
+}
