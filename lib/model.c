@@ -359,6 +359,16 @@ tl_model_logits(tl_model *m)
 	return m->logits;
 }
 
+const tl_config *
+tl_model_config(const tl_model *m, int *B, int *T)
+{
+	if (B)
+		*B = m->B;
+	if (T)
+		*T = m->T;
+	return &m->c;
+}
+
 const float *
 tl_model_rowloss(const tl_model *m)
 {

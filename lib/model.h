@@ -84,6 +84,8 @@ typedef struct tl_model tl_model;
 
 tl_model *tl_model_new(const tl_config *c, int B, int T, char *err);
 void tl_model_free(tl_model *m);
+/* The configuration and batch shape m was made for. */
+const tl_config *tl_model_config(const tl_model *m, int *B, int *T);
 /* Quantize the weights (ternary mode); call after every update of
  * params and before tl_model_forward. */
 void tl_model_prepare(tl_model *m, float *params);
