@@ -15,12 +15,12 @@
 static void
 usage(void)
 {
-	printf("usage: tl-eval [-hjV] [-b rows] [-n tokens] [-t threads] "
-	    "-m model [stream]\n");
-	exit(0);
+	fprintf(stderr, "usage: tl-eval [-hjV] [-b rows] [-n tokens] "
+	    "[-t threads] -m model [stream]\n");
+	exit(2);
 }
 
-/* A bad option: one line, status 2 (usage is what -h prints). */
+/* A bad option: one line, status 2 (-h prints the usage). */
 static void
 badopt(int ch, char **argv)
 {

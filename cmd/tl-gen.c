@@ -16,14 +16,14 @@
 static void
 usage(void)
 {
-	printf("usage: tl-gen [-hV] [--greedy] [--slide] [-k topk] "
+	fprintf(stderr, "usage: tl-gen [-hV] [--greedy] [--slide] [-k topk] "
 	    "[-n tokens] [-p prompt]\n"
 	    "              [-s seed] [-T temperature] [-t threads] "
 	    "[--top-p P] -m model\n");
-	exit(0);
+	exit(2);
 }
 
-/* A bad option: one line, status 2 (usage is what -h prints). */
+/* A bad option: one line, status 2 (-h prints the usage). */
 static void
 badopt(int ch, char **argv)
 {
