@@ -20,23 +20,6 @@
 #include "eval.h"
 #include "util.h"
 
-/*
- * The shape the model was made for.  tl_model keeps it private; this
- * accessor is to be added to model.c (requested of its owner):
- *
- *	const tl_config *
- *	tl_model_config(const tl_model *m, int *B, int *T)
- *	{
- *		if (B) *B = m->B;
- *		if (T) *T = m->T;
- *		return &m->c;
- *	}
- *
- * Until it exists the reference is weak, and tl_eval fails cleanly.
- */
-const tl_config *tl_model_config(const tl_model *m, int *B, int *T)
-    __attribute__((weak));
-
 /* Rank of the target among the probabilities p (V): the number of ids
  * more likely than it, ties counted for the lower ids. */
 static long
@@ -65,9 +48,6 @@ tl_eval(tl_model *m, tl_pool *p, const float *params, const tl_tok *tok,
 	uint64_t done = 0;
 
 	memset(res, 0, sizeof *res);
-	if (tl_model_config == NULL)
-		return tl_err(err, "evaluation needs tl_model_config() in "
-		    "model.c");
 	c = tl_model_config(m, &B, &T);
 	V = c->vocab;
 	if (n < 2)
