@@ -49,11 +49,15 @@ struct pair {
 	unsigned char dirty;	/* touched by the current merge */
 };
 
-/* One text position: kept together, since a merge touches all of it
- * (one cache line instead of six). */
+/*
+ * One text position, kept together since a merge touches all of it.
+ * The next token starts at p + len[id], and the previous one is found
+ * by stepping back over the NONE ids inside it (tokens are short), so
+ * no links are stored: memory is what learning costs most, in page
+ * faults as much as in cache misses.
+ */
 struct pos {
 	uint32_t id;		/* token starting here; NONE inside a token */
-	uint32_t nxt, prv;	/* neighbouring tokens */
 	uint32_t onx, opv;	/* occurrence list of the pair starting here */
 	uint32_t pid;		/* that pair, NONE if none */
 };
@@ -320,13 +324,7 @@ tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
 	/* The text as bytes, and its pairs in order. */
 	for (i = 0; i < n; i++) {
 		L->s[i].id = text[i];
-		L->s[i].nxt = i + 1;
-		L->s[i].prv = i - 1;
 		L->s[i].pid = NONE;
-	}
-	if (n > 0) {
-		L->s[n - 1].nxt = NONE;
-		L->s[0].prv = NONE;
 	}
 	for (i = 0; i < 65536; i++)
 		L->bp[i] = NONE;
@@ -350,12 +348,21 @@ tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
 		merges[2 * nm] = w->left;
 		merges[2 * nm + 1] = w->right;
 		L->len[nid] = L->len[w->left] + L->len[w->right];
+		if (nid + 1 == vocab) {
+			nm++;	/* the last merge need not be carried out */
+			break;
+		}
 		/* Always take the head: it is the leftmost occurrence left,
 		 * and an overlapped one is deleted as (B,R) below. */
 		while ((p = L->pr[best].head) != NONE) {
-			q = L->s[p].nxt;
-			l = L->s[p].prv;
-			r = L->s[q].nxt;
+			q = p + L->len[L->s[p].id];
+			r = q + L->len[L->s[q].id];
+			if (r == n)
+				r = NONE;
+			for (l = p; l > 0 && L->s[--l].id == NONE;)
+				;
+			if (l == p)
+				l = NONE;
 			occ_del(L, p);
 			if (l != NONE)
 				occ_del(L, l);
@@ -363,9 +370,6 @@ tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
 				occ_del(L, q);
 			L->s[p].id = nid;
 			L->s[q].id = NONE;
-			L->s[p].nxt = r;
-			if (r != NONE)
-				L->s[r].prv = p;
 			if (l != NONE) {
 				if ((k = pair_get(L, L->s[l].id, nid)) == NONE)
 					goto oom;
