@@ -10,16 +10,16 @@
 #include "vocab.h"
 
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: tl-init [-hV] [--act gelu|relu|relu2|swiglu] "
+	fprintf(status ? stderr : stdout, "usage: tl-init [-hV] [--act gelu|relu|relu2|swiglu] "
 	    "[--ctx N] [--dim N]\n"
 	    "               [--ffn N] [--heads N] [--layers N] "
 	    "[--norm rmsnorm|layernorm]\n"
 	    "               [--pos rope|sinusoidal] [--quant ternary|fp32] "
 	    "[--seed N]\n"
 	    "               [-v vocab] -o model\n");
-	exit(2);
+	exit(status);
 }
 
 int
@@ -68,12 +68,15 @@ main(int argc, char **argv)
 		case 'V':
 			printf("tl-init %s\n", TL_VERSION);
 			return 0;
+		case 'h':
+			usage(0);
+			break;
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc || out == NULL)
-		usage();
+		usage(2);
 	if (vocab) {
 		if (tl_vocab_load(&tok, vocab, err) < 0)
 			tl_die(2, "%s", err);

@@ -24,20 +24,20 @@ onsig(int sig)
 }
 
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: tl-train [-hV] [-t threads] [--accum N] "
+	fprintf(status ? stderr : stdout, "usage: tl-train [-hV] [-t threads] [--accum N] "
 	    "[--batch N] [--clip X]\n"
 	    "                [--eval-every N] [--eval-tokens N] [--log file] "
 	    "[--log-every N]\n"
 	    "                [--lr X] [--lr-min X] [--save-every S] "
 	    "[--seed N] [--steps N]\n"
 	    "                [--time S] [--val-frac X] [--warmup N] [--wd X]\n"
-	    "                [--act A] [--ctx N] [--dim N] [--ffn N] "
+	    "                [--act kind] [--ctx N] [--dim N] [--ffn N] "
 	    "[--heads N] [--layers N]\n"
-	    "                [--norm N] [--pos P] [--quant Q] -m model "
+	    "                [--norm kind] [--pos kind] [--quant kind] -m model "
 	    "[stream]\n");
-	exit(2);
+	exit(status);
 }
 
 enum {
@@ -108,7 +108,7 @@ main(int argc, char **argv)
 	tl_trainer tr;
 	tl_evalres ev;
 	struct sigaction sa;
-	double t0, tlast, tsave, tlog, steptime;
+	double t0, tlast, tsave, tlog, p0;
 	uint64_t toklast;
 	float loss, gnorm, lr;
 
@@ -190,12 +190,15 @@ main(int argc, char **argv)
 		case 'V':
 			printf("tl-train %s\n", TL_VERSION);
 			return 0;
+		case 'h':
+			usage(0);
+			break;
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (model == NULL || argc - optind > 1)
-		usage();
+		usage(2);
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
 
@@ -240,9 +243,10 @@ main(int argc, char **argv)
 			tl_die(2, "%s: %s", model, err);
 		ck.hp.seed = seed;
 		tl_rng_seed(&ck.st.rng, seed);
-		if (set[O_TIME] && !set[O_STEPS])
-			ck.hp.steps = 0;	/* a time budget alone */
 	}
+	/* --time alone is a time-only budget for a run not yet started */
+	if (set[O_TIME] && !set[O_STEPS] && ck.st.step == 0)
+		ck.hp.steps = 0;
 	/* flags given override what the checkpoint holds */
 #define OVR(o, fld) if (set[o]) ck.hp.fld = hp.fld
 	OVR(O_ACCUM, accum);
@@ -273,12 +277,14 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	tty = isatty(2);
-	fprintf(stderr, "%s: %s model, %zu parameters, %s path, %d threads; "
+	fprintf(stderr, "%s: %s model, %zu parameters, %s path, %d thread%s; "
 	    "%zu training and %zu held-out tokens\n", model, isnew ? "new" :
 	    "resumed", tl_nparams(&ck.cfg), tl_simd_name(tl_simd_path()),
-	    tl_pool_threads(pool), tr.ntrain, tr.nval);
+	    tl_pool_threads(pool), tl_pool_threads(pool) > 1 ? "s" : "",
+	    tr.ntrain, tr.nval);
 
 	t0 = tlast = tsave = tlog = tl_now();
+	p0 = tl_trainer_progress(&tr);
 	toklast = ck.st.tokens;
 	while (!stop && tl_trainer_progress(&tr) < 1) {
 		double ts = tl_now(), now, tps;
@@ -287,9 +293,6 @@ main(int argc, char **argv)
 		lr = tl_trainer_lr(&tr);
 		loss = tl_trainer_step(&tr, &gnorm);
 		now = tl_now();
-		steptime = now - ts;
-		if (ck.hp.time > 0)
-			ck.st.elapsed += steptime;
 		if (!(loss == loss))
 			tl_die(1, "%s: training diverged (loss is NaN at step "
 			    "%llu); try a lower --lr", model,
@@ -320,8 +323,8 @@ main(int argc, char **argv)
 		if (tty && (now - tlog > 0.25 || logit)) {
 			double p = tl_trainer_progress(&tr);
 
-			fmt_time(tbuf, sizeof tbuf, p > 0 ? (now - t0) *
-			    (1 - p) / p : 0);
+			fmt_time(tbuf, sizeof tbuf, p > p0 ? (now - t0) *
+			    (1 - p) / (p - p0) : 0);
 			fprintf(stderr, "\rstep %llu  loss %.4f  val %.4f  "
 			    "%.0f tok/s  %s left   ",
 			    (unsigned long long)ck.st.step, loss, ck.st.val,
@@ -337,6 +340,10 @@ main(int argc, char **argv)
 				tl_die(1, "%s", err);
 			tsave = tl_now();
 		}
+		/* a time budget counts all of the loop: steps, validation
+		 * and saves */
+		if (ck.hp.time > 0)
+			ck.st.elapsed += tl_now() - ts;
 	}
 	if (tty)
 		fputc('\n', stderr);
@@ -348,10 +355,14 @@ main(int argc, char **argv)
 	}
 	if (tl_ckpt_save(&ck, model, err) < 0)
 		tl_die(1, "%s", err);
-	fprintf(stderr, "%s: step %llu, %llu tokens, loss %.4f, val loss %.4f "
+	if (ck.st.val > 0)
+		snprintf(tbuf, sizeof tbuf, "%.4f", ck.st.val);
+	else
+		snprintf(tbuf, sizeof tbuf, "none");
+	fprintf(stderr, "%s: step %llu, %llu tokens, loss %.4f, val loss %s "
 	    "(%s), %.1f s, peak memory %.1f MiB%s\n", model,
 	    (unsigned long long)ck.st.step, (unsigned long long)ck.st.tokens,
-	    ck.st.loss, ck.st.val, stop ? "last validation" : "held-out split",
+	    ck.st.loss, tbuf, stop ? "last validation" : "held-out split",
 	    tl_now() - t0, tl_peak_rss_kib() / 1024.0,
 	    stop ? "; interrupted, saved" : "");
 	if (logf)

@@ -7,6 +7,7 @@
  * and a CRC-32 of every byte before it.  All fields little-endian.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -252,6 +253,30 @@ get_floats(FILE *f, float *x, size_t n, uint32_t *crc)
 	return 0;
 }
 
+/* Make a rename durable: fsync the directory that holds path. */
+static void
+sync_dir(const char *path)
+{
+	char dir[4096];
+	const char *sl = strrchr(path, '/');
+	size_t n = sl ? (size_t)(sl - path) : 0;
+	int fd;
+
+	if (sl == NULL)
+		strcpy(dir, ".");
+	else if (n == 0)
+		strcpy(dir, "/");
+	else if (n < sizeof dir) {
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	} else
+		return;
+	if ((fd = open(dir, O_RDONLY)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 int
 tl_ckpt_save(const tl_ckpt *ck, const char *path, char *err)
 {
@@ -299,6 +324,8 @@ tl_ckpt_save(const tl_ckpt *ck, const char *path, char *err)
 		ok = 0;
 	if (ok && rename(tmp, path) != 0)
 		ok = 0;
+	if (ok)
+		sync_dir(path);
 	if (!ok) {
 		tl_err(err, "%s: write failed: %s", path, strerror(errno ?
 		    errno : EIO));
