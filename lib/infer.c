@@ -30,6 +30,9 @@ enum { LQKV, LO, L1, L2, NLIN };
 
 /* Output rows per pool item of a matrix-vector product. */
 #define MV_ROWS 8
+/* Multiply-adds below which a product or the attention of a position
+ * runs on the calling thread: waking the pool costs more. */
+#define PAR_MIN (1L << 15)
 
 struct tl_infer {
 	tl_config c;
@@ -233,7 +236,8 @@ matvec(tl_pool *p, float *y, const float *w, const float *x, int out, int in,
 	j.out = out;
 	j.scaled = scaled;
 	j.f = f;
-	tl_pool_for(p, (out + MV_ROWS - 1) / MV_ROWS, mv_rows, &j);
+	tl_pool_for((long)out * in < PAR_MIN ? NULL : p,
+	    (out + MV_ROWS - 1) / MV_ROWS, mv_rows, &j);
 }
 
 /* y (out) = layer i of block l applied to x (in).  Ternary: x is
@@ -320,7 +324,8 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 		memcpy(d->vc + ((long)l * d->T + pos) * C, d->qkv + 2 * C,
 		    C * sizeof(float));
 		aj.l = l;
-		tl_pool_for(p, d->H, att_head, &aj);
+		tl_pool_for(2L * (pos + 1) * C < PAR_MIN ? NULL : p, d->H,
+		    att_head, &aj);
 		lin_forward(d, p, l, LO, d->mid, d->ay);
 		for (i = 0; i < C; i++)
 			d->mid[i] += d->x[i];
