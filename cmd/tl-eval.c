@@ -15,9 +15,9 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tl-eval [-hjV] [-b rows] [-n tokens] "
+	printf("usage: tl-eval [-hjV] [-b rows] [-n tokens] "
 	    "[-t threads] -m model [stream]\n");
-	exit(2);
+	exit(0);
 }
 
 /* A bad option: one line, status 2 (-h prints the usage). */

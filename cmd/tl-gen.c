@@ -16,11 +16,11 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tl-gen [-hV] [--greedy] [--slide] [-k topk] "
+	printf("usage: tl-gen [-hV] [--greedy] [--slide] [-k topk] "
 	    "[-n tokens] [-p prompt]\n"
 	    "              [-s seed] [-T temperature] [-t threads] "
 	    "[--top-p P] -m model\n");
-	exit(2);
+	exit(0);
 }
 
 /* A bad option: one line, status 2 (-h prints the usage). */

@@ -110,7 +110,7 @@ setup() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "tl-gen "* ]]
 	run tl-gen -h
-	[ "$status" -eq 2 ]
+	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: tl-gen "* ]]
 }
 

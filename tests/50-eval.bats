@@ -155,6 +155,6 @@ field() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "tl-eval "* ]]
 	run tl-eval -h
-	[ "$status" -eq 2 ]
+	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: tl-eval "* ]]
 }
