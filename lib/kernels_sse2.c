@@ -374,7 +374,7 @@ tl_adamw_sse2(float *p, const float *g, float *m, float *v, int n, float lr,
  * Relative error about 2e-7; below -87.33 (where exp is subnormal)
  * the result is 0.
  */
-SSE2 static __m128
+SSE2 static inline __m128
 exp_neg(__m128 x)
 {
 	const __m128 lo = _mm_set1_ps(-87.3365f);

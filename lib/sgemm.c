@@ -185,6 +185,7 @@ tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
 {
 	gemm g;
 	void *mem;
+	size_t asz;
 	int mbp, nbp, nkb, kb, i0, j0, i, j;
 
 	if (M <= 0 || N <= 0)
@@ -218,8 +219,11 @@ tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
 
 	i = cdiv(M, g.mr) < mbp ? cdiv(M, g.mr) : mbp;
 	j = cdiv(N, g.nr) < nbp ? cdiv(N, g.nr) : nbp;
-	mem = malloc(((size_t)i * g.mr + (size_t)j * g.nr) * KCMAX *
-	    sizeof(float) + 64);
+	/* A's panels, rounded up to 64 bytes, then B's (the largest k
+	 * block's); every B panel starts 64-byte aligned, A's 16. */
+	kb = cdiv(K, nkb);
+	asz = ((size_t)i * g.mr * kb + 15) & ~(size_t)15;
+	mem = malloc((asz + (size_t)j * g.nr * kb) * sizeof(float) + 64);
 	if (mem == NULL) {
 		g.mb = M;
 		g.nb = N;
@@ -229,7 +233,7 @@ tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
 		return;
 	}
 	g.pa = align64(mem);
-	g.pb = g.pa + (size_t)i * g.mr * KCMAX;
+	g.pb = g.pa + asz;
 
 	for (i0 = 0; i0 < M; i0 += g.mb) {
 		g.i0 = i0;
