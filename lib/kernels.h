@@ -51,9 +51,10 @@ typedef struct {
 	/* The register-blocked core of tl_sgemm: the gemm_mr x gemm_nr
 	 * tile  t[i][j] = sum_k a[k*gemm_mr + i] * b[k*gemm_nr + j],
 	 * summed for each (i, j) in increasing k from zero, of a packed
-	 * panel a of A (K x gemm_mr, k-major) and b of B (K x gemm_nr),
-	 * both 16-byte aligned.  Only the top-left m x n of the tile
-	 * reaches c: c[i*ldc + j] = t[i][j] (acc = 0) or += t[i][j]. */
+	 * panel a of A (K x gemm_mr, k-major) and b of B (K x gemm_nr);
+	 * b is aligned to 16 bytes (64 if gemm_nr is 16), a to 16 bytes
+	 * if gemm_mr is 4.  Only the top-left m x n of the tile reaches
+	 * c: c[i*ldc + j] = t[i][j] (acc = 0) or += t[i][j]. */
 	void (*gemm_tile)(int K, const float *a, const float *b, float *c,
 	    long ldc, int m, int n, int acc);
 	int gemm_mr, gemm_nr;	/* the tile's shape, at most 8 x 16 */

@@ -30,8 +30,9 @@ axpy_ref(float *y, float a, const float *x, int n)
 
 /* The 4 x 8 tile of the packed panels a (a[k*4 + i]) and b (b[k*8 + j]):
  * each element sums its products in increasing k from zero, the
- * order every path keeps (so that, without FMA, paths agree bit for
- * bit).  Only the top-left m x n of the tile is stored to c. */
+ * order every path keeps (so that paths without FMA agree bit for bit
+ * where float arithmetic is single precision, as on x86-64).  Only
+ * the top-left m x n of the tile is stored to c. */
 #define MR 4
 #define NR 8
 

@@ -24,7 +24,8 @@
  * then added to C (or stored, for the first block without
  * accumulate).  The k blocks depend on K alone, and the tasks only
  * decide who computes a tile, never how: results do not depend on the
- * number of threads, nor (without FMA) on the SIMD path.
+ * number of threads.  Paths differ only through FMA (avx2) and, on
+ * i686, the x87 arithmetic of the scalar path.
  */
 #include <stdint.h>
 #include <stdlib.h>
