@@ -4,12 +4,13 @@
  *
  * Every step follows tl_model_forward (model.c) operation for
  * operation on one row: the same row functions (layers.h), the same
- * attention order (dot, scale, softmax, axpy over positions 0..pos,
- * as in attention.c), the same BitLinear (absmax int8 input, exact
- * integer sums held in floats, then times s * (g/127)).  In ternary
- * mode everything before the head is therefore bit-for-bit what the
- * batched pass computes; the fp32 products may differ from tl_sgemm
- * only in the order of their sums.
+ * attention products (tl_sgemm, as in attention.c), the same
+ * BitLinear (absmax int8 input, exact integer sums held in floats,
+ * then times s * (g/127)).  In ternary mode everything before the head
+ * is therefore bit-for-bit what the batched pass computes (see
+ * att_head for the one condition); the fp32 matrix-vector products
+ * (dot products here, tl_sgemm there) may differ only in the order of
+ * their sums.
  *
  * Matrix-vector products are split over the pool by output rows, each
  * row one dot product, so results do not depend on the thread count.
@@ -273,26 +274,33 @@ typedef struct {
 } att_job;
 
 /* Head h of the current position: out = sum_{u<=pos}
- * softmax_u(q . k_u / sqrt(hs)) v_u, in the order of attention.c. */
+ * softmax_u(q . k_u / sqrt(hs)) v_u, computed as attention.c computes
+ * a row of its blocks: scores by tl_sgemm over the head size, scaled,
+ * softmax, then the values by tl_sgemm over the positions.  tl_sgemm
+ * sums each element over k in an order fixed by K alone, and the
+ * batched pass's extra terms (keys past pos, up to the end of its
+ * block of query rows) have probability zero; so while a context
+ * needs one k block (T <= 256) the result is the batched one bit for
+ * bit. */
 static void
 att_head(void *ctx, int h)
 {
 	att_job *j = ctx;
 	tl_infer *d = j->d;
-	const tl_kern *k = tl_k();
-	int hs = d->hs, C = d->C, u;
+	int hs = d->hs, C = d->C, n = j->pos + 1, u;
 	float scale = 1.0f / sqrtf((float)hs);
 	const float *q = d->qkv + h * hs;
 	const float *kc = d->kc + (long)j->l * d->T * C + h * hs;
 	const float *vc = d->vc + (long)j->l * d->T * C + h * hs;
 	float *a = d->att + (long)h * d->T, *o = d->ay + h * hs;
 
-	for (u = 0; u <= j->pos; u++)
-		a[u] = k->dot(q, kc + (long)u * C, hs) * scale;
-	k->softmax(a, j->pos + 1);
-	memset(o, 0, hs * sizeof *o);
-	for (u = 0; u <= j->pos; u++)
-		k->axpy(o, a[u], vc + (long)u * C, hs);
+	/* a (1, n) = q (1, hs) . K^T, K (n, hs) with row stride C */
+	tl_sgemm(NULL, 1, n, hs, q, hs, 1, kc, 1, C, a, n, 0);
+	for (u = 0; u < n; u++)
+		a[u] *= scale;
+	tl_k()->softmax(a, n);
+	/* o (1, hs) = a (1, n) . V, V (n, hs) with row stride C */
+	tl_sgemm(NULL, 1, hs, n, a, n, 1, vc, C, 1, o, hs, 0);
 }
 
 /* ---- the step ---- */
