@@ -58,6 +58,10 @@ typedef struct {
 	void (*gemm_tile)(int K, const float *a, const float *b, float *c,
 	    long ldc, int m, int n, int acc);
 	int gemm_mr, gemm_nr;	/* the tile's shape, at most 8 x 16 */
+	/* Pack a panel for gemm_tile: dst[k*R + i] = src[i*ws + k*ks]
+	 * for i < w and k < kc, zero for w <= i < R (the edge). */
+	void (*gemm_pack)(float *dst, int R, const float *src, long ws,
+	    long ks, int w, int kc);
 	/* max_i |x[i]| and sum_i |x[i]| */
 	float (*absmax)(const float *x, int n);
 	double (*abssum)(const float *x, int n);
@@ -112,6 +116,7 @@ void tl_axpy_sse2(float *, float, const float *, int);
 #endif
 void tl_gemm_tile_sse2(int, const float *, const float *, float *, long,
     int, int, int);
+void tl_gemm_pack_sse2(float *, int, const float *, long, long, int, int);
 float tl_absmax_sse2(const float *, int);
 double tl_abssum_sse2(const float *, int);
 void tl_quant_sse2(float *, const float *, int, float, float, float);

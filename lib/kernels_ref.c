@@ -53,6 +53,36 @@ gemm_tile_ref(int K, const float *a, const float *b, float *c, long ldc,
 			    t[i][j];
 }
 
+/* dst[k*R + i] = src[i*ws + k*ks] for i < w, zero for w <= i < R:
+ * a panel of A or B for the tile above, from any strides.  The loop
+ * order reads src along its unit stride when it has one. */
+static void
+gemm_pack_ref(float *dst, int R, const float *src, long ws, long ks, int w,
+    int kc)
+{
+	int i, k;
+
+	if (ws == 1) {
+		for (k = 0; k < kc; k++, dst += R, src += ks) {
+			for (i = 0; i < w; i++)
+				dst[i] = src[i];
+			for (; i < R; i++)
+				dst[i] = 0;
+		}
+		return;
+	}
+	for (i = 0; i < w; i++, src += ws)
+		if (ks == 1)
+			for (k = 0; k < kc; k++)
+				dst[k * R + i] = src[k];
+		else
+			for (k = 0; k < kc; k++)
+				dst[k * R + i] = src[k * ks];
+	for (; i < R; i++)
+		for (k = 0; k < kc; k++)
+			dst[k * R + i] = 0;
+}
+
 static float
 absmax_ref(const float *x, int n)
 {
@@ -146,6 +176,7 @@ const tl_kern tl_kern_ref = {
 	.gemm_tile = gemm_tile_ref,
 	.gemm_mr = MR,
 	.gemm_nr = NR,
+	.gemm_pack = gemm_pack_ref,
 	.absmax = absmax_ref,
 	.abssum = abssum_ref,
 	.quant = quant_ref,

@@ -193,6 +193,52 @@ tl_gemm_tile_sse2(int K, const float *a, const float *b, float *c, long ldc,
 }
 #endif
 
+/*
+ * Pack a GEMM panel (see gemm_pack_ref).  Full panels whose rows run
+ * along k (ks = 1: B of x.W^T, A of dY.W, attention's K^T) are
+ * transposed 4 x 4 in registers; rows along i (ws = 1) are copied a
+ * vector at a time; anything else goes element by element.
+ */
+SSE2 void
+tl_gemm_pack_sse2(float *dst, int R, const float *src, long ws, long ks,
+    int w, int kc)
+{
+	__m128 r0, r1, r2, r3;
+	const float *s;
+	int i, k;
+
+	if (ks == 1 && w == R && R % 4 == 0) {
+		for (i = 0; i < R; i += 4) {
+			s = src + i * ws;
+			for (k = 0; k + 4 <= kc; k += 4) {
+				r0 = _mm_loadu_ps(s + k);
+				r1 = _mm_loadu_ps(s + ws + k);
+				r2 = _mm_loadu_ps(s + 2 * ws + k);
+				r3 = _mm_loadu_ps(s + 3 * ws + k);
+				_MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+				_mm_storeu_ps(dst + k * R + i, r0);
+				_mm_storeu_ps(dst + (k + 1) * R + i, r1);
+				_mm_storeu_ps(dst + (k + 2) * R + i, r2);
+				_mm_storeu_ps(dst + (k + 3) * R + i, r3);
+			}
+			for (; k < kc; k++) {
+				dst[k * R + i] = s[k];
+				dst[k * R + i + 1] = s[ws + k];
+				dst[k * R + i + 2] = s[2 * ws + k];
+				dst[k * R + i + 3] = s[3 * ws + k];
+			}
+		}
+		return;
+	}
+	if (ws == 1 && w == R && R % 4 == 0) {
+		for (k = 0; k < kc; k++, dst += R, src += ks)
+			for (i = 0; i < R; i += 4)
+				_mm_storeu_ps(dst + i, _mm_loadu_ps(src + i));
+		return;
+	}
+	tl_kern_ref.gemm_pack(dst, R, src, ws, ks, w, kc);
+}
+
 /* maxps(v, m) returns m when v is NaN: NaNs are skipped, as by the
  * reference's comparison. */
 SSE2 float

@@ -14,8 +14,8 @@
  *           for each A panel (the task's A block stays in L2)
  *             C tile (mr x nr) [+]= A panel . B panel  (k->gemm_tile)
  *
- * Packing turns any strides into the unit-stride, aligned streams the
- * micro-kernel (kernels_*.c, one per SIMD path) wants, so the three
+ * Packing (k->gemm_pack) turns any strides into the unit-stride,
+ * aligned streams the micro-kernel (k->gemm_tile) wants, so the three
  * patterns of a linear layer (forward x.W^T, dX = dY.W, dW = dY^T.X)
  * run at the same speed.
  *
@@ -54,40 +54,13 @@ typedef struct {
 	float *pa, *pb;		/* the packed panels */
 } gemm;
 
-/* dst[k*R + i] = src[i*ws + k*ks] for i < w, zero for w <= i < R. */
-static void
-pack(float *dst, int R, const float *src, long ws, long ks, int w, int kc)
-{
-	int i, k;
-
-	if (ws == 1) {
-		for (k = 0; k < kc; k++, dst += R, src += ks) {
-			for (i = 0; i < w; i++)
-				dst[i] = src[i];
-			for (; i < R; i++)
-				dst[i] = 0;
-		}
-		return;
-	}
-	for (i = 0; i < w; i++, src += ws)
-		if (ks == 1)
-			for (k = 0; k < kc; k++)
-				dst[k * R + i] = src[k];
-		else
-			for (k = 0; k < kc; k++)
-				dst[k * R + i] = src[k * ks];
-	for (; i < R; i++)
-		for (k = 0; k < kc; k++)
-			dst[k * R + i] = 0;
-}
-
 static void
 pack_a(gemm *g, int p, float *dst)
 {
 	int r = g->i0 + p * g->mr, w = g->i0 + g->mb - r;
 
-	pack(dst, g->mr, g->A + r * g->ars + g->k0 * g->acs, g->ars, g->acs,
-	    w < g->mr ? w : g->mr, g->kc);
+	g->k->gemm_pack(dst, g->mr, g->A + r * g->ars + g->k0 * g->acs,
+	    g->ars, g->acs, w < g->mr ? w : g->mr, g->kc);
 }
 
 static void
@@ -95,8 +68,8 @@ pack_b(gemm *g, int p, float *dst)
 {
 	int c = g->j0 + p * g->nr, w = g->j0 + g->nb - c;
 
-	pack(dst, g->nr, g->B + g->k0 * g->brs + c * g->bcs, g->bcs, g->brs,
-	    w < g->nr ? w : g->nr, g->kc);
+	g->k->gemm_pack(dst, g->nr, g->B + g->k0 * g->brs + c * g->bcs,
+	    g->bcs, g->brs, w < g->nr ? w : g->nr, g->kc);
 }
 
 /* Phase 1, item p: one A panel (p < mp) or B panel. */
