@@ -22,9 +22,11 @@
  * Order of sums: element (i, j) is, for each k block in increasing k,
  * a running sum from zero over the block's k in increasing order,
  * then added to C (or stored, for the first block without
- * accumulate).  The k blocks depend on K alone, and the tasks only
- * decide who computes a tile, never how: results do not depend on the
- * number of threads.  Paths differ only through FMA (avx2) and, on
+ * accumulate).  The k blocks sit at fixed positions, [0, 256),
+ * [256, 512), ..., so a product whose extra k terms are zero (the
+ * causal mask's zeros past a position) gives the values of the
+ * shorter one.  The tasks only decide who computes a tile, never how: results
+ * do not depend on the number of threads.  Paths differ only through FMA (avx2) and, on
  * i686, the x87 arithmetic of the scalar path.
  */
 #include <stdint.h>
@@ -140,8 +142,8 @@ gemm_small(gemm *g, int nkb, int K, int accumulate)
 
 	g->i0 = g->j0 = 0;
 	for (kb = 0; kb < nkb; kb++) {
-		g->k0 = (int)((long long)K * kb / nkb);
-		g->kc = (int)((long long)K * (kb + 1) / nkb) - g->k0;
+		g->k0 = kb * KCMAX;
+		g->kc = K - g->k0 < KCMAX ? K - g->k0 : KCMAX;
 		g->acc = accumulate || kb > 0;
 		for (jp = 0; jp < g->np; jp++) {
 			pack_b(g, jp, pb);
@@ -183,7 +185,7 @@ tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
 	g.bcs = bcs;
 	g.C = C;
 	g.ldc = ldc;
-	/* K blocks of nearly equal size, fixed by K alone. */
+	/* K blocks [0, KCMAX), [KCMAX, 2 KCMAX), ... */
 	nkb = cdiv(K, KCMAX);
 	/* Block sizes in whole panels. */
 	mbp = MBLK / g.mr;
@@ -195,7 +197,7 @@ tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
 	j = cdiv(N, g.nr) < nbp ? cdiv(N, g.nr) : nbp;
 	/* A's panels, rounded up to 64 bytes, then B's (the largest k
 	 * block's); every B panel starts 64-byte aligned, A's 16. */
-	kb = cdiv(K, nkb);
+	kb = K < KCMAX ? K : KCMAX;
 	asz = ((size_t)i * g.mr * kb + 15) & ~(size_t)15;
 	mem = malloc((asz + (size_t)j * g.nr * kb) * sizeof(float) + 64);
 	if (mem == NULL) {
@@ -219,9 +221,8 @@ tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
 			g.np = cdiv(g.nb, g.nr);
 			g.tn = cdiv(g.np, g.tnp);
 			for (kb = 0; kb < nkb; kb++) {
-				g.k0 = (int)((long long)K * kb / nkb);
-				g.kc = (int)((long long)K * (kb + 1) / nkb) -
-				    g.k0;
+				g.k0 = kb * KCMAX;
+				g.kc = K - g.k0 < KCMAX ? K - g.k0 : KCMAX;
 				g.acc = accumulate || kb > 0;
 				tl_pool_for(p, g.mp + g.np, job_pack, &g);
 				tl_pool_for(p, cdiv(g.mp, g.tmp) * g.tn,

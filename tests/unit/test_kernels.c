@@ -392,6 +392,27 @@ test_sgemm(tl_pool *pool)
 	}
 }
 
+/* Zero terms past K1 leave every element as it was (the k blocks sit
+ * at fixed positions): what lets a KV-cache step match the batched
+ * pass, whose causal rows carry zeros past their position. */
+static void
+test_sgemm_zero_tail(void)
+{
+	enum { M = 9, N = 21, K1 = 300, K2 = 700 };
+	static float A[M * K2], B[K2 * N], C1[M * N], C2[M * N];
+	int i, k, same = 1;
+
+	fill(B, K2 * N, -1, 1);
+	for (i = 0; i < M; i++)
+		for (k = 0; k < K2; k++)
+			A[i * K2 + k] = k < K1 ? frand(-1, 1) : 0;
+	tl_sgemm(NULL, M, N, K1, A, K2, 1, B, N, 1, C1, N, 0);
+	tl_sgemm(NULL, M, N, K2, A, K2, 1, B, N, 1, C2, N, 0);
+	for (i = 0; i < M * N; i++)
+		same &= C1[i] == C2[i];
+	CHECK(same);
+}
+
 /* ---- attention ---- */
 
 /* Double-precision causal attention for sequence b, head h. */
@@ -680,6 +701,7 @@ main(int argc, char **argv)
 		if (tl_simd_set(p) < 0)
 			continue;
 		test_sgemm_threads(pools);
+		test_sgemm_zero_tail();
 		test_attention_ref(pools[1], 2, 7, 12, 3);
 		test_attention_ref(pools[2], 2, 150, 32, 2);
 		test_attention_fd(pools[1]);
