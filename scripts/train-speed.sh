@@ -1,0 +1,44 @@
+#!/bin/sh
+# train-speed.sh: training throughput of tl-train, in tokens per second,
+# min/median/max over repeated runs.  The default shape is the reference
+# of the kernels issue: ternary, 4 layers, width 256, 4 heads, FFN 1024,
+# vocabulary 256, context 64, batch 4, 2 threads.
+#
+# usage: scripts/train-speed.sh [-r runs] [-s steps] [-t threads] [-- tl-train flags]
+# TL_SIMD=scalar|sse2|... in the environment picks the kernel path.
+# Tokens per second are taken from the --log lines between the 10th
+# step and the last, so start-up and the first steps do not count.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+runs=3 steps=60 threads=2
+while getopts r:s:t: o; do
+	case $o in
+	r) runs=$OPTARG ;;
+	s) steps=$OPTARG ;;
+	t) threads=$OPTARG ;;
+	*) echo "usage: $0 [-r runs] [-s steps] [-t threads] [-- flags]" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 64 --quant ternary"
+[ $# -gt 0 ] && shape="$*"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$top/bin/tl-tokenize" < "$top/data/tinyshakespeare.txt" > "$tmp/c.tok"
+i=0
+while [ $i -lt "$runs" ]; do
+	rm -f "$tmp/m.tl" "$tmp/log"
+	"$top/bin/tl-train" -m "$tmp/m.tl" -t "$threads" $shape --batch 4 \
+	    --steps "$steps" --eval-every 0 --save-every 0 --log-every 1 \
+	    --log "$tmp/log" "$tmp/c.tok" 2> "$tmp/err"
+	awk -F'[:,]' '
+	    { for (k = 1; k < NF; k++) { if ($k == "\"tokens\"") t = $(k+1); if ($k == "\"elapsed\"") e = $(k+1) } }
+	    NR == 10 { t0 = t; e0 = e }
+	    END { printf "%.1f\n", (t - t0) / (e - e0) }' "$tmp/log" >> "$tmp/rates"
+	i=$((i + 1))
+done
+path=$(sed -n 's/.*parameters, \([a-z0-9]*\) path.*/\1/p' "$tmp/err" | head -1)
+sort -n "$tmp/rates" | awk -v path="$path" -v th="$threads" -v sh="$shape" '
+    { r[NR] = $1 }
+    END { printf "tl-train %s, batch 4, %d threads, %s path: min %.0f median %.0f max %.0f tokens/s (%d runs)\n",
+        sh, th, path, r[1], r[int((NR + 1) / 2)], r[NR], NR }'
