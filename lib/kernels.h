@@ -91,7 +91,8 @@ int tl_simd_init(char *err);
 int tl_simd_path(void);
 const char *tl_simd_name(int path);
 int tl_simd_supported(int path);
-/* Force a path (tests and tl-bench); -1 if the CPU lacks it. */
+/* Force a path (tests and tl-bench); -1 if the CPU lacks it.  Like
+ * tl_simd_init, call it while no kernel runs on another thread. */
 int tl_simd_set(int path);
 /* The table of the current path, and of any path. */
 const tl_kern *tl_k(void);
@@ -137,7 +138,9 @@ void tl_gemm_tile_avx2(int, const float *, const float *, float *, long,
  * transposes cost nothing: element (i,k) of A is A[i*ars + k*acs],
  * element (k,j) of B is B[k*brs + j*bcs], element (i,j) of C is
  * C[i*ldc + j].  accumulate = 0 overwrites C.  Each C element sums
- * over k in a fixed order, whatever the thread count. */
+ * over k in a fixed order, whatever the thread count, in blocks of k
+ * at fixed positions (zero terms past some K change nothing; see
+ * sgemm.c).  Threads come from p (NULL: the calling thread only). */
 void tl_sgemm(tl_pool *p, int M, int N, int K,
     const float *A, long ars, long acs,
     const float *B, long brs, long bcs,
