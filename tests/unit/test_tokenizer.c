@@ -479,6 +479,111 @@ test_stream(tl_rng *g)
 	free(ids);
 }
 
+/* Load a stream held in memory; returns 0 or -1 with the message. */
+static int
+load_mem(const unsigned char *b, size_t n, char *err)
+{
+	FILE *f = tmpfile();
+	uint16_t *ids;
+	size_t nids;
+	tl_tok t;
+	int rc;
+
+	fwrite(b, 1, n, f);
+	rewind(f);
+	rc = tl_stream_load(f, "mem", &t, &ids, &nids, err);
+	fclose(f);
+	if (rc == 0) {
+		free(ids);
+		tl_tok_free(&t);
+	}
+	return rc;
+}
+
+/* A message from the reader: one line naming the stream. */
+static int
+good_msg(const char *err)
+{
+	return strncmp(err, "mem: ", 5) == 0 && strchr(err, '\n') == NULL;
+}
+
+/* Every proper prefix and every one-byte change of a small stream is
+ * refused with a one-line message; so are ids out of range and a
+ * wrong count in the end chunk, even with good checksums. */
+static void
+test_corrupt(void)
+{
+	char err[TL_ERRLEN];
+	const uint16_t ids[] = { 256, 257, 97, 98, 259, 0 };
+	const uint32_t m[] = { 'a', 'b', 256, 256, 257, 'c', 'a', 'c' };
+	unsigned char *b, *c;
+	size_t n, i, bit;
+	tl_tok t;
+	tl_swriter *w;
+	FILE *f;
+	uint32_t crc;
+
+	CHECK(tl_tok_from_merges(&t, m, 4, err) == 0);
+	CHECK(t.vocab == 260);
+	f = tmpfile();
+	w = tl_swriter_new(f, &t, err);
+	CHECK(tl_swriter_put(w, ids, 6, err) == 0);
+	CHECK(tl_swriter_put(w, ids, 3, err) == 0);
+	CHECK(tl_swriter_end(w, err) == 0);
+	n = (size_t)ftell(f);
+	rewind(f);
+	b = malloc(n);
+	c = malloc(n + 1);
+	CHECK(fread(b, 1, n, f) == n);
+	fclose(f);
+	CHECK(load_mem(b, n, err) == 0);
+
+	for (i = 0; i < n; i++) {
+		CHECK(load_mem(b, i, err) != 0);
+		CHECK(good_msg(err));
+		CHECK(i < 4 || strstr(err, "truncated stream") != NULL);
+	}
+	for (i = 0; i < n; i++)
+		for (bit = 0; bit < 8; bit++) {
+			memcpy(c, b, n);
+			c[i] ^= (unsigned char)(1 << bit);
+			CHECK(load_mem(c, n, err) != 0);
+			CHECK(good_msg(err));
+		}
+	memcpy(c, b, n);
+	c[n] = 0;
+	CHECK(load_mem(c, n + 1, err) != 0);
+	CHECK(strstr(err, "after the end") != NULL);
+
+	/* Header 12 + blob + CRC 4; then the chunk of 9 ids. */
+	i = 12 + tl_tok_blob_size(&t) + 4;
+	CHECK(tl_get_u32(b + i) == 9);
+	memcpy(c, b, n);
+	tl_put_u16(c + i + 4 + 2 * 4, 260);	/* vocab is 260 */
+	tl_put_u32(c + i + 4 + 18, tl_crc32(0, c + i, 4 + 18));
+	CHECK(load_mem(c, n, err) != 0);
+	CHECK(strstr(err, "token id 260 at position 4 out of range") != NULL);
+	/* The end chunk: u32 0, u64 total, u32 CRC. */
+	memcpy(c, b, n);
+	tl_put_u64(c + n - 12, 8);
+	crc = tl_crc32(0, c + n - 16, 12);
+	tl_put_u32(c + n - 4, crc);
+	CHECK(load_mem(c, n, err) != 0);
+	CHECK(strstr(err, "end chunk counts 8") != NULL);
+	/* A chunk longer than the maximum, and a newer version. */
+	memcpy(c, b, n);
+	tl_put_u32(c + i, TL_STREAM_CHUNK_MAX + 1);
+	CHECK(load_mem(c, n, err) != 0);
+	CHECK(strstr(err, "bad size") != NULL);
+	memcpy(c, b, n);
+	tl_put_u32(c + 4, TL_STREAM_VERSION + 1);
+	CHECK(load_mem(c, n, err) != 0);
+	CHECK(strstr(err, "newer") != NULL);
+	free(b);
+	free(c);
+	tl_tok_free(&t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -490,5 +595,6 @@ main(int argc, char **argv)
 	test_random(&g);
 	test_real(argc > 1 ? argv[1] : "data/tinyshakespeare.txt", &g);
 	test_stream(&g);
+	test_corrupt();
 	return unit_done("test_tokenizer");
 }

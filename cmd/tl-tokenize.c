@@ -1,0 +1,368 @@
+/*
+ * tl-tokenize: text to token stream and back, token ids as text, and
+ * learning a BPE vocabulary (tl-tokenize(1)).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "ckpt.h"
+#include "stream.h"
+#include "tokenizer.h"
+#include "util.h"
+
+#define BLOCK 65536		/* bytes of text read at a time */
+
+/* The output file of -o while it is being written under a temporary
+ * name; removed if the program dies before renaming it. */
+static char *tmpname;
+
+static void
+usage(FILE *f, int status)
+{
+	fprintf(f, "usage: tl-tokenize [-d] [--ids] [-o file] [-v vocab] "
+	    "[file]\n"
+	    "       tl-tokenize --train-bpe n -o file [file]\n"
+	    "       tl-tokenize -h | -V\n");
+	if (f == stdout)
+		fprintf(f, "\n"
+		    "  (none)          encode text to a token stream\n"
+		    "  -d              decode a token stream to text\n"
+		    "  --ids           print token ids, one per line\n"
+		    "  -o file         write to file (complete or not at all)\n"
+		    "  -v vocab        use the tokenizer of vocab (a vocabulary"
+		    " file,\n"
+		    "                  token stream or checkpoint)\n"
+		    "  --train-bpe n   learn an n-id BPE vocabulary into -o "
+		    "file\n");
+	exit(status);
+}
+
+/* The tokenizer of a checkpoint (ckpt.h), for -v.  Packed models get a
+ * reader like this one, listed in readers[]. */
+static int
+ckpt_tok(const char *path, tl_tok *tok, char *err)
+{
+	tl_ckpt ck;
+	int rc;
+
+	if (!tl_ckpt_is(path))
+		return 1;
+	if (tl_ckpt_load(&ck, path, err) != 0)
+		return -1;
+	rc = tl_tok_copy(tok, &ck.tok, err);
+	tl_ckpt_free(&ck);
+	return rc;
+}
+
+static tl_tok_reader *const readers[] = { ckpt_tok, NULL };
+
+static void
+rmtmp(void)
+{
+	if (tmpname)
+		unlink(tmpname);
+}
+
+static void
+onsignal(int sig)
+{
+	if (tmpname)
+		unlink(tmpname);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Open the output: stdout, or a temporary file beside path. */
+static FILE *
+out_open(const char *path)
+{
+	mode_t mask;
+	FILE *f;
+	int fd;
+
+	if (path == NULL)
+		return stdout;
+	tmpname = tl_xmalloc(strlen(path) + 8);
+	sprintf(tmpname, "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmpname)) < 0) {
+		free(tmpname);
+		tmpname = NULL;
+		tl_die(1, "%s:", path);
+	}
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	if ((f = fdopen(fd, "wb")) == NULL)
+		tl_die(1, "%s:", path);
+	return f;
+}
+
+/* Finish the output: check it all went out, then give it its name. */
+static void
+out_close(FILE *f, const char *path)
+{
+	if (path == NULL) {
+		tl_fshut(f, "stdout");
+		return;
+	}
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
+		int e = errno;
+
+		fclose(f);
+		errno = e;
+		tl_die(1, "%s: write error:", path);
+	}
+	if (fclose(f) != 0)
+		tl_die(1, "%s: write error:", path);
+	if (rename(tmpname, path) != 0)
+		tl_die(1, "%s:", path);
+	free(tmpname);
+	tmpname = NULL;
+}
+
+static FILE *
+in_open(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return stdin;
+	if ((f = fopen(path, "rb")) == NULL)
+		tl_die(2, "%s:", path);
+	return f;
+}
+
+static size_t
+in_read(FILE *f, const char *name, unsigned char *buf, size_t n)
+{
+	size_t got = fread(buf, 1, n, f);
+
+	if (got < n && ferror(f))
+		tl_die(2, "%s: read error:", name);
+	return got;
+}
+
+/* Ids as decimal text, one per line. */
+static void
+put_ids(FILE *f, const uint16_t *ids, size_t n)
+{
+	char b[8];
+	size_t i;
+	int k;
+	unsigned v;
+
+	for (i = 0; i < n; i++) {
+		k = sizeof(b);
+		b[--k] = '\n';
+		v = ids[i];
+		do
+			b[--k] = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		fwrite(b + k, 1, sizeof(b) - k, f);
+	}
+}
+
+static void
+put_text(FILE *f, const tl_tok *t, const uint16_t *ids, size_t n)
+{
+	const unsigned char *p;
+	size_t i, l;
+
+	for (i = 0; i < n; i++) {
+		p = tl_tok_piece(t, ids[i], &l);
+		fwrite(p, 1, l, f);
+	}
+}
+
+static void
+encode(FILE *in, const char *name, FILE *out, const char *oname,
+    const tl_tok *t, int ids)
+{
+	char err[TL_ERRLEN];
+	unsigned char *buf = tl_xmalloc(BLOCK);
+	tl_swriter *w = NULL;
+	tl_tokenc *e;
+	const uint16_t *o;
+	size_t n, k;
+	int last;
+
+	if ((e = tl_tokenc_new(t, err)) == NULL)
+		tl_die(1, "%s", err);
+	if (!ids && (w = tl_swriter_new(out, t, err)) == NULL)
+		tl_die(1, "%s: %s", oname, err);
+	do {
+		n = in_read(in, name, buf, BLOCK);
+		last = n < BLOCK;
+		if (tl_tokenc_feed(e, buf, n, last, &o, &k, err) != 0)
+			tl_die(1, "%s: %s", name, err);
+		if (ids)
+			put_ids(out, o, k);
+		else if (tl_swriter_put(w, o, k, err) != 0)
+			tl_die(1, "%s: %s", oname, err);
+	} while (!last);
+	if (w && tl_swriter_end(w, err) != 0)
+		tl_die(1, "%s: %s", oname, err);
+	tl_tokenc_free(e);
+	free(buf);
+}
+
+static void
+decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
+    const char *vname, int ids)
+{
+	char err[TL_ERRLEN];
+	const uint16_t *c;
+	const tl_tok *t;
+	tl_sreader *r;
+	long n;
+
+	if ((r = tl_sreader_new(in, name, err)) == NULL)
+		tl_die(2, "%s", err);
+	t = tl_sreader_tok(r);
+	if (want && !tl_tok_equal(t, want))
+		tl_die(2, "%s: the stream's tokenizer is not the one in %s",
+		    name, vname);
+	while ((n = tl_sreader_next(r, &c, err)) > 0) {
+		if (ids)
+			put_ids(out, c, (size_t)n);
+		else
+			put_text(out, t, c, (size_t)n);
+	}
+	if (n < 0)
+		tl_die(2, "%s", err);
+	tl_sreader_free(r);
+}
+
+static void
+train(FILE *in, const char *name, FILE *out, const char *oname, long vocab)
+{
+	char err[TL_ERRLEN];
+	unsigned char *text = NULL, *p;
+	size_t n = 0, cap = 0, got;
+	tl_tok t;
+
+	do {
+		if (cap - n < BLOCK) {
+			cap = cap ? 2 * cap : 1 << 20;
+			if (cap > 0x7fffffff || (p = realloc(text, cap)) == NULL)
+				tl_die(1, "%s: text too long to learn from", name);
+			text = p;
+		}
+		got = in_read(in, name, text + n, BLOCK);
+		n += got;
+	} while (got == BLOCK);
+	if (tl_tok_learn(&t, text, n, (uint32_t)vocab, err) != 0)
+		tl_die(1, "%s: %s", name, err);
+	if (t.vocab < (uint32_t)vocab)
+		tl_warn("%s: no pair occurs twice after %lu merges: the "
+		    "vocabulary has %lu ids", name,
+		    (unsigned long)(t.vocab - 256), (unsigned long)t.vocab);
+	if (tl_vocab_write(out, &t, err) != 0)
+		tl_die(1, "%s: %s", oname, err);
+	tl_tok_free(&t);
+	free(text);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "ids", no_argument, NULL, 'i' },
+		{ "train-bpe", required_argument, NULL, 'b' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char err[TL_ERRLEN];
+	const char *opath = NULL, *vpath = NULL, *ipath = NULL, *iname;
+	long nbpe = 0;
+	int ch, dflag = 0, ids = 0;
+	tl_tok tok;
+	FILE *in, *out;
+
+	tl_setprog(argv[0]);
+	/* A closed pipe on stdout ends the program quietly. */
+	signal(SIGPIPE, SIG_DFL);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":dho:v:V", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			nbpe = tl_atol(optarg, "--train-bpe", 256, TL_MAX_VOCAB);
+			break;
+		case 'd':
+			dflag = 1;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'i':
+			ids = 1;
+			break;
+		case 'o':
+			opath = optarg;
+			break;
+		case 'v':
+			vpath = optarg;
+			break;
+		case 'V':
+			printf("tl-tokenize %s\n", TL_VERSION);
+			tl_fshut(stdout, "stdout");
+			return 0;
+		case ':':
+			if (optopt == 'b')
+				tl_die(2, "option --train-bpe needs an argument");
+			tl_die(2, "option -%c needs an argument", optopt);
+			break;
+		default:
+			if (optopt)
+				tl_die(2, "unknown option -%c (see tl-tokenize -h)",
+				    optopt);
+			tl_die(2, "unknown option %s (see tl-tokenize -h)",
+			    argv[optind - 1]);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		tl_die(2, "too many arguments (see tl-tokenize -h)");
+	if (argc == 1 && strcmp(argv[0], "-") != 0)
+		ipath = argv[0];
+	iname = ipath ? ipath : "stdin";
+	if (nbpe && (dflag || ids || vpath))
+		tl_die(2, "--train-bpe takes none of -d, --ids, -v");
+	if (nbpe && opath == NULL)
+		tl_die(2, "--train-bpe needs -o file");
+	if (opath && ipath && strcmp(opath, ipath) == 0)
+		tl_die(2, "%s: output would overwrite the input", opath);
+
+	/* Everything is checked that can be before any output exists. */
+	if (vpath) {
+		if (tl_tok_load(vpath, readers, &tok, err) != 0)
+			tl_die(2, "%s", err);
+	} else if (tl_tok_bytes(&tok, err) != 0)
+		tl_die(1, "%s", err);
+	in = in_open(ipath);
+	atexit(rmtmp);
+	signal(SIGINT, onsignal);
+	signal(SIGTERM, onsignal);
+	signal(SIGHUP, onsignal);
+	out = out_open(opath);
+
+	if (nbpe)
+		train(in, iname, out, opath, nbpe);
+	else if (dflag)
+		decode(in, iname, out, vpath ? &tok : NULL, vpath, ids);
+	else
+		encode(in, iname, out, opath ? opath : "stdout", &tok, ids);
+	out_close(out, opath);
+	if (in != stdin)
+		fclose(in);
+	tl_tok_free(&tok);
+	return 0;
+}
