@@ -9,7 +9,7 @@
  *       pack A's rows into panels of mr rows (a[k*mr + i]) and B's
  *       columns into panels of nr columns (b[k*nr + j]), zero-padded
  *       at the edges                                    (pool, phase 1)
- *       for each task of about 64 rows x 256 columns of C  (pool, phase 2)
+ *       for each task of up to 64 rows x 256 columns of C  (pool, phase 2)
  *         for each B panel (kc x nr: stays in L1)
  *           for each A panel (the task's A block stays in L2)
  *             C tile (mr x nr) [+]= A panel . B panel  (k->gemm_tile)
@@ -125,6 +125,24 @@ cdiv(int a, int b)
 	return (a + b - 1) / b;
 }
 
+/* Tasks of about TASKM x TASKN, smaller when there would be fewer
+ * than four per thread: only who computes a tile changes, not how. */
+static void
+task_shape(gemm *g, int threads)
+{
+	g->tmp = TASKM / g->mr > 0 ? TASKM / g->mr : 1;
+	g->tnp = TASKN / g->nr > 0 ? TASKN / g->nr : 1;
+	while (cdiv(g->mp, g->tmp) * cdiv(g->np, g->tnp) < 4 * threads &&
+	    (g->tmp > 1 || g->tnp > 1)) {
+		if (g->tnp > 1 && (g->tnp * g->nr >= g->tmp * g->mr ||
+		    g->tmp == 1))
+			g->tnp = cdiv(g->tnp, 2);
+		else
+			g->tmp = cdiv(g->tmp, 2);
+	}
+	g->tn = cdiv(g->np, g->tnp);
+}
+
 static float *
 align64(void *p)
 {
@@ -190,8 +208,6 @@ tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
 	/* Block sizes in whole panels. */
 	mbp = MBLK / g.mr;
 	nbp = NBLK / g.nr;
-	g.tmp = TASKM / g.mr > 0 ? TASKM / g.mr : 1;
-	g.tnp = TASKN / g.nr > 0 ? TASKN / g.nr : 1;
 
 	i = cdiv(M, g.mr) < mbp ? cdiv(M, g.mr) : mbp;
 	j = cdiv(N, g.nr) < nbp ? cdiv(N, g.nr) : nbp;
@@ -219,7 +235,7 @@ tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
 			g.j0 = j0;
 			g.nb = N - j0 < nbp * g.nr ? N - j0 : nbp * g.nr;
 			g.np = cdiv(g.nb, g.nr);
-			g.tn = cdiv(g.np, g.tnp);
+			task_shape(&g, tl_pool_threads(p));
 			for (kb = 0; kb < nkb; kb++) {
 				g.k0 = kb * KCMAX;
 				g.kc = K - g.k0 < KCMAX ? K - g.k0 : KCMAX;
