@@ -21,13 +21,14 @@
 /* The output file of -o while it is being written under a temporary
  * name; removed if the program dies before renaming it. */
 static char *tmpname;
+static int stats;		/* --stats: counts and times on stderr */
 
 static void
 usage(FILE *f, int status)
 {
-	fprintf(f, "usage: tl-tokenize [-d] [--ids] [-o file] [-v vocab] "
-	    "[file]\n"
-	    "       tl-tokenize --train-bpe n -o file [file]\n"
+	fprintf(f, "usage: tl-tokenize [-d] [--ids] [--stats] [-o file] "
+	    "[-v vocab] [file]\n"
+	    "       tl-tokenize --train-bpe n [--stats] -o file [file]\n"
 	    "       tl-tokenize -h | -V\n");
 	if (f == stdout)
 		fprintf(f, "\n"
@@ -35,6 +36,7 @@ usage(FILE *f, int status)
 		    "  -d              decode a token stream to text\n"
 		    "  --ids           print token ids, one per line\n"
 		    "  -o file         write to file (complete or not at all)\n"
+		    "  --stats         print counts and times on stderr\n"
 		    "  -v vocab        use the tokenizer of vocab (a vocabulary"
 		    " file,\n"
 		    "                  token stream or checkpoint)\n"
@@ -168,16 +170,19 @@ put_ids(FILE *f, const uint16_t *ids, size_t n)
 	}
 }
 
-static void
+/* Text of ids; returns its length. */
+static size_t
 put_text(FILE *f, const tl_tok *t, const uint16_t *ids, size_t n)
 {
 	const unsigned char *p;
-	size_t i, l;
+	size_t i, l, len = 0;
 
 	for (i = 0; i < n; i++) {
 		p = tl_tok_piece(t, ids[i], &l);
 		fwrite(p, 1, l, f);
+		len += l;
 	}
+	return len;
 }
 
 static void
@@ -190,6 +195,8 @@ encode(FILE *in, const char *name, FILE *out, const char *oname,
 	tl_tokenc *e;
 	const uint16_t *o;
 	size_t n, k;
+	uint64_t nin = 0, nout = 0;
+	double t0 = tl_now(), dt;
 	int last;
 
 	if ((e = tl_tokenc_new(t, err)) == NULL)
@@ -201,6 +208,8 @@ encode(FILE *in, const char *name, FILE *out, const char *oname,
 		last = n < BLOCK;
 		if (tl_tokenc_feed(e, buf, n, last, &o, &k, err) != 0)
 			tl_die(1, "%s: %s", name, err);
+		nin += n;
+		nout += k;
 		if (ids)
 			put_ids(out, o, k);
 		else if (tl_swriter_put(w, o, k, err) != 0)
@@ -208,6 +217,12 @@ encode(FILE *in, const char *name, FILE *out, const char *oname,
 	} while (!last);
 	if (w && tl_swriter_end(w, err) != 0)
 		tl_die(1, "%s: %s", oname, err);
+	dt = tl_now() - t0;
+	if (stats)
+		tl_warn("%s: %llu bytes to %llu ids (%.3f bytes/id) in %.3f s, "
+		    "%.1f MB/s", name, (unsigned long long)nin,
+		    (unsigned long long)nout, nout ? (double)nin / nout : 0.0,
+		    dt, dt > 0 ? nin / dt / 1e6 : 0.0);
 	tl_tokenc_free(e);
 	free(buf);
 }
@@ -220,6 +235,8 @@ decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
 	const uint16_t *c;
 	const tl_tok *t;
 	tl_sreader *r;
+	uint64_t nin = 0, nout = 0;
+	double t0 = tl_now(), dt;
 	long n;
 
 	if ((r = tl_sreader_new(in, name, err)) == NULL)
@@ -232,10 +249,16 @@ decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
 		if (ids)
 			put_ids(out, c, (size_t)n);
 		else
-			put_text(out, t, c, (size_t)n);
+			nout += put_text(out, t, c, (size_t)n);
+		nin += (size_t)n;
 	}
 	if (n < 0)
 		tl_die(2, "%s", err);
+	dt = tl_now() - t0;
+	if (stats)
+		tl_warn("%s: %llu ids to %llu bytes in %.3f s, %.1f MB/s", name,
+		    (unsigned long long)nin, (unsigned long long)nout, dt,
+		    dt > 0 ? nout / dt / 1e6 : 0.0);
 	tl_sreader_free(r);
 }
 
@@ -245,6 +268,7 @@ train(FILE *in, const char *name, FILE *out, const char *oname, long vocab)
 	char err[TL_ERRLEN];
 	unsigned char *text = NULL, *p;
 	size_t n = 0, cap = 0, got;
+	double t0;
 	tl_tok t;
 
 	do {
@@ -257,8 +281,12 @@ train(FILE *in, const char *name, FILE *out, const char *oname, long vocab)
 		got = in_read(in, name, text + n, BLOCK);
 		n += got;
 	} while (got == BLOCK);
+	t0 = tl_now();
 	if (tl_tok_learn(&t, text, n, (uint32_t)vocab, err) != 0)
 		tl_die(1, "%s: %s", name, err);
+	if (stats)
+		tl_warn("%s: learned %lu ids from %zu bytes in %.3f s", name,
+		    (unsigned long)t.vocab, n, tl_now() - t0);
 	if (t.vocab < (uint32_t)vocab)
 		tl_warn("%s: no pair occurs twice after %lu merges: the "
 		    "vocabulary has %lu ids", name,
@@ -275,6 +303,7 @@ main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "ids", no_argument, NULL, 'i' },
+		{ "stats", no_argument, NULL, 's' },
 		{ "train-bpe", required_argument, NULL, 'b' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -306,6 +335,9 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			opath = optarg;
+			break;
+		case 's':
+			stats = 1;
 			break;
 		case 'v':
 			vpath = optarg;

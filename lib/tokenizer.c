@@ -333,9 +333,14 @@ work_grow(struct work *w, size_t n, char *err)
 
 	if (n <= w->cap)
 		return 0;
-	if (n >= NONE / 3)
+	if (n >= NONE / 3 || n > ((size_t)-1) / 24)
 		return tl_err(err, "text of %zu bytes too long to encode "
 		    "at once", n);
+	/* Grow at least twofold (segments come in all sizes). */
+	if (n < 2 * w->cap && w->cap < NONE / 6 && w->cap < ((size_t)-1) / 48)
+		n = 2 * w->cap;
+	if (n < 256)
+		n = 256;
 	a = realloc(w->id, n * sizeof(*w->id));
 	if (a)
 		w->id = a;
@@ -393,6 +398,53 @@ sift_up(uint64_t *h, size_t i)
 	h[i] = x;
 }
 
+/*
+ * Short texts (most pieces between cuts are a few bytes) go faster
+ * without the heap: find the least (rank, position) among the adjacent
+ * pairs by a scan, merge it, repeat.  That is the order in which the
+ * heap would hand them out.
+ */
+#define SMALL 32
+
+static size_t
+encode_small(const tl_tok *t, const unsigned char *s, size_t n,
+    uint16_t *out)
+{
+	const struct enc *e = t->enc;
+	uint32_t id[SMALL], rk[SMALL], best;
+	size_t i, b;
+
+	for (i = 0; i < n; i++)
+		id[i] = s[i];
+	for (i = 0; i + 1 < n; i++)
+		rk[i] = e->rank0[s[i] << 8 | s[i + 1]];
+	for (;;) {
+		best = NONE;
+		b = 0;
+		for (i = 0; i + 1 < n; i++)
+			if (rk[i] < best) {
+				best = rk[i];
+				b = i;
+			}
+		if (best == NONE)
+			break;
+		/* Merge b and b+1; only the pairs around b change. */
+		id[b] = 256 + best;
+		for (i = b + 1; i + 1 < n; i++) {
+			id[i] = id[i + 1];
+			rk[i] = rk[i + 1];
+		}
+		n--;
+		if (b > 0)
+			rk[b - 1] = rank_of(e, id[b - 1], id[b]);
+		if (b + 1 < n)
+			rk[b] = rank_of(e, id[b], id[b + 1]);
+	}
+	for (i = 0; i < n; i++)
+		out[i] = (uint16_t)id[i];
+	return n;
+}
+
 /* Encode s[0..n) (n <= w->cap) into out (room for n ids) with the
  * heap; returns the number of ids. */
 static size_t
@@ -411,6 +463,8 @@ encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 			out[i] = s[i];
 		return n;
 	}
+	if (n <= SMALL)
+		return encode_small(t, s, n, out);
 	for (i = 0; i < n; i++) {
 		id[i] = s[i];
 		nxt[i] = (uint32_t)i + 1;
@@ -465,26 +519,32 @@ can_cut(const struct enc *en, const unsigned char *s, size_t i)
 	return !(en->span[(x << 8 | y) >> 3] & 1 << (y & 7));
 }
 
-/* Encode s[0..n) (n <= w->cap) into out (room for n ids); returns the
- * number of ids.  The text is encoded piecewise between the places
- * where it may be cut (see tl_tokenc below): small heaps are faster. */
-static size_t
+/* Encode s[0..n) into out (room for n ids), *k ids.  The text is
+ * encoded piecewise between the places where it may be cut (see
+ * tl_tokenc below): the work space and the heaps stay small. */
+static int
 encode_run(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
-    struct work *w)
+    size_t *k, struct work *w, char *err)
 {
-	size_t a, b, k = 0;
+	size_t a, b;
 
-	if (t->kind == TL_TOK_BYTES)
-		return encode_seg(t, s, n, out, w);
+	*k = 0;
+	if (t->kind == TL_TOK_BYTES) {
+		*k = encode_seg(t, s, n, out, w);
+		return 0;
+	}
 	for (a = 0; a < n; a = b) {
 		for (b = a + 1; b < n && !can_cut(t->enc, s, b); b++)
 			;
 		if (b == a + 1)
-			out[k++] = s[a];
-		else
-			k += encode_seg(t, s + a, b - a, out + k, w);
+			out[(*k)++] = s[a];
+		else {
+			if (work_grow(w, b - a, err) != 0)
+				return -1;
+			*k += encode_seg(t, s + a, b - a, out + *k, w);
+		}
 	}
-	return k;
+	return 0;
 }
 
 int
@@ -497,14 +557,14 @@ tl_tok_encode(const tl_tok *t, const unsigned char *text, size_t n,
 	memset(&w, 0, sizeof(w));
 	*out = NULL;
 	*nout = 0;
-	if (t->kind == TL_TOK_BPE && work_grow(&w, n, err) != 0)
-		return -1;
 	o = malloc((n ? n : 1) * sizeof(*o));
-	if (o == NULL) {
-		work_free(&w);
+	if (o == NULL)
 		return tl_err(err, "out of memory");
+	if (encode_run(t, text, n, o, nout, &w, err) != 0) {
+		free(o);
+		work_free(&w);
+		return -1;
 	}
-	*nout = encode_run(t, text, n, o, &w);
 	*out = o;
 	work_free(&w);
 	return 0;
@@ -619,15 +679,15 @@ tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n, int last,
 		e->out = o;
 		e->outcap = e->len;
 	}
-	if (t->kind == TL_TOK_BPE && work_grow(&e->w, e->len, err) != 0)
-		return -1;
 	if (c > 0) {
-		k = encode_run(t, e->buf, c, e->out, &e->w);
+		if (encode_run(t, e->buf, c, e->out, &k, &e->w, err) != 0)
+			return -1;
 		e->chk = e->len - c;	/* the scan covered (c, len) */
 	} else {
 		/* No place to cut in max bytes: encode all and keep the
 		 * tokens past len - keep. */
-		k = encode_run(t, e->buf, e->len, e->out, &e->w);
+		if (encode_run(t, e->buf, e->len, e->out, &k, &e->w, err) != 0)
+			return -1;
 		for (i = 0, c = 0; i < k; i++) {
 			size_t l;
 
