@@ -11,10 +11,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "ckpt.h"
 #include "stream.h"
 #include "tokenizer.h"
 #include "util.h"
+#include "vocab.h"
 
 #define BLOCK 65536		/* bytes of text read at a time */
 
@@ -44,25 +44,6 @@ usage(FILE *f, int status)
 		    "file\n");
 	exit(status);
 }
-
-/* The tokenizer of a checkpoint (ckpt.h), for -v.  Packed models get a
- * reader like this one, listed in readers[]. */
-static int
-ckpt_tok(const char *path, tl_tok *tok, char *err)
-{
-	tl_ckpt ck;
-	int rc;
-
-	if (!tl_ckpt_is(path))
-		return 1;
-	if (tl_ckpt_load(&ck, path, err) != 0)
-		return -1;
-	rc = tl_tok_copy(tok, &ck.tok, err);
-	tl_ckpt_free(&ck);
-	return rc;
-}
-
-static tl_tok_reader *const readers[] = { ckpt_tok, NULL };
 
 static void
 rmtmp(void)
@@ -375,7 +356,8 @@ main(int argc, char **argv)
 
 	/* Everything is checked that can be before any output exists. */
 	if (vpath) {
-		if (tl_tok_load(vpath, readers, &tok, err) != 0)
+		/* tl_tok_load() with the checkpoint reader plugged in */
+		if (tl_vocab_load(&tok, vpath, err) != 0)
 			tl_die(2, "%s", err);
 	} else if (tl_tok_bytes(&tok, err) != 0)
 		tl_die(1, "%s", err);

@@ -211,6 +211,16 @@ only_files() {
 	[[ "$output" == *"format version 2 is newer than this program's 1"* ]]
 }
 
+@test "-v takes the tokenizer of a checkpoint" {
+	local t=$BATS_TEST_TMPDIR
+	[ -x "$TOP/bin/tl-init" ] || skip "no tl-init"
+	tl-tokenize -v "$DATA/v1.tlv" "$DATA/v1.txt" >"$t/s.tok"
+	tl-init -v "$DATA/v1.tlv" -o "$t/m.tl" --layers 1 --dim 16 --heads 2 \
+		--ffn 32 --ctx 16
+	tl-tokenize -v "$t/m.tl" "$DATA/v1.txt" | cmp - "$t/s.tok"
+	tl-tokenize -d -v "$t/m.tl" "$t/s.tok" | cmp - "$DATA/v1.txt"
+}
+
 @test "a stream made with another tokenizer is refused by -d -v" {
 	run -2 tl-tokenize -d -v "$DATA/v1.tlv" "$DATA/v1-bytes.tok"
 	one_line "$output"
@@ -255,7 +265,9 @@ only_files() {
 
 @test "-h and -V" {
 	run -0 tl-tokenize -h
-	[[ "$output" == "usage: tl-tokenize [-d] [--ids] [-o file] [-v vocab] [file]"* ]]
+	[[ "$output" == "usage: tl-tokenize [-d] [--ids] [--stats] [-o file] [-v vocab] [file]"* ]]
+	run -0 --separate-stderr tl-tokenize --stats "$DATA/hello.txt"
+	[[ "$stderr" == *"14 bytes to 14 ids"* ]]
 	run -0 tl-tokenize -V
 	[[ "$output" == "tl-tokenize "[0-9]* ]]
 }
