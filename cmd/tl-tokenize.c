@@ -42,6 +42,8 @@ usage(FILE *f, int status)
 		    "                  token stream or checkpoint)\n"
 		    "  --train-bpe n   learn an n-id BPE vocabulary into -o "
 		    "file\n");
+	if (f == stdout)
+		tl_fshut(stdout, "stdout");
 	exit(status);
 }
 
