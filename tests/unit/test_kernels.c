@@ -611,6 +611,12 @@ test_pool(tl_pool **pools)
 	static const int ns[] = { 0, 1, 2, 3, 7, 100, 1001 };
 	int hits[1001 * 8], i, j, t, rep, ok;
 	pool_ctx c;
+	tl_pool *all;
+
+	/* nthreads <= 0: one per CPU */
+	all = tl_pool_new(0);
+	CHECK(all != NULL && tl_pool_threads(all) == tl_ncpu());
+	tl_pool_free(all);
 
 	for (t = 0; t < 4; t++) {
 		c.p = t < 3 ? pools[t] : NULL;
