@@ -50,7 +50,7 @@ main(int argc, char **argv)
 
 	tl_setprog(argv[0]);
 	tl_config_default(&c);
-	while ((ch = getopt_long(argc, argv, "hVo:s:v:", lo, &li)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":hVo:s:v:", lo, &li)) != -1) {
 		switch (ch) {
 		case 0:
 			if (tl_config_opt(&c, lo[li].name, optarg, err) != 0)
@@ -72,7 +72,7 @@ main(int argc, char **argv)
 			usage(0);
 			break;
 		default:
-			usage(2);
+			tl_optfail(ch, argv);
 		}
 	}
 	if (optind != argc || out == NULL)

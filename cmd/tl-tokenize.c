@@ -329,17 +329,8 @@ main(int argc, char **argv)
 			printf("tl-tokenize %s\n", TL_VERSION);
 			tl_fshut(stdout, "stdout");
 			return 0;
-		case ':':
-			if (optopt == 'b')
-				tl_die(2, "option --train-bpe needs an argument");
-			tl_die(2, "option -%c needs an argument", optopt);
-			break;
 		default:
-			if (optopt)
-				tl_die(2, "unknown option -%c (see tl-tokenize -h)",
-				    optopt);
-			tl_die(2, "unknown option %s (see tl-tokenize -h)",
-			    argv[optind - 1]);
+			tl_optfail(ch, argv);
 		}
 	}
 	argc -= optind;

@@ -115,7 +115,7 @@ main(int argc, char **argv)
 	tl_setprog(argv[0]);
 	tl_config_default(&cmod);
 	memset(&hp, 0, sizeof hp);
-	while ((ch = getopt_long(argc, argv, "hVm:t:", lo, &li)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":hVm:t:", lo, &li)) != -1) {
 		if (ch >= O_ACCUM)
 			set[ch] = 1;
 		switch (ch) {
@@ -194,7 +194,7 @@ main(int argc, char **argv)
 			usage(0);
 			break;
 		default:
-			usage(2);
+			tl_optfail(ch, argv);
 		}
 	}
 	if (model == NULL || argc - optind > 1)

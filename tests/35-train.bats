@@ -167,13 +167,15 @@ setup() {
 }
 
 @test "init: bad flags are refused with one line and no file" {
-	for bad in "--dim 0" "--heads 3" "--layers 1000" "--pos xyz" "--ctx 99999" "--seed -1" "-x" ""; do
+	for bad in "--dim 0" "--heads 3" "--layers 1000" "--pos xyz" "--ctx 99999" "--seed -1" "-x" "--dim"; do
 		run tl-init -o i.tl $bad
-		[ "$bad" = "" ] && run tl-init
 		echo "$bad: $output"
 		[ "$status" -eq 2 ]
+		one_line "$output"
 		[ ! -e i.tl ]
 	done
+	run tl-init
+	[ "$status" -eq 2 ]
 	run tl-init -o /nonexistent/dir/i.tl
 	[ "$status" -eq 1 ]
 	one_line "$output"
