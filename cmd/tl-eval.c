@@ -17,20 +17,8 @@ usage(void)
 {
 	printf("usage: tl-eval [-hjV] [-b rows] [-n tokens] "
 	    "[-t threads] -m model [stream]\n");
+	tl_fshut(stdout, "stdout");
 	exit(0);
-}
-
-/* A bad option: one line, status 2 (-h prints the usage). */
-static void
-badopt(int ch, char **argv)
-{
-	const char *a = argv[optind - 1];
-
-	if (optopt != 0 && (a[0] != '-' || a[1] != '-'))
-		tl_die(2, ch == ':' ? "option -%c needs an argument; see %s -h"
-		    : "unknown option -%c; see %s -h", optopt, tl_prog());
-	tl_die(2, ch == ':' ? "option %s needs an argument; see %s -h" :
-	    "unknown option %s; see %s -h", a, tl_prog());
 }
 
 /* A JSON number, or null for what JSON cannot hold. */
@@ -87,16 +75,17 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("tl-eval %s\n", TL_VERSION);
+			tl_fshut(stdout, "stdout");
 			return 0;
 		default:
-			badopt(ch, argv);
+			tl_optfail(ch, argv);
 		}
 	}
 	if (argc - optind > 1)
-		tl_die(2, "unexpected argument '%s'; see tl-eval -h",
+		tl_die(2, "unexpected argument '%s' (see tl-eval -h)",
 		    argv[optind + 1]);
 	if (model == NULL)
-		tl_die(2, "no model: -m FILE is required; see tl-eval -h");
+		tl_die(2, "no model: -m FILE is required (see tl-eval -h)");
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
 	if (tl_ckpt_load(&ck, model, err) < 0)

@@ -20,20 +20,8 @@ usage(void)
 	    "[-n tokens] [-p prompt]\n"
 	    "              [-s seed] [-T temperature] [-t threads] "
 	    "[--top-p P] -m model\n");
+	tl_fshut(stdout, "stdout");
 	exit(0);
-}
-
-/* A bad option: one line, status 2 (-h prints the usage). */
-static void
-badopt(int ch, char **argv)
-{
-	const char *a = argv[optind - 1];
-
-	if (optopt != 0 && (a[0] != '-' || a[1] != '-'))
-		tl_die(2, ch == ':' ? "option -%c needs an argument; see %s -h"
-		    : "unknown option -%c; see %s -h", optopt, tl_prog());
-	tl_die(2, ch == ':' ? "option %s needs an argument; see %s -h" :
-	    "unknown option %s; see %s -h", a, tl_prog());
 }
 
 /* A closed pipe downstream (tl-gen | head) ends the run quietly: by
@@ -140,6 +128,7 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("tl-gen %s\n", TL_VERSION);
+			tl_fshut(stdout, "stdout");
 			return 0;
 		case O_GREEDY:
 			sm.greedy = 1;
@@ -151,14 +140,14 @@ main(int argc, char **argv)
 			sm.topp = (float)tl_atof(optarg, "--top-p", 1e-6, 1);
 			break;
 		default:
-			badopt(ch, argv);
+			tl_optfail(ch, argv);
 		}
 	}
 	if (optind != argc)
-		tl_die(2, "unexpected argument '%s'; see tl-gen -h",
+		tl_die(2, "unexpected argument '%s' (see tl-gen -h)",
 		    argv[optind]);
 	if (model == NULL)
-		tl_die(2, "no model: -m FILE is required; see tl-gen -h");
+		tl_die(2, "no model: -m FILE is required (see tl-gen -h)");
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
 
