@@ -7,10 +7,9 @@
  * attention products (tl_sgemm, as in attention.c), the same
  * BitLinear (absmax int8 input, exact integer sums held in floats,
  * then times s * (g/127)).  In ternary mode everything before the head
- * is therefore bit-for-bit what the batched pass computes (see
- * att_head for the one condition); the fp32 matrix-vector products
- * (dot products here, tl_sgemm there) may differ only in the order of
- * their sums.
+ * is therefore bit-for-bit what the batched pass computes; the fp32
+ * matrix-vector products (dot products here, tl_sgemm there) may
+ * differ only in the order of their sums.
  *
  * Matrix-vector products are split over the pool by output rows, each
  * row one dot product, so results do not depend on the thread count.
@@ -277,11 +276,10 @@ typedef struct {
  * softmax_u(q . k_u / sqrt(hs)) v_u, computed as attention.c computes
  * a row of its blocks: scores by tl_sgemm over the head size, scaled,
  * softmax, then the values by tl_sgemm over the positions.  tl_sgemm
- * sums each element over k in an order fixed by K alone, and the
+ * sums each element over k in blocks at fixed positions, and the
  * batched pass's extra terms (keys past pos, up to the end of its
- * block of query rows) have probability zero; so while a context
- * needs one k block (T <= 256) the result is the batched one bit for
- * bit. */
+ * block of query rows) have probability zero and add exact zeros; so
+ * the result is the batched one bit for bit. */
 static void
 att_head(void *ctx, int h)
 {
