@@ -180,3 +180,39 @@ setup() {
 	[ "$status" -eq 1 ]
 	one_line "$output"
 }
+
+@test "train: SIGTERM also saves and exits 0; the saved model loads and resumes" {
+	run="$SHAPE --steps 400 --batch 2 --eval-every 0 --save-every 0"
+	tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
+	pid=$!
+	for i in $(seq 1 200); do
+		[ -s b.log ] && break
+		sleep 0.05
+	done
+	kill -TERM $pid
+	wait $pid
+	grep -q "interrupted, saved" b.err
+	run tl-train -m b.tl $run < corpus.tok
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"resumed model"*"step 400,"* ]]
+}
+
+@test "init: -v takes the vocabulary of a vocabulary file, stream or model" {
+	tl-tokenize --train-bpe 270 -o v.bpe < corpus.txt
+	tl-init -o a.tl $SHAPE -v v.bpe
+	tl-tokenize -v v.bpe < corpus.txt > bpe.tok
+	tl-init -o b.tl $SHAPE -v bpe.tok
+	tl-init -o c.tl $SHAPE -v a.tl
+	cmp a.tl b.tl
+	cmp a.tl c.tl
+	run tl-train -m a.tl $RUN bpe.tok
+	[ "$status" -eq 0 ]
+	run tl-init -o d.tl -v missing.bpe
+	[ "$status" -ne 0 ]
+	one_line "$output"
+	echo "not a vocabulary" > bad.bpe
+	run tl-init -o d.tl -v bad.bpe
+	[ "$status" -eq 2 ]
+	one_line "$output"
+	[ ! -e d.tl ]
+}
