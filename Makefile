@@ -1,11 +1,29 @@
 # tl: ternary-weight transformer language models for old x86 CPUs.
 # Builds lib/libcore.a, the programs in bin/ and the C unit tests in
 # build/; `make check` runs every test through bats.
+#
+# `make SAN=1 check` builds everything with AddressSanitizer and
+# UndefinedBehaviorSanitizer (any report is fatal) and runs the tests
+# on that build; a later plain `make` rebuilds without them (build/flags
+# records the flags, and every object depends on it).  `make fuzz`
+# builds the libFuzzer harnesses of tests/fuzz/ with clang into
+# build/fuzz/; scripts/fuzz.sh runs them.
 
 PREFIX ?= /usr/local
 MANPREFIX ?= $(PREFIX)/share/man
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
+SAN ?=
+FUZZCC ?= clang
+FUZZFLAGS ?= -O1 -g
+
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+ifeq ($(SAN),)
+XFLAGS =
+else
+XFLAGS = $(SANFLAGS)
+endif
 
 TL_CFLAGS = -std=c99 -Wall -Wextra -D_POSIX_C_SOURCE=200809L \
 	-D_FILE_OFFSET_BITS=64 -pthread -Ilib
@@ -19,26 +37,48 @@ UNITS = $(patsubst tests/unit/%.c,build/%,$(wildcard tests/unit/test_*.c))
 MAN1 = $(wildcard man/*.1)
 MAN5 = $(wildcard man/*.5)
 MAN7 = $(wildcard man/*.7)
+FUZZ = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZOBJ = $(LIBSRC:lib/%.c=build/fuzz/lib/%.o)
+FLAGS = $(CC) $(CFLAGS) $(XFLAGS) $(LDFLAGS)
 
 all: $(PROGS) $(UNITS)
 
-build/lib/%.o: lib/%.c $(HDR)
+# Rewritten only when the flags change, so that a change rebuilds all.
+build/flags: FORCE
+	@mkdir -p build
+	@echo '$(FLAGS)' | cmp -s - $@ || echo '$(FLAGS)' > $@
+
+build/lib/%.o: lib/%.c $(HDR) build/flags
 	@mkdir -p build/lib
-	$(CC) $(TL_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) -c -o $@ $<
 
 build/libcore.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-bin/%: cmd/%.c build/libcore.a $(HDR)
+bin/%: cmd/%.c build/libcore.a $(HDR) build/flags
 	@mkdir -p bin
-	$(CC) $(TL_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libcore.a $(TL_LDLIBS)
+	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -o $@ $< build/libcore.a $(TL_LDLIBS)
 
-build/test_%: tests/unit/test_%.c tests/unit/unit.h build/libcore.a $(HDR)
-	$(CC) $(TL_CFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< build/libcore.a $(TL_LDLIBS)
+build/test_%: tests/unit/test_%.c tests/unit/unit.h build/libcore.a $(HDR) build/flags
+	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< build/libcore.a $(TL_LDLIBS)
 
 check: all
 	bats $(BATSFLAGS) tests/
+
+# The library again, built with clang for libFuzzer, and one program
+# per harness.
+fuzz: $(FUZZ)
+
+build/fuzz/lib/%.o: lib/%.c $(HDR)
+	@mkdir -p build/fuzz/lib
+	$(FUZZCC) $(TL_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=all -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZOBJ) $(HDR)
+	$(FUZZCC) $(TL_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -DTL_DATA='"$(CURDIR)/tests/data"' \
+		-o $@ $< $(FUZZOBJ) $(TL_LDLIBS)
 
 install: $(PROGS)
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
@@ -57,5 +97,5 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all check install uninstall clean
-.SECONDARY: $(LIBOBJ)
+.PHONY: all check fuzz install uninstall clean FORCE
+.SECONDARY: $(LIBOBJ) $(FUZZOBJ)

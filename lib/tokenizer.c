@@ -634,10 +634,13 @@ int
 tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n, int last,
     const uint16_t **ids, size_t *nids, char *err)
 {
+	/* no ids yet: an empty array, not NULL, so that a caller may
+	 * memcpy(dst, *ids, 0) */
+	static const uint16_t none[1];
 	const tl_tok *t = e->t;
 	size_t c, i, k, end;
 
-	*ids = NULL;
+	*ids = none;
 	*nids = 0;
 	if (n > ((size_t)-1) / 4 - e->len)
 		return tl_err(err, "text block too long");

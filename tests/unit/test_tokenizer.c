@@ -268,6 +268,7 @@ test_blob(void)
 	tl_tok_blob_put(&t, b);
 	CHECK(tl_tok_blob_get(&u, b, n, err) == 0);
 	CHECK(tl_tok_equal(&t, &u));
+	tl_tok_free(&u);
 	CHECK(tl_tok_blob_get(&u, b, n - 1, err) != 0);
 	tl_put_u32(b + 4, 257);
 	CHECK(tl_tok_blob_get(&u, b, n, err) != 0);
