@@ -141,6 +141,8 @@ tl_sample(tl_sampler *sp, const float *logits)
 			}
 		}
 		qsort(c, n, sizeof *c, cmp_cand);
+		for (z = 0, i = 0; i < n; i++)
+			z += c[i].w;
 	} else {
 		for (i = 0; i < V; i++)
 			z += expf((logits[i] - mx) * inv);
@@ -156,9 +158,10 @@ tl_sample(tl_sampler *sp, const float *logits)
 		}
 		if (s->topp < 1)
 			qsort(c, n, sizeof *c, cmp_cand);
+		/* z stays the total of all V: the nucleus is a share of
+		 * the whole distribution, not of the candidates past the
+		 * cut */
 	}
-	for (z = 0, i = 0; i < n; i++)
-		z += c[i].w;
 	if (s->topp < 1 && s->topp > 0) {
 		for (cum = 0, i = 0; i < n; i++) {
 			cum += c[i].w;
