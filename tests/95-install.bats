@@ -13,7 +13,7 @@ load helper
 	done
 	[ -f "$d/opt/tl/share/man/man5/tl-checkpoint.5" ]
 	[ -f "$d/opt/tl/share/man/man7/tl.7" ]
-	"$d/opt/tl/bin/tl-train" -V
+	${TL_EXEC:-} "$d/opt/tl/bin/tl-train" -V
 	make -s -C "$TOP" uninstall DESTDIR="$d" PREFIX=/opt/tl >/dev/null
 	[ -z "$(find "$d" -type f)" ]
 }
