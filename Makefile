@@ -38,10 +38,11 @@ MAN1 = $(wildcard man/*.1)
 MAN5 = $(wildcard man/*.5)
 MAN7 = $(wildcard man/*.7)
 FUZZ = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY = $(patsubst tests/fuzz/fuzz_%.c,build/replay_%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZOBJ = $(LIBSRC:lib/%.c=build/fuzz/lib/%.o)
 FLAGS = $(CC) $(CFLAGS) $(XFLAGS) $(LDFLAGS)
 
-all: $(PROGS) $(UNITS)
+all: $(PROGS) $(UNITS) $(REPLAY)
 
 # Rewritten only when the flags change, so that a change rebuilds all.
 build/flags: FORCE
@@ -63,6 +64,14 @@ bin/%: cmd/%.c build/libcore.a $(HDR) build/flags
 build/test_%: tests/unit/test_%.c tests/unit/unit.h build/libcore.a $(HDR) build/flags
 	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< build/libcore.a $(TL_LDLIBS)
 
+# Each fuzz harness as a plain program that runs it on the files it is
+# given (tests/fuzz/replay.c): the bats tests replay the seeds and the
+# crash inputs of tests/data with it, under gcc and SAN=1.
+build/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h build/libcore.a $(HDR) build/flags
+	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -Itests/fuzz \
+		-DTL_DATA='"$(CURDIR)/tests/data"' -o $@ tests/fuzz/replay.c $< \
+		build/libcore.a $(TL_LDLIBS)
+
 check: all
 	bats $(BATSFLAGS) tests/
 
@@ -70,9 +79,16 @@ check: all
 # per harness.
 fuzz: $(FUZZ)
 
+# The numerical kernels get the sanitizers but no coverage feedback:
+# their branches depend on sizes, not on the input's bytes, and tracing
+# them would slow every harness that runs a model tenfold.
+FUZZNOCOV = attention dispatch kernels_avx2 kernels_ref kernels_sse2 \
+	kernels_sse41 layers pool sgemm
+
 build/fuzz/lib/%.o: lib/%.c $(HDR)
 	@mkdir -p build/fuzz/lib
-	$(FUZZCC) $(TL_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+	$(FUZZCC) $(TL_CFLAGS) $(FUZZFLAGS) -fsanitize=address,undefined \
+		$(if $(filter $*,$(FUZZNOCOV)),,-fsanitize=fuzzer-no-link) \
 		-fno-sanitize-recover=all -c -o $@ $<
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZOBJ) $(HDR)

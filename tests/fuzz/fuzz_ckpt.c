@@ -1,0 +1,109 @@
+/*
+ * fuzz_ckpt.c: the checkpoint reader (tl-checkpoint(5)), as tl-train,
+ * tl-gen and tl-eval use it, and what they do next with what it
+ * accepts: a decoder for a few tokens (tl-gen), a batched forward pass
+ * (tl-eval), and a save that must load back identical.
+ */
+#include "ckpt.h"
+#include "fuzz.h"
+#include "infer.h"
+#include "model.h"
+#include "sample.h"
+
+static tl_pool *pool;
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char err[TL_ERRLEN];
+
+	(void)argc;
+	(void)argv;
+	if (tl_simd_init(err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		exit(2);
+	}
+	pool = tl_pool_new(1);
+	FUZZ_CHECK(pool != NULL);
+	return 0;
+}
+
+/* A loaded checkpoint runs as tl-gen and tl-eval run it. */
+static void
+use(tl_ckpt *ck)
+{
+	char err[TL_ERRLEN];
+	const tl_config *c = &ck->cfg;
+	uint16_t in[8], tgt[8];
+	tl_sampling sm;
+	tl_sampler *sp;
+	tl_infer *d;
+	tl_model *m;
+	float *lg;
+	int T = c->ctx < 4 ? (int)c->ctx : 4, i, tok = '\n' % c->vocab;
+
+	FUZZ_CHECK(c->vocab == ck->tok.vocab);
+	tl_sampling_default(&sm);
+	if ((d = tl_infer_new(c, ck->params, err)) != NULL) {
+		FUZZ_CHECK((sp = tl_sampler_new(c->vocab, &sm, 1, err)) !=
+		    NULL);
+		for (i = 0; i < 3; i++) {
+			lg = tl_infer_push(d, pool, (uint16_t)tok, 1);
+			FUZZ_CHECK(lg != NULL);
+			tok = tl_sample(sp, lg);
+			FUZZ_CHECK(tok >= 0 && (uint32_t)tok < c->vocab);
+		}
+		tl_sampler_free(sp);
+		tl_infer_free(d);
+	}
+	if ((m = tl_model_new(c, 1, T, err)) != NULL) {
+		for (i = 0; i < T; i++) {
+			in[i] = (uint16_t)((i * 7) % c->vocab);
+			tgt[i] = (uint16_t)((i * 7 + 1) % c->vocab);
+		}
+		tl_model_prepare(m, ck->params);
+		tl_model_forward(m, pool, ck->params, in, tgt);
+		tl_model_free(m);
+	}
+}
+
+static void
+run(const uint8_t *data, size_t size)
+{
+	char err[TL_ERRLEN], err2[TL_ERRLEN];
+	const char *path = fuzz_tmpfile(data, size);
+	char saved[80];
+	tl_ckpt ck, ck2;
+	size_t n;
+
+	if (tl_ckpt_load(&ck, path, err) != 0) {
+		FUZZ_CHECK(strncmp(err, path, strlen(path)) == 0);
+		return;
+	}
+	use(&ck);
+	/* save and load back: the same configuration and numbers */
+	snprintf(saved, sizeof saved, "%s.saved", path);
+	FUZZ_CHECK(tl_ckpt_save(&ck, saved, err2) == 0);
+	FUZZ_CHECK(tl_ckpt_load(&ck2, saved, err2) == 0);
+	unlink(saved);
+	n = tl_nparams(&ck.cfg);
+	FUZZ_CHECK(memcmp(&ck.cfg, &ck2.cfg, sizeof ck.cfg) == 0);
+	FUZZ_CHECK(tl_tok_equal(&ck.tok, &ck2.tok));
+	FUZZ_CHECK(memcmp(ck.params, ck2.params, n * sizeof(float)) == 0);
+	FUZZ_CHECK(memcmp(ck.v, ck2.v, n * sizeof(float)) == 0);
+	tl_ckpt_free(&ck2);
+	tl_ckpt_free(&ck);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *d = fuzz_dup(data, size);
+
+	run(data, size);
+	fix_ckpt(d, size);
+	if (memcmp(d, data, size) != 0)
+		run(d, size);
+	free(d);
+	return 0;
+}
