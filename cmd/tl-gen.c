@@ -46,6 +46,10 @@ out(const void *p, size_t n, int tty)
 	outcheck();
 }
 
+/* The longest prompt on stdin (tl-gen(1)): it bounds the memory that
+ * an endless stdin (< /dev/zero) can take. */
+#define MAXPROMPT (1 << 20)
+
 /* The whole of stdin (an unreadable or closed stdin is empty). */
 static unsigned char *
 slurp(size_t *n)
@@ -57,8 +61,11 @@ slurp(size_t *n)
 	while ((r = fread(b + *n, 1, cap - *n, stdin)) > 0) {
 		*n += r;
 		if (*n == cap) {
-			if (cap > ((size_t)-1) / 2)
-				tl_die(2, "stdin: prompt too long");
+			if (cap >= MAXPROMPT && getc(stdin) == EOF)
+				break;
+			if (cap >= MAXPROMPT)
+				tl_die(2, "stdin: prompt longer than %d bytes",
+				    MAXPROMPT);
 			cap *= 2;
 			if ((b = realloc(b, cap)) == NULL)
 				tl_die(1, "out of memory");

@@ -19,6 +19,8 @@ usage(int status)
 	    "               [--pos rope|sinusoidal] [--quant ternary|fp32] "
 	    "[--seed N]\n"
 	    "               [-v vocab] -o model\n");
+	if (status == 0)
+		tl_fshut(stdout, "stdout");
 	exit(status);
 }
 
@@ -67,6 +69,7 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("tl-init %s\n", TL_VERSION);
+			tl_fshut(stdout, "stdout");
 			return 0;
 		case 'h':
 			usage(0);

@@ -37,6 +37,8 @@ usage(int status)
 	    "[--heads N] [--layers N]\n"
 	    "                [--norm kind] [--pos kind] [--quant kind] -m model "
 	    "[stream]\n");
+	if (status == 0)
+		tl_fshut(stdout, "stdout");
 	exit(status);
 }
 
@@ -189,6 +191,7 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("tl-train %s\n", TL_VERSION);
+			tl_fshut(stdout, "stdout");
 			return 0;
 		case 'h':
 			usage(0);
