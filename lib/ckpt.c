@@ -209,8 +209,25 @@ hp_check(const tl_hparams *h, char *err)
 	    !(h->wd >= 0 && h->wd < 10) || !(h->clip >= 0) ||
 	    !(h->beta1 >= 0 && h->beta1 < 1) || !(h->beta2 >= 0 && h->beta2 < 1) ||
 	    !(h->eps > 0 && h->eps < 1) || !(h->val_frac >= 0 && h->val_frac < 1)
-	    || !(h->time >= 0) || !(h->save_every >= 0))
+	    || !(h->time >= 0 && h->time <= 1e9) ||
+	    !(h->save_every >= 0 && h->save_every <= 1e9) || !(h->clip <= 1e9))
 		return tl_err(err, "hyperparameter out of range");
+	return 0;
+}
+
+/* A state a run can go on from: the generator's words are never all
+ * zero (xoshiro would then draw 0 for ever, and tl_rng_below would
+ * never return), and the time spent is a finite count of seconds (a
+ * NaN would never reach a time budget). */
+static int
+st_check(const tl_tstate *s, char *err)
+{
+	if ((s->rng.s[0] | s->rng.s[1] | s->rng.s[2] | s->rng.s[3]) == 0)
+		return tl_err(err, "bad training state: random generator "
+		    "state is zero");
+	if (!(s->elapsed >= 0 && s->elapsed <= 1e18))
+		return tl_err(err, "bad training state: elapsed time %g",
+		    s->elapsed);
 	return 0;
 }
 
@@ -435,7 +452,7 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
 	}
 	get_hp(&ck->hp, rest + bl);
 	get_st(&ck->st, rest + bl + HP_SIZE);
-	if (hp_check(&ck->hp, e2) < 0) {
+	if (hp_check(&ck->hp, e2) < 0 || st_check(&ck->st, e2) < 0) {
 		tl_err(err, "%s: %s", path, e2);
 		goto fail;
 	}

@@ -2,13 +2,17 @@
  * fuzz_ckpt.c: the checkpoint reader (tl-checkpoint(5)), as tl-train,
  * tl-gen and tl-eval use it, and what they do next with what it
  * accepts: a decoder for a few tokens (tl-gen), a batched forward pass
- * (tl-eval), and a save that must load back identical.
+ * (tl-eval), a training step when the batch is small (tl-train), and
+ * a save that must load back identical.  The kernels run on the scalar
+ * path (unless TL_SIMD says otherwise): plain C, which the sanitizers
+ * see into.
  */
 #include "ckpt.h"
 #include "fuzz.h"
 #include "infer.h"
 #include "model.h"
 #include "sample.h"
+#include "train.h"
 
 static tl_pool *pool;
 
@@ -19,6 +23,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	if (getenv("TL_SIMD") == NULL)
+		setenv("TL_SIMD", "scalar", 1);
 	if (tl_simd_init(err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		exit(2);
@@ -28,7 +34,29 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* A loaded checkpoint runs as tl-gen and tl-eval run it. */
+/* One step of training on a made-up stream of 4 (ctx + 1) ids. */
+static void
+train(tl_ckpt *ck)
+{
+	char err[TL_ERRLEN];
+	size_t n = 4 * ((size_t)ck->cfg.ctx + 1), i;
+	uint16_t *ids = malloc(n * sizeof(*ids));
+	tl_trainer tr;
+	float gnorm;
+
+	FUZZ_CHECK(ids != NULL);
+	for (i = 0; i < n; i++)
+		ids[i] = (uint16_t)(i * 13 % ck->cfg.vocab);
+	if (tl_trainer_init(&tr, ck, pool, ids, n, err) == 0) {
+		(void)tl_trainer_progress(&tr);
+		(void)tl_trainer_lr(&tr);
+		(void)tl_trainer_step(&tr, &gnorm);
+		tl_trainer_free(&tr);
+	}
+	free(ids);
+}
+
+/* A loaded checkpoint runs as tl-gen, tl-eval and tl-train run it. */
 static void
 use(tl_ckpt *ck)
 {
@@ -65,6 +93,8 @@ use(tl_ckpt *ck)
 		tl_model_forward(m, pool, ck->params, in, tgt);
 		tl_model_free(m);
 	}
+	if ((uint64_t)ck->hp.batch * ck->hp.accum * c->ctx <= 4096)
+		train(ck);
 }
 
 static void
