@@ -6,12 +6,12 @@
  *   scalar  the reference (kernels_ref.c): any x86, e.g. a Pentium III
  *           or Athlon XP, which have SSE but not SSE2
  *   sse2    every kernel (kernels_sse2.c)
- *   ssse3   nothing: SSSE3's additions are integer shuffles, absolute
- *           values and horizontal adds, none of which these float
- *           kernels need; the name exists so that TL_SIMD accepts it
+ *   ssse3   the int8 x ternary GEMM with pmaddubsw (kernels_ssse3.c);
+ *           the float kernels need none of SSSE3's additions
  *   sse41   quant with roundps (kernels_sse41.c)
- *   avx2    the GEMM tile with 8-wide FMA (kernels_avx2.c); needs AVX2,
- *           FMA and an OS that saves the ymm registers
+ *   avx2    the GEMM tile with 8-wide FMA and the int8 x ternary tile
+ *           (kernels_avx2.c); needs AVX2, FMA and an OS that saves the
+ *           ymm registers
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -42,6 +42,31 @@ static const tl_kern kern_sse2 = {
 	.quant_i8 = tl_quant_i8_sse2,
 	.adamw = tl_adamw_sse2,
 	.softmax = tl_softmax_sse2,
+	.tgemm_pack_a = tl_tgemm_pack_sse2,
+	.tgemm_pack_b = tl_tgemm_pack_sse2,
+	.tgemm_tile = tl_tgemm_tile_sse2,
+	.tgemm_mr = 4,
+	.tgemm_nr = TL_SSE2_NR,
+};
+
+static const tl_kern kern_ssse3 = {
+	.dot = tl_dot_sse2,
+	.axpy = tl_axpy_sse2,
+	.gemm_tile = tl_gemm_tile_sse2,
+	.gemm_mr = TL_SSE2_MR,
+	.gemm_nr = TL_SSE2_NR,
+	.gemm_pack = tl_gemm_pack_sse2,
+	.absmax = tl_absmax_sse2,
+	.abssum = tl_abssum_sse2,
+	.quant = tl_quant_sse2,
+	.quant_i8 = tl_quant_i8_sse2,
+	.adamw = tl_adamw_sse2,
+	.softmax = tl_softmax_sse2,
+	.tgemm_pack_a = tl_tgemm_pack_a_ssse3,
+	.tgemm_pack_b = tl_tgemm_pack_b_ssse3,
+	.tgemm_tile = tl_tgemm_tile_ssse3,
+	.tgemm_mr = 4,
+	.tgemm_nr = TL_SSE2_NR,
 };
 
 static const tl_kern kern_sse41 = {
@@ -57,6 +82,11 @@ static const tl_kern kern_sse41 = {
 	.quant_i8 = tl_quant_i8_sse2,
 	.adamw = tl_adamw_sse2,
 	.softmax = tl_softmax_sse2,
+	.tgemm_pack_a = tl_tgemm_pack_a_ssse3,
+	.tgemm_pack_b = tl_tgemm_pack_b_ssse3,
+	.tgemm_tile = tl_tgemm_tile_ssse3,
+	.tgemm_mr = 4,
+	.tgemm_nr = TL_SSE2_NR,
 };
 
 static const tl_kern kern_avx2 = {
@@ -72,13 +102,18 @@ static const tl_kern kern_avx2 = {
 	.quant_i8 = tl_quant_i8_sse2,
 	.adamw = tl_adamw_sse2,
 	.softmax = tl_softmax_sse2,
+	.tgemm_pack_a = tl_tgemm_pack_a_ssse3,
+	.tgemm_pack_b = tl_tgemm_pack_b_ssse3,
+	.tgemm_tile = tl_tgemm_tile_avx2,
+	.tgemm_mr = 4,
+	.tgemm_nr = 16,
 };
 #endif
 
 static const tl_kern *tables[TL_SIMD_NPATH] = {
 	&tl_kern_ref,
 #ifdef TL_X86
-	&kern_sse2, &kern_sse2, &kern_sse41, &kern_avx2,
+	&kern_sse2, &kern_ssse3, &kern_sse41, &kern_avx2,
 #endif
 };
 

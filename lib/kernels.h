@@ -78,11 +78,34 @@ typedef struct {
 	    float bc2);
 	/* x[i] = exp(x[i] - max) / sum, in place; returns log(sum) + max */
 	float (*softmax)(float *x, int n);
+	/*
+	 * The int8 x ternary core of tl_tgemm (tgemm.c).  tgemm_pack_a
+	 * packs activations (integers in [-128, 127]) and tgemm_pack_b
+	 * ternary weights (-1, 0 or +1), both held as floats:
+	 * src[i*ld + k] for rows i < w and steps k < kc (kc <=
+	 * TL_TGEMM_KC) go into a panel of R rows (tgemm_mr for A,
+	 * tgemm_nr for B) in the path's own layout (at most
+	 * TL_TGEMM_PANEL(R, kc) bytes, dst aligned to 64); the rest of
+	 * the panel is zero (weights: 0).  tgemm_tile then sums
+	 * t[i][j] = sum_k a[i][k] * b[j][k] exactly in integers and
+	 * stores the top-left m x n as floats: c[i*ldc + j] = t[i][j]
+	 * (acc = 0) or += t[i][j].  Every path gives the same bits.
+	 */
+	void (*tgemm_pack_a)(void *dst, int R, const float *src, long ld,
+	    int w, int kc);
+	void (*tgemm_pack_b)(void *dst, int R, const float *src, long ld,
+	    int w, int kc);
+	void (*tgemm_tile)(int kc, const void *a, const void *b, float *c,
+	    long ldc, int m, int n, int acc);
+	int tgemm_mr, tgemm_nr;	/* at most 8 x 16 */
 } tl_kern;
 
 /* The largest tile of any path (tl_sgemm's edge buffers). */
 #define TL_GEMM_MAXMR 8
 #define TL_GEMM_MAXNR 16
+/* tl_tgemm's k block, and the bytes of a packed panel of R rows. */
+#define TL_TGEMM_KC 512
+#define TL_TGEMM_PANEL(R, kc) ((size_t)(R) * (2 * (((kc) + 3) & ~3) + 4))
 
 /* Pick the path once: the best the CPU supports, or the one TL_SIMD
  * names.  Returns -1 with a message if TL_SIMD names an unknown path
@@ -126,6 +149,18 @@ void tl_adamw_sse2(float *, const float *, float *, float *, int, float,
     float, float, float, float, float, float);
 float tl_softmax_sse2(float *, int);
 void tl_quant_sse41(float *, const float *, int, float, float, float);
+/* Int8 x ternary GEMM (tl_kern's tgemm_*): sse2 on int16 pairs with
+ * pmaddwd, 4 x 8 (4 x 4 on i686); ssse3 on bytes with pmaddubsw, 4 x 8
+ * (4 x 4 on i686); avx2 the ssse3 panels, 4 x 16. */
+void tl_tgemm_pack_sse2(void *, int, const float *, long, int, int);
+void tl_tgemm_tile_sse2(int, const void *, const void *, float *, long,
+    int, int, int);
+void tl_tgemm_pack_a_ssse3(void *, int, const float *, long, int, int);
+void tl_tgemm_pack_b_ssse3(void *, int, const float *, long, int, int);
+void tl_tgemm_tile_ssse3(int, const void *, const void *, float *, long,
+    int, int, int);
+void tl_tgemm_tile_avx2(int, const void *, const void *, float *, long,
+    int, int, int);
 #define TL_AVX2_MR 6	/* AVX2 + FMA GEMM tile: 6 x 16 */
 #define TL_AVX2_NR 16
 void tl_gemm_tile_avx2(int, const float *, const float *, float *, long,
@@ -145,6 +180,16 @@ void tl_sgemm(tl_pool *p, int M, int N, int K,
     const float *A, long ars, long acs,
     const float *B, long brs, long bcs,
     float *C, long ldc, int accumulate);
+
+/* C (M,N) = A (M,K) . W (N,K)^T for A holding integers in [-128, 127]
+ * and W ternary values (-1, 0, +1), both as floats with unit stride
+ * along k (row strides lda, ldw): the ternary forward of a BitLinear.
+ * The sums are integers, exact on every path and for any thread
+ * count: what tl_sgemm gives for the same inputs, as long as every
+ * |sum| stays below 2^24 (true for K <= 2^17).  Threads come from p
+ * (NULL: the calling thread only). */
+void tl_tgemm(tl_pool *p, int M, int N, int K, const float *A, long lda,
+    const float *W, long ldw, float *C, long ldc);
 
 /* Causal multi-head attention over B sequences of T positions.
  * qkv is (B,T,3C) holding q, k, v for each position (heads of size

@@ -170,6 +170,43 @@ softmax_ref(float *x, int n)
 	return logf(s) + mx;
 }
 
+/*
+ * Int8 x ternary GEMM (tl_tgemm).  The reference panels are plain
+ * bytes, k-major like the float ones: p[k*R + i] = src[i*ld + k], kc
+ * rounded up to a multiple of 4 with zeros (the SIMD layouts group k
+ * by 2 or 4).  The values are integers, so the float to int8
+ * conversion is exact; the tile sums in int32, exactly.
+ */
+static void
+tgemm_pack_ref(void *dst, int R, const float *src, long ld, int w, int kc)
+{
+	int8_t *d = dst;
+	int kp = (kc + 3) & ~3, i, k;
+
+	for (k = 0; k < kp; k++)
+		for (i = 0; i < R; i++)
+			d[k * R + i] = i < w && k < kc ?
+			    (int8_t)src[i * ld + k] : 0;
+}
+
+static void
+tgemm_tile_ref(int kc, const void *a, const void *b, float *c, long ldc,
+    int m, int n, int acc)
+{
+	const int8_t *pa = a, *pb = b;
+	int32_t t[MR][NR] = {{0}};
+	int kp = (kc + 3) & ~3, i, j, k;
+
+	for (k = 0; k < kp; k++)
+		for (i = 0; i < MR; i++)
+			for (j = 0; j < NR; j++)
+				t[i][j] += pa[k * MR + i] * pb[k * NR + j];
+	for (i = 0; i < m; i++)
+		for (j = 0; j < n; j++)
+			c[i * ldc + j] = acc ? c[i * ldc + j] + (float)t[i][j] :
+			    (float)t[i][j];
+}
+
 const tl_kern tl_kern_ref = {
 	.dot = dot_ref,
 	.axpy = axpy_ref,
@@ -183,4 +220,9 @@ const tl_kern tl_kern_ref = {
 	.quant_i8 = quant_i8_ref,
 	.adamw = adamw_ref,
 	.softmax = softmax_ref,
+	.tgemm_pack_a = tgemm_pack_ref,
+	.tgemm_pack_b = tgemm_pack_ref,
+	.tgemm_tile = tgemm_tile_ref,
+	.tgemm_mr = MR,
+	.tgemm_nr = NR,
 };

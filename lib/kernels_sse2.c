@@ -16,6 +16,7 @@
 
 #ifdef TL_X86
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include <emmintrin.h>
 
@@ -238,6 +239,108 @@ tl_gemm_pack_sse2(float *dst, int R, const float *src, long ws, long ks,
 	}
 	tl_kern_ref.gemm_pack(dst, R, src, ws, ks, w, kc);
 }
+
+/*
+ * Int8 x ternary GEMM on int16 (tl_tgemm): pmaddwd multiplies eight
+ * pairs of int16 and adds each pair into an int32 lane, two products
+ * per lane where mulps and addps give one.  The panels hold k in
+ * pairs: 32-bit unit p*R + i of a panel of R rows is row i's values
+ * at k = 2p (low half) and 2p + 1 (high half).  The tile broadcasts a
+ * row's unit of A with pshufd and multiplies it with NR columns' units
+ * of B: 4 x NR int32 sums, exact.
+ */
+SSE2 void
+tl_tgemm_pack_sse2(void *dst, int R, const float *src, long ld, int w, int kc)
+{
+	int16_t *d = dst;
+	int kp = (kc + 3) & ~3, i0, i, k;
+	const float *s;
+	__m128 r0, r1, r2, r3;
+
+	for (i0 = 0; i0 < R; i0 += 4) {
+		k = 0;
+		if (i0 + 4 <= w)
+			for (; k + 8 <= kc; k += 8) {
+				s = src + i0 * ld + k;
+#define ROW(j) _mm_castsi128_ps(_mm_packs_epi32(_mm_cvttps_epi32( \
+	_mm_loadu_ps(s + (j) * ld)), _mm_cvttps_epi32(_mm_loadu_ps(s + (j) * ld + 4))))
+				r0 = ROW(0);
+				r1 = ROW(1);
+				r2 = ROW(2);
+				r3 = ROW(3);
+#undef ROW
+				/* rows of units become units of rows */
+				_MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+				_mm_store_ps((float *)(d + (k / 2 * R + i0) * 2), r0);
+				_mm_store_ps((float *)(d + ((k / 2 + 1) * R + i0) * 2), r1);
+				_mm_store_ps((float *)(d + ((k / 2 + 2) * R + i0) * 2), r2);
+				_mm_store_ps((float *)(d + ((k / 2 + 3) * R + i0) * 2), r3);
+			}
+		for (; k < kp; k++)
+			for (i = i0; i < i0 + 4; i++)
+				d[(k / 2 * R + i) * 2 + (k & 1)] = i < w && k < kc ?
+				    (int16_t)src[i * ld + k] : 0;
+	}
+}
+
+#ifdef __x86_64__
+SSE2 void
+tl_tgemm_tile_sse2(int kc, const void *a, const void *b, float *c, long ldc,
+    int m, int n, int acc)
+{
+	const __m128i *pa = a, *pb = b;
+	__m128i c00 = _mm_setzero_si128(), c01 = c00, c10 = c00, c11 = c00;
+	__m128i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+	__m128i av, b0, b1, t;
+	__m128 r[8];
+	int p, np = ((kc + 3) & ~3) / 2;
+
+	for (p = 0; p < np; p++, pa++, pb += 2) {
+		av = _mm_load_si128(pa);
+		b0 = _mm_load_si128(pb);
+		b1 = _mm_load_si128(pb + 1);
+		t = _mm_shuffle_epi32(av, 0x00);
+		c00 = _mm_add_epi32(c00, _mm_madd_epi16(t, b0));
+		c01 = _mm_add_epi32(c01, _mm_madd_epi16(t, b1));
+		t = _mm_shuffle_epi32(av, 0x55);
+		c10 = _mm_add_epi32(c10, _mm_madd_epi16(t, b0));
+		c11 = _mm_add_epi32(c11, _mm_madd_epi16(t, b1));
+		t = _mm_shuffle_epi32(av, 0xaa);
+		c20 = _mm_add_epi32(c20, _mm_madd_epi16(t, b0));
+		c21 = _mm_add_epi32(c21, _mm_madd_epi16(t, b1));
+		t = _mm_shuffle_epi32(av, 0xff);
+		c30 = _mm_add_epi32(c30, _mm_madd_epi16(t, b0));
+		c31 = _mm_add_epi32(c31, _mm_madd_epi16(t, b1));
+	}
+	r[0] = _mm_cvtepi32_ps(c00); r[1] = _mm_cvtepi32_ps(c01);
+	r[2] = _mm_cvtepi32_ps(c10); r[3] = _mm_cvtepi32_ps(c11);
+	r[4] = _mm_cvtepi32_ps(c20); r[5] = _mm_cvtepi32_ps(c21);
+	r[6] = _mm_cvtepi32_ps(c30); r[7] = _mm_cvtepi32_ps(c31);
+	tile_out(r, c, ldc, m, n, acc);
+}
+#else
+SSE2 void
+tl_tgemm_tile_sse2(int kc, const void *a, const void *b, float *c, long ldc,
+    int m, int n, int acc)
+{
+	const __m128i *pa = a, *pb = b;
+	__m128i c0 = _mm_setzero_si128(), c1 = c0, c2 = c0, c3 = c0, av, b0;
+	__m128 r[4];
+	int p, np = ((kc + 3) & ~3) / 2;
+
+	for (p = 0; p < np; p++, pa++, pb++) {
+		av = _mm_load_si128(pa);
+		b0 = _mm_load_si128(pb);
+		c0 = _mm_add_epi32(c0, _mm_madd_epi16(_mm_shuffle_epi32(av, 0x00), b0));
+		c1 = _mm_add_epi32(c1, _mm_madd_epi16(_mm_shuffle_epi32(av, 0x55), b0));
+		c2 = _mm_add_epi32(c2, _mm_madd_epi16(_mm_shuffle_epi32(av, 0xaa), b0));
+		c3 = _mm_add_epi32(c3, _mm_madd_epi16(_mm_shuffle_epi32(av, 0xff), b0));
+	}
+	r[0] = _mm_cvtepi32_ps(c0); r[1] = _mm_cvtepi32_ps(c1);
+	r[2] = _mm_cvtepi32_ps(c2); r[3] = _mm_cvtepi32_ps(c3);
+	tile_out(r, c, ldc, m, n, acc);
+}
+#endif
 
 /* maxps(v, m) returns m when v is NaN: NaNs are skipped, as by the
  * reference's comparison. */

@@ -513,8 +513,8 @@ rows(tl_pool *p, int n, void (*fn)(void *, int), rowjob *j)
 }
 
 /* out (N, out) = x (N, in) . W^T, W (out, in): a BitLinear in ternary
- * mode (quantized input times ternary weights, exact integer sums in
- * fp32, then rescaled), a plain product otherwise. */
+ * mode (quantized input times ternary weights, exact integer sums by
+ * tl_tgemm, then rescaled), a plain product otherwise. */
 static void
 lin_forward(tl_model *m, tl_pool *p, const float *params, int l, int i,
     float *out, const float *x)
@@ -534,8 +534,8 @@ lin_forward(tl_model *m, tl_pool *p, const float *params, int l, int i,
 	j.y = m->xq[i] + (long)l * N * in;
 	j.y2 = m->xg[i] + (long)l * N;
 	rows(p, N, job_actquant, &j);
-	tl_sgemm(p, N, o, in, j.y, in, 1, m->qw[i] + (long)l * o * in, 1, in,
-	    out, o, 0);
+	/* the integer sums on integer SIMD: tl_sgemm's very bits */
+	tl_tgemm(p, N, o, in, j.y, in, m->qw[i] + (long)l * o * in, in, out, o);
 	j.y = out;
 	j.s = m->qs[l * NLIN + i];
 	rows(p, N, job_rescale, &j);

@@ -2,7 +2,8 @@
  * test_kernels.c: every SIMD path of every row kernel against the
  * scalar reference on odd sizes and unaligned pointers; tl_sgemm
  * against a plain triple loop for the three stride patterns of a
- * linear layer; attention against a double-precision reference and
+ * linear layer; tl_tgemm (int8 x ternary) against exact integer sums on
+ * every path; attention against a double-precision reference and
  * its backward against finite differences; results independent of the
  * pool size; the thread pool, the TL_SIMD switch and CRC-32.
  *
@@ -413,6 +414,78 @@ test_sgemm_zero_tail(void)
 	CHECK(same);
 }
 
+/* ---- int8 x ternary GEMM ---- */
+
+/* C (M,N) = A (M,K) . W (N,K)^T by tl_tgemm against exact integer sums,
+ * with A's values in [-128, 127] and W's in {-1, 0, 1}; kind 1 puts
+ * every value at its extreme (the largest sums a lane can hold).
+ * Columns of C past N stay untouched. */
+static int
+tgemm_case(tl_pool *pool, const char *path, int M, int N, int K, int kind)
+{
+	long lda = K + 3, ldw = K + 1, ldc = N + PAD;
+	float *A = malloc(((size_t)M * lda + 1) * sizeof *A);
+	float *W = malloc(((size_t)N * ldw + 1) * sizeof *W);
+	float *C = malloc((size_t)M * ldc * sizeof *C);
+	float *C0 = malloc((size_t)M * ldc * sizeof *C);
+	long long s;
+	int i, j, k, bad = 0;
+
+	for (i = 0; i < M * lda; i++)
+		A[i] = kind ? (i % 7 ? -128.0f : 127.0f) :
+		    (float)((int)tl_rng_below(&rng, 256) - 128);
+	for (i = 0; i < N * ldw; i++)
+		W[i] = kind ? (i % 5 ? 1.0f : -1.0f) :
+		    (float)((int)tl_rng_below(&rng, 3) - 1);
+	fill(C0, M * (int)ldc, -1, 1);
+	memcpy(C, C0, (size_t)M * ldc * sizeof *C);
+	tl_tgemm(pool, M, N, K, A, lda, W, ldw, C, ldc);
+	for (i = 0; i < M; i++) {
+		for (j = 0; j < N; j++) {
+			for (s = 0, k = 0; k < K; k++)
+				s += (long long)A[i * lda + k] * W[j * ldw + k];
+			if (C[i * ldc + j] != (float)s)
+				bad++;
+		}
+		for (; j < ldc; j++)
+			if (!same(C[i * ldc + j], C0[i * ldc + j]))
+				bad++;
+	}
+	if (bad)
+		fprintf(stderr, "%s tgemm M=%d N=%d K=%d kind %d: %d elements "
+		    "wrong\n", path, M, N, K, kind, bad);
+	free(A);
+	free(W);
+	free(C);
+	free(C0);
+	return bad;
+}
+
+static void
+test_tgemm(tl_pool **pools)
+{
+	/* odd shapes and tails of k; K > 512 makes several k blocks,
+	 * K = 4100 several int16 widenings per block on the pmaddubsw
+	 * paths; M > 1024 and N > 2048 several row and column blocks */
+	static const int shapes[][3] = {
+		{ 1, 1, 1 }, { 3, 5, 7 }, { 17, 33, 19 }, { 4, 16, 64 },
+		{ 67, 131, 300 }, { 5, 1, 513 }, { 1, 70, 45 },
+		{ 130, 70, 45 }, { 1030, 3, 5 }, { 2, 2100, 3 },
+		{ 64, 96, 256 }, { 9, 17, 4100 }, { 4, 8, 0 },
+	};
+	int p, s, kind;
+
+	for (p = TL_SIMD_SCALAR; p < TL_SIMD_NPATH; p++) {
+		if (tl_simd_set(p) < 0)
+			continue;
+		for (s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++)
+			for (kind = 0; kind < 2; kind++)
+				CHECK(tgemm_case(pools[s % 3], tl_simd_name(p),
+				    shapes[s][0], shapes[s][1], shapes[s][2],
+				    kind) == 0);
+	}
+}
+
 /* ---- attention ---- */
 
 /* Double-precision causal attention for sequence b, head h. */
@@ -703,6 +776,7 @@ main(int argc, char **argv)
 	test_pool(pools);
 	test_rows();
 	test_sgemm(pools[1]);
+	test_tgemm(pools);
 	for (p = TL_SIMD_SCALAR; p < TL_SIMD_NPATH; p++) {
 		if (tl_simd_set(p) < 0)
 			continue;
