@@ -1,0 +1,991 @@
+/*
+ * tl-bench: the throughput of every kernel on every SIMD path, on the
+ * shapes of a model, against the machine's measured peak for the same
+ * instruction mix; and end-to-end training and generation speed.
+ *
+ * Every figure is a rate over a repetition of calls that lasts at
+ * least --time seconds, after a warm-up that also finds how many
+ * calls make one; -r repetitions give min, median and max.  The
+ * kernels are a table (entries[]): a kernel is one line there.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckpt.h"
+#include "infer.h"
+#include "kernels.h"
+#include "model.h"
+#include "peak.h"
+#include "train.h"
+#include "util.h"
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout, "usage: tl-bench [-hjV] [-k name] "
+	    "[-m model] [-p path] [-r reps] [-t threads]\n"
+	    "                [--e2e-only]"
+	    " [--kernels-only] [--time S] [--act kind] [--batch N]\n"
+	    "                [--ctx N] [--dim N] [--ffn N] [--heads N] "
+	    "[--layers N] [--norm kind]\n"
+	    "                [--pos kind] [--quant kind] [--vocab N]\n");
+	exit(status);
+}
+
+/* ---- what is measured: rates of repeated calls ---- */
+
+typedef struct {
+	double min, med, max;	/* operations (or tokens) per second */
+} stats;
+
+static int reps = 5;
+static double mintime = 0.05;
+
+static int
+cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Rates of fn(ctx), which does ops operations per call: calls are
+ * doubled (the warm-up) until a batch of them lasts mintime, then reps
+ * batches of that many calls are timed. */
+static stats
+measure(void (*fn)(void *), void *ctx, double ops)
+{
+	double r[64], t0, t;
+	long n = 1, i;
+	int k;
+	stats s;
+
+	for (;;) {
+		t0 = tl_now();
+		for (i = 0; i < n; i++)
+			fn(ctx);
+		t = tl_now() - t0;
+		if (t >= mintime || n >= 1L << 30)
+			break;
+		n *= t > 0 && mintime / t < 8 ? 2 : 8;
+	}
+	for (k = 0; k < reps; k++) {
+		t0 = tl_now();
+		for (i = 0; i < n; i++)
+			fn(ctx);
+		t = tl_now() - t0;
+		r[k] = ops * n / (t > 1e-9 ? t : 1e-9);
+	}
+	qsort(r, reps, sizeof r[0], cmpd);
+	s.min = r[0];
+	s.med = reps % 2 ? r[reps / 2] : (r[reps / 2 - 1] + r[reps / 2]) / 2;
+	s.max = r[reps - 1];
+	return s;
+}
+
+/* ---- the arithmetic peak of each mix, on 1 and on all threads ---- */
+
+#define PEAK_ITERS 200000L
+
+typedef struct {
+	tl_pool *pool;
+	int mix, threads;
+} peakjob;
+
+static void
+peak_item(void *ctx, int i)
+{
+	(void)i;
+	tl_peak_run(((peakjob *)ctx)->mix, PEAK_ITERS);
+}
+
+static void
+peak_call(void *ctx)
+{
+	peakjob *j = ctx;
+
+	tl_pool_for(j->threads > 1 ? j->pool : NULL, j->threads, peak_item, j);
+}
+
+/* ---- the kernels ---- */
+
+typedef struct {
+	tl_pool *pool;
+	int nthreads;
+	tl_config c;
+	int B, T, N, C, F1, V, H;
+	float *a, *b, *y;	/* GEMM operands */
+	float *qkv, *att, *out, *dqkv, *datt;	/* attention */
+	float *p, *g, *m, *v;	/* adamw */
+	int8_t *q8;
+	int nadam;
+	tl_model *mod;		/* the model forward */
+	float *params;
+	uint16_t *ids;
+} bench;
+
+enum { FLOAT, INT };	/* which peak a kernel is measured against */
+
+typedef struct {
+	const char *name;
+	int kind;
+	int par;		/* runs on the pool (else one thread) */
+	/* the operations of a call, and its shape as text */
+	double (*ops)(const bench *b, char *shape, size_t n);
+	void (*run)(bench *b);
+} entry;
+
+/* The FFN's first layer stands for the model's products: tokens N,
+ * width C, F1 rows (the widest layer); its three patterns are those
+ * of training (sgemm.c). */
+static double
+ops_fwd(const bench *b, char *s, size_t n)
+{
+	snprintf(s, n, "%dx%dx%d", b->N, b->F1, b->C);
+	return 2.0 * b->N * b->F1 * b->C;
+}
+
+static void
+run_sgemm_fwd(bench *b)
+{
+	/* y (N,F1) = x (N,C) . W^T, W (F1,C) */
+	tl_sgemm(b->pool, b->N, b->F1, b->C, b->a, b->C, 1, b->b, 1, b->C,
+	    b->y, b->F1, 0);
+}
+
+static double
+ops_dx(const bench *b, char *s, size_t n)
+{
+	snprintf(s, n, "%dx%dx%d", b->N, b->C, b->F1);
+	return 2.0 * b->N * b->F1 * b->C;
+}
+
+static void
+run_sgemm_dx(bench *b)
+{
+	/* dx (N,C) = dy (N,F1) . W (F1,C) */
+	tl_sgemm(b->pool, b->N, b->C, b->F1, b->a, b->F1, 1, b->b, b->C, 1,
+	    b->y, b->C, 0);
+}
+
+static double
+ops_dw(const bench *b, char *s, size_t n)
+{
+	snprintf(s, n, "%dx%dx%d", b->F1, b->C, b->N);
+	return 2.0 * b->N * b->F1 * b->C;
+}
+
+static void
+run_sgemm_dw(bench *b)
+{
+	/* dW (F1,C) += dy^T . x, dy (N,F1), x (N,C) */
+	tl_sgemm(b->pool, b->F1, b->C, b->N, b->a, 1, b->F1, b->b, b->C, 1,
+	    b->y, b->C, 1);
+}
+
+static void
+run_tgemm(bench *b)
+{
+	/* y (N,F1) = x (N,C) int8 . W^T, W (F1,C) ternary */
+	tl_tgemm(b->pool, b->N, b->F1, b->C, b->a, b->C, b->m, b->C, b->y,
+	    b->F1);
+}
+
+/* Multiply-adds of the causal products, two operations each: a
+ * query and a key at or before it, over the head size, per product
+ * (two forward, four backward). */
+static double
+ops_att(const bench *b, char *s, size_t n, int prods)
+{
+	snprintf(s, n, "B%d T%d C%d H%d", b->B, b->T, b->C, b->H);
+	return 2.0 * prods * b->B * (b->T * (b->T + 1.0) / 2) * b->C;
+}
+
+static double
+ops_attf(const bench *b, char *s, size_t n)
+{
+	return ops_att(b, s, n, 2);
+}
+
+static double
+ops_attb(const bench *b, char *s, size_t n)
+{
+	return ops_att(b, s, n, 4);
+}
+
+static void
+run_attf(bench *b)
+{
+	tl_attention_forward(b->pool, b->out, b->att, b->qkv, b->B, b->T,
+	    b->C, b->H);
+}
+
+static void
+run_attb(bench *b)
+{
+	tl_attention_backward(b->pool, b->dqkv, b->datt, b->out, b->qkv,
+	    b->att, b->B, b->T, b->C, b->H);
+}
+
+/* Row kernels: nominal operations per element (tl-bench(1)). */
+#define ROWOPS(fn, what, len, per) \
+static double \
+fn(const bench *b, char *s, size_t n) \
+{ \
+	snprintf(s, n, "%s %d", what, len); \
+	return (double)(per) * (len); \
+}
+
+ROWOPS(ops_softmax, "V", b->V, 5)
+ROWOPS(ops_dot, "n", b->C, 2)
+ROWOPS(ops_absmax, "n", b->C, 2)
+ROWOPS(ops_quant, "n", b->C, 4)
+ROWOPS(ops_abssum, "n", b->F1 * b->C, 2)
+ROWOPS(ops_adamw, "n", b->nadam, 16)
+
+static void
+run_softmax(bench *b)
+{
+	tl_k()->softmax(b->y, b->V);
+}
+
+static void
+run_dot(bench *b)
+{
+	volatile float s = tl_k()->dot(b->a, b->b, b->C);
+
+	(void)s;
+}
+
+static void
+run_axpy(bench *b)
+{
+	tl_k()->axpy(b->y, 1e-7f, b->a, b->C);
+}
+
+static void
+run_absmax(bench *b)
+{
+	volatile float s = tl_k()->absmax(b->a, b->C);
+
+	(void)s;
+}
+
+static void
+run_abssum(bench *b)
+{
+	volatile double s = tl_k()->abssum(b->b, b->F1 * b->C);
+
+	(void)s;
+}
+
+static void
+run_quant(bench *b)
+{
+	tl_k()->quant(b->y, b->a, b->C, 127.0f / 3, -128, 127);
+}
+
+static void
+run_quant_i8(bench *b)
+{
+	tl_k()->quant_i8(b->q8, b->a, b->C, 127.0f / 3);
+}
+
+static void
+run_adamw(bench *b)
+{
+	tl_k()->adamw(b->p, b->g, b->m, b->v, b->nadam, 1e-9f, 0.9f, 0.95f,
+	    1e-8f, 0.1f, 0.5f, 0.5f);
+}
+
+/* A forward pass of the model with targets (norms, activations, the
+ * loss included): the products' and the causal attention's
+ * multiply-adds, two operations each. */
+static double
+ops_model(const bench *b, char *s, size_t n)
+{
+	const tl_config *c = &b->c;
+	double C = c->dim, F = c->ffn, F1 = b->F1, lin;
+
+	snprintf(s, n, "N %d", b->N);
+	lin = c->layers * (3 * C * C + C * C + F1 * C + C * F) + C * c->vocab;
+	return 2.0 * b->N * lin + 2.0 * 2 * c->layers * b->B *
+	    (b->T * (b->T + 1.0) / 2) * C;
+}
+
+static void
+run_model(bench *b)
+{
+	tl_model_forward(b->mod, b->pool, b->params, b->ids, b->ids);
+}
+
+static const entry entries[] = {
+	{ "sgemm x.W^T", FLOAT, 1, ops_fwd, run_sgemm_fwd },
+	{ "sgemm dY.W", FLOAT, 1, ops_dx, run_sgemm_dx },
+	{ "sgemm dY^T.X", FLOAT, 1, ops_dw, run_sgemm_dw },
+	{ "tgemm x.W^T", INT, 1, ops_fwd, run_tgemm },
+	{ "attention fwd", FLOAT, 1, ops_attf, run_attf },
+	{ "attention bwd", FLOAT, 1, ops_attb, run_attb },
+	{ "model forward", FLOAT, 1, ops_model, run_model },
+	{ "softmax", FLOAT, 0, ops_softmax, run_softmax },
+	{ "dot", FLOAT, 0, ops_dot, run_dot },
+	{ "axpy", FLOAT, 0, ops_dot, run_axpy },
+	{ "absmax", FLOAT, 0, ops_absmax, run_absmax },
+	{ "abssum", FLOAT, 0, ops_abssum, run_abssum },
+	{ "quant", FLOAT, 0, ops_quant, run_quant },
+	{ "quant_i8", FLOAT, 0, ops_quant, run_quant_i8 },
+	{ "adamw", FLOAT, 0, ops_adamw, run_adamw },
+};
+#define NENTRY ((int)(sizeof entries / sizeof entries[0]))
+
+/* The mix whose peak a kernel of this kind reaches on path p: the
+ * float kernels of avx2 other than the products are SSE's. */
+static int
+mix_of(int kind, int path, const char *name)
+{
+	int prod = strncmp(name, "sgemm", 5) == 0 ||
+	    strncmp(name, "attention", 9) == 0 ||
+	    strncmp(name, "model", 5) == 0;
+
+	if (kind == INT)
+		return path == TL_SIMD_SCALAR ? TL_MIX_I32 :
+		    path == TL_SIMD_SSE2 ? TL_MIX_PMADDWD :
+		    path == TL_SIMD_AVX2 ? TL_MIX_VPMADDUBSW : TL_MIX_PMADDUBSW;
+	return path == TL_SIMD_SCALAR ? TL_MIX_F32 :
+	    path == TL_SIMD_AVX2 && prod ? TL_MIX_FMA : TL_MIX_SSE;
+}
+
+static void
+call_entry(void *ctx)
+{
+	void **v = ctx;
+
+	((const entry *)v[1])->run(v[0]);
+}
+
+static float *
+falloc(size_t n, tl_rng *r, float lo, float hi)
+{
+	float *x = tl_xmalloc(n * sizeof *x);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		x[i] = lo + (hi - lo) * tl_rng_float(r);
+	return x;
+}
+
+static size_t
+max3(size_t a, size_t b, size_t c)
+{
+	return a > b ? (a > c ? a : c) : (b > c ? b : c);
+}
+
+static void
+bench_init(bench *b, const tl_config *c, int batch, const float *params,
+    tl_pool *pool)
+{
+	char err[TL_ERRLEN];
+	size_t N, C, F1, i, na;
+	tl_rng r;
+
+	memset(b, 0, sizeof *b);
+	tl_rng_seed(&r, 1);
+	b->pool = pool;
+	b->c = *c;
+	b->B = batch;
+	b->T = c->ctx;
+	b->N = batch * c->ctx;
+	b->C = c->dim;
+	b->F1 = tl_ffn_rows(c);
+	b->V = c->vocab;
+	b->H = c->heads;
+	N = b->N, C = b->C, F1 = b->F1;
+	b->nadam = 16384;
+	b->a = falloc(N * (C > F1 ? C : F1), &r, -1, 1);
+	b->b = falloc(max3(F1 * C, N * C, 0), &r, -1, 1);
+	b->y = falloc(max3(N * F1, N * C, F1 * C), &r, -1, 1);
+	if ((size_t)b->V > max3(N * F1, N * C, F1 * C))
+		tl_die(2, "vocabulary %d larger than the products", b->V);
+	/* the integer product's operands: int8 values, ternary weights */
+	na = N * C;
+	for (i = 0; i < na; i++)
+		b->a[i] = (float)((int)tl_rng_below(&r, 255) - 127);
+	b->q8 = tl_xmalloc(N * (C > F1 ? C : F1));
+	b->qkv = falloc(N * 3 * C, &r, -1, 1);
+	b->dqkv = falloc(N * 3 * C, &r, -1, 1);
+	b->out = falloc(N * C, &r, -1, 1);
+	b->att = falloc((size_t)batch * b->H * b->T * b->T, &r, 0, 1);
+	b->datt = falloc((size_t)batch * b->H * b->T * b->T, &r, 0, 1);
+	b->p = falloc(b->nadam, &r, -1, 1);
+	b->g = falloc(b->nadam, &r, -1, 1);
+	b->v = falloc(b->nadam, &r, 0, 1);
+	/* m: adamw's first moment, and the ternary weights of tgemm */
+	b->m = falloc(max3(b->nadam, F1 * C, 0), &r, -1, 1);
+	for (i = 0; i < F1 * C; i++)
+		b->m[i] = (float)((int)tl_rng_below(&r, 3) - 1);
+	for (i = 0; i < (size_t)b->nadam; i++)
+		b->m[i] *= 0.01f;
+	if ((b->mod = tl_model_new(c, batch, c->ctx, err)) == NULL)
+		tl_die(2, "%s", err);
+	b->params = (float *)params;
+	tl_model_prepare(b->mod, b->params);
+	b->ids = tl_xcalloc(N, sizeof *b->ids);
+	for (i = 0; i < N; i++)
+		b->ids[i] = (uint16_t)tl_rng_below(&r, c->vocab);
+}
+
+static void
+bench_free(bench *b)
+{
+	free(b->a);
+	free(b->b);
+	free(b->y);
+	free(b->q8);
+	free(b->qkv);
+	free(b->dqkv);
+	free(b->out);
+	free(b->att);
+	free(b->datt);
+	free(b->p);
+	free(b->g);
+	free(b->m);
+	free(b->v);
+	free(b->ids);
+	tl_model_free(b->mod);
+}
+
+/* ---- end to end ---- */
+
+typedef struct {
+	tl_trainer *tr;
+	tl_infer *inf;
+	tl_pool *pool;
+	int T, V;
+	tl_rng r;
+} e2ejob;
+
+static void
+train_call(void *ctx)
+{
+	e2ejob *j = ctx;
+	float gn;
+
+	tl_trainer_step(j->tr, &gn);
+}
+
+/* One sequence of the whole context, from an empty cache. */
+static void
+gen_call(void *ctx)
+{
+	e2ejob *j = ctx;
+	int t;
+
+	tl_infer_reset(j->inf);
+	for (t = 0; t < j->T; t++)
+		tl_infer_step(j->inf, j->pool, (uint16_t)tl_rng_below(&j->r,
+		    j->V), t);
+}
+
+/* ---- results ---- */
+
+typedef struct {
+	const char *name;
+	int path, threads, mix;	/* mix: -1 when no peak applies */
+	char shape[64];
+	const char *unit;
+	stats s;
+} result;
+
+static result *res;
+static int nres, cres;
+
+static result *
+add_result(void)
+{
+	if (nres == cres) {
+		cres = cres ? 2 * cres : 64;
+		if ((res = realloc(res, cres * sizeof *res)) == NULL)
+			tl_die(1, "out of memory");
+	}
+	memset(&res[nres], 0, sizeof res[0]);
+	return &res[nres++];
+}
+
+/* peaks[mix][0] on one thread, [1] on all */
+static stats peaks[TL_MIX_N][2];
+static int havepeak[TL_MIX_N];
+
+/* Median of the scalar path's result of the same name, or 0. */
+static double
+scalar_med(const result *r)
+{
+	int i;
+
+	for (i = 0; i < nres; i++)
+		if (res[i].path == TL_SIMD_SCALAR &&
+		    strcmp(res[i].name, r->name) == 0 &&
+		    strcmp(res[i].unit, r->unit) == 0)
+			return res[i].s.med;
+	return 0;
+}
+
+static double
+peak_pct(const result *r)
+{
+	const stats *p;
+
+	if (r->mix < 0 || !havepeak[r->mix])
+		return 0;
+	p = &peaks[r->mix][r->threads > 1];
+	return p->med > 0 ? 100 * r->s.med / p->med : 0;
+}
+
+static double
+loadavg(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double l = -1;
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+static void
+cpu_name(char *buf, size_t n)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256], *p;
+
+	snprintf(buf, n, "unknown");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, "model name", 10) == 0 &&
+		    (p = strchr(line, ':')) != NULL) {
+			p += 1 + strspn(p + 1, " \t");
+			p[strcspn(p, "\n")] = '\0';
+			snprintf(buf, n, "%s", p);
+			break;
+		}
+	fclose(f);
+}
+
+/* A JSON string (the CPU name is the only one from outside). */
+static void
+jstr(const char *s)
+{
+	putchar('"');
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	putchar('"');
+}
+
+static double
+giga(const result *r)
+{
+	return strcmp(r->unit, "tokens/s") == 0 ? 1 : 1e9;
+}
+
+static void
+print_json(const char *cpu, const char *model, double l0, double l1,
+    int threads)
+{
+	int i, m, t, first = 1;
+
+	printf("{\"version\":\"%s\",\"cpu\":", TL_VERSION);
+	jstr(cpu);
+	printf(",\"cpus\":%d,\"threads\":%d,\"reps\":%d,\"time\":%g,"
+	    "\"default_path\":\"%s\",\"load\":[%.2f,%.2f],\"model\":",
+	    tl_ncpu(), threads, reps, mintime, tl_simd_name(tl_simd_path()),
+	    l0, l1);
+	jstr(model);
+	printf(",\"peak\":[");
+	for (m = 0; m < TL_MIX_N; m++)
+		for (t = 0; t < 2 && havepeak[m]; t++) {
+			if (t == 1 && threads == 1)
+				break;
+			printf("%s{\"mix\":\"%s\",\"threads\":%d,\"unit\":"
+			    "\"GOP/s\",\"min\":%.4g,\"median\":%.4g,"
+			    "\"max\":%.4g}", first ? "" : ",", tl_mix_name(m),
+			    t ? threads : 1, peaks[m][t].min / 1e9,
+			    peaks[m][t].med / 1e9, peaks[m][t].max / 1e9);
+			first = 0;
+		}
+	printf("],\"results\":[");
+	for (i = 0; i < nres; i++) {
+		const result *r = &res[i];
+		double sc = scalar_med(r), g = giga(r);
+
+		printf("%s{\"name\":\"%s\",\"path\":\"%s\",\"shape\":",
+		    i ? "," : "", r->name, tl_simd_name(r->path));
+		jstr(r->shape);
+		printf(",\"threads\":%d,\"unit\":\"%s\",\"min\":%.4g,"
+		    "\"median\":%.4g,\"max\":%.4g", r->threads, r->unit,
+		    r->s.min / g, r->s.med / g, r->s.max / g);
+		if (r->mix >= 0 && havepeak[r->mix])
+			printf(",\"mix\":\"%s\",\"peak_pct\":%.1f",
+			    tl_mix_name(r->mix), peak_pct(r));
+		if (sc > 0)
+			printf(",\"speedup\":%.2f", r->s.med / sc);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static void
+print_table(const char *cpu, const char *model, double l0, double l1,
+    int threads)
+{
+	int i, m, e2e = 0;
+
+	printf("tl-bench %s: %s, %d CPU%s, %d thread%s; load average %.2f "
+	    "at start, %.2f at end\n", TL_VERSION, cpu, tl_ncpu(),
+	    tl_ncpu() > 1 ? "s" : "", threads, threads > 1 ? "s" : "", l0, l1);
+	printf("%d repetitions of at least %g s after a warm-up: min, median, "
+	    "max\nmodel: %s\n", reps, mintime, model);
+	for (m = 0; m < TL_MIX_N; m++)
+		if (havepeak[m])
+			break;
+	if (m < TL_MIX_N) {
+		printf("\n%-18s %-7s %12s %9s %9s %9s\n", "peak", "", "threads",
+		    "min", "median", "max");
+		for (m = 0; m < TL_MIX_N; m++) {
+			if (!havepeak[m])
+				continue;
+			printf("%-26s %12d %9.2f %9.2f %9.2f GOP/s\n",
+			    tl_mix_name(m), 1, peaks[m][0].min / 1e9,
+			    peaks[m][0].med / 1e9, peaks[m][0].max / 1e9);
+			if (threads > 1)
+				printf("%-26s %12d %9.2f %9.2f %9.2f GOP/s\n",
+				    tl_mix_name(m), threads, peaks[m][1].min / 1e9,
+				    peaks[m][1].med / 1e9, peaks[m][1].max / 1e9);
+		}
+	}
+	for (i = 0; i < nres; i++) {
+		const result *r = &res[i];
+		double sc = scalar_med(r), g = giga(r);
+		char pct[16] = "-", sp[16] = "-";
+
+		if (i == 0 || (strcmp(r->unit, "tokens/s") == 0) != e2e) {
+			e2e = strcmp(r->unit, "tokens/s") == 0;
+			printf("\n%-18s %-7s %-16s %3s %9s %9s %9s %-9s %6s %8s\n",
+			    e2e ? "end to end" : "kernel", "path", "shape",
+			    "thr", "min", "median", "max", "unit", "%peak",
+			    "speedup");
+		}
+		if (r->mix >= 0 && havepeak[r->mix])
+			snprintf(pct, sizeof pct, "%.1f", peak_pct(r));
+		if (sc > 0)
+			snprintf(sp, sizeof sp, "%.2fx", r->s.med / sc);
+		printf("%-18s %-7s %-16s %3d %9.*f %9.*f %9.*f %-9s %6s %8s\n",
+		    r->name, tl_simd_name(r->path), r->shape, r->threads,
+		    g > 1 ? 3 : 0, r->s.min / g, g > 1 ? 3 : 0, r->s.med / g,
+		    g > 1 ? 3 : 0, r->s.max / g, r->unit, pct, sp);
+	}
+}
+
+/* ---- main ---- */
+
+enum { O_E2E = 256, O_KERN, O_TIME, O_BATCH, O_VOCAB };
+
+/* Paths named by a comma-separated list, or "all": a bit each. */
+static unsigned
+parse_paths(const char *s)
+{
+	char buf[128], *t, *save;
+	unsigned set = 0;
+	int p;
+
+	if (strcmp(s, "all") == 0) {
+		for (p = 0; p < TL_SIMD_NPATH; p++)
+			if (tl_simd_supported(p))
+				set |= 1u << p;
+		return set;
+	}
+	snprintf(buf, sizeof buf, "%s", s);
+	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		for (p = 0; p < TL_SIMD_NPATH; p++)
+			if (strcmp(t, tl_simd_name(p)) == 0)
+				break;
+		if (p == TL_SIMD_NPATH)
+			tl_die(2, "-p %s: unknown path (scalar, sse2, ssse3, "
+			    "sse41, avx2 or all)", t);
+		if (!tl_simd_supported(p))
+			tl_die(2, "-p %s: not supported by this CPU", t);
+		set |= 1u << p;
+	}
+	if (set == 0)
+		tl_die(2, "-p '%s': no path", s);
+	return set;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "act", required_argument, NULL, 0 },
+		{ "batch", required_argument, NULL, O_BATCH },
+		{ "ctx", required_argument, NULL, 0 },
+		{ "dim", required_argument, NULL, 0 },
+		{ "e2e-only", no_argument, NULL, O_E2E },
+		{ "ffn", required_argument, NULL, 0 },
+		{ "heads", required_argument, NULL, 0 },
+		{ "kernels-only", no_argument, NULL, O_KERN },
+		{ "layers", required_argument, NULL, 0 },
+		{ "norm", required_argument, NULL, 0 },
+		{ "pos", required_argument, NULL, 0 },
+		{ "quant", required_argument, NULL, 0 },
+		{ "time", required_argument, NULL, O_TIME },
+		{ "vocab", required_argument, NULL, O_VOCAB },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char err[TL_ERRLEN], cpu[128], model[160];
+	const char *mpath = NULL, *pathlist = NULL, *only = NULL;
+	int ch, li, json = 0, threads = 0, batch = 4, batchset = 0, shapeset = 0;
+	int kern = 1, e2e = 1, p, i, m, t;
+	unsigned paths, mixes = 0;
+	double l0, l1, opi;
+	tl_config c;
+	tl_ckpt ck;
+	tl_pool *pool;
+	bench b;
+
+	tl_setprog(argv[0]);
+	/* the reference shape of the speed targets (README) */
+	tl_config_default(&c);
+	c.dim = 256;
+	c.ffn = 1024;
+	while ((ch = getopt_long(argc, argv, ":hjk:m:p:r:t:V", lo, &li)) != -1) {
+		switch (ch) {
+		case 0:
+			if (tl_config_opt(&c, lo[li].name, optarg, err) != 0)
+				tl_die(2, "%s", err);
+			shapeset = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'k':
+			only = optarg;
+			break;
+		case 'm':
+			mpath = optarg;
+			break;
+		case 'p':
+			pathlist = optarg;
+			break;
+		case 'r':
+			reps = (int)tl_atol(optarg, "-r", 1, 64);
+			break;
+		case 't':
+			threads = (int)tl_atol(optarg, "-t", 1, 256);
+			break;
+		case O_BATCH:
+			batch = (int)tl_atol(optarg, "--batch", 1, 65536);
+			batchset = 1;
+			break;
+		case O_E2E:
+			kern = 0;
+			break;
+		case O_KERN:
+			e2e = 0;
+			break;
+		case O_TIME:
+			mintime = tl_atof(optarg, "--time", 0, 3600);
+			break;
+		case O_VOCAB:
+			c.vocab = (uint32_t)tl_atol(optarg, "--vocab", 2, 65536);
+			shapeset = 1;
+			break;
+		case 'V':
+			printf("tl-bench %s\n", TL_VERSION);
+			tl_fshut(stdout, "stdout");
+			return 0;
+		case 'h':
+			usage(0);
+			break;
+		default:
+			tl_optfail(ch, argv);
+		}
+	}
+	if (argc - optind > 0)
+		usage(2);
+	if (!kern && !e2e)
+		tl_die(2, "--e2e-only and --kernels-only exclude each other");
+	if (tl_simd_init(err) < 0)
+		tl_die(2, "%s", err);
+	/* -p, else the path TL_SIMD forces, else all */
+	if (pathlist)
+		paths = parse_paths(pathlist);
+	else if (getenv("TL_SIMD") && *getenv("TL_SIMD"))
+		paths = 1u << tl_simd_path();
+	else
+		paths = parse_paths("all");
+
+	if (mpath) {
+		if (shapeset)
+			tl_die(2, "-m %s: the model gives the shape; drop the "
+			    "shape flags", mpath);
+		if (tl_ckpt_load(&ck, mpath, err) < 0)
+			tl_die(2, "%s", err);
+		if (!batchset)
+			batch = (int)ck.hp.batch;
+	} else {
+		if (tl_config_check(&c, err) < 0)
+			tl_die(2, "%s", err);
+		memset(&ck, 0, sizeof ck);
+		ck.cfg = c;
+		tl_hparams_default(&ck.hp, &c);
+		tl_rng_seed(&ck.st.rng, 1);
+		ck.params = tl_xcalloc(tl_nparams(&c), sizeof(float));
+		ck.m = tl_xcalloc(tl_nparams(&c), sizeof(float));
+		ck.v = tl_xcalloc(tl_nparams(&c), sizeof(float));
+		tl_params_init(ck.params, &c, 1);
+	}
+	c = ck.cfg;
+	ck.hp.batch = (uint32_t)batch;
+	ck.hp.accum = 1;
+	ck.hp.eval_every = 0;
+	snprintf(model, sizeof model, "%s, %u layers, width %u, %u heads, "
+	    "FFN %u, vocabulary %u, context %u, batch %d", tl_quant_names[c.quant],
+	    c.layers, c.dim, c.heads, c.ffn, c.vocab, c.ctx, batch);
+	if ((pool = tl_pool_new(threads)) == NULL)
+		tl_die(1, "cannot start threads");
+	threads = tl_pool_threads(pool);
+	cpu_name(cpu, sizeof cpu);
+	l0 = loadavg();
+
+	if (only) {
+		for (i = 0; i < NENTRY; i++)
+			if (strstr(entries[i].name, only))
+				break;
+		if (i == NENTRY)
+			tl_die(2, "-k %s: no such kernel", only);
+	}
+	/* the peaks of the mixes the chosen paths use */
+	for (p = 0; p < TL_SIMD_NPATH && kern; p++)
+		if (paths >> p & 1)
+			for (i = 0; i < NENTRY; i++)
+				if (!only || strstr(entries[i].name, only))
+					mixes |= 1u << mix_of(entries[i].kind,
+					    p, entries[i].name);
+	for (m = 0; m < TL_MIX_N; m++) {
+		peakjob pj;
+
+		if (!(mixes >> m & 1) || !tl_mix_supported(m))
+			continue;
+		pj.pool = pool;
+		pj.mix = m;
+		opi = tl_peak_run(m, 1);	/* operations per iteration */
+		for (t = 0; t < 2; t++) {
+			pj.threads = t ? threads : 1;
+			if (t && threads == 1)
+				peaks[m][1] = peaks[m][0];
+			else
+				peaks[m][t] = measure(peak_call, &pj,
+				    opi * pj.threads * PEAK_ITERS);
+		}
+		havepeak[m] = 1;
+	}
+
+	if (kern)
+		bench_init(&b, &c, batch, ck.params, pool);
+	for (p = 0; p < TL_SIMD_NPATH; p++) {
+		if (!(paths >> p & 1))
+			continue;
+		tl_simd_set(p);
+		for (i = 0; kern && i < NENTRY; i++) {
+			const entry *e = &entries[i];
+			result *r;
+			void *v[2];
+			double ops;
+
+			if (only && !strstr(e->name, only))
+				continue;
+			r = add_result();
+			v[0] = &b;
+			v[1] = (void *)e;
+			r->name = e->name;
+			r->path = p;
+			r->threads = e->par ? threads : 1;
+			r->mix = mix_of(e->kind, p, e->name);
+			r->unit = e->kind == INT ? "GOP/s" : "GFLOP/s";
+			ops = e->ops(&b, r->shape, sizeof r->shape);
+			r->s = measure(call_entry, v, ops);
+		}
+		if (e2e) {
+			e2ejob j;
+			tl_trainer tr;
+			uint16_t *ids;
+			size_t n = 65536 + (size_t)c.ctx, k;
+			result *r;
+
+			memset(&j, 0, sizeof j);
+			tl_rng_seed(&j.r, 7);
+			ids = tl_xmalloc(n * sizeof *ids);
+			for (k = 0; k < n; k++)
+				ids[k] = (uint16_t)tl_rng_below(&j.r, c.vocab);
+			if (tl_trainer_init(&tr, &ck, pool, ids, n, err) < 0)
+				tl_die(1, "%s", err);
+			j.tr = &tr;
+			r = add_result();
+			r->name = "train";
+			r->path = p;
+			r->threads = threads;
+			r->mix = -1;
+			r->unit = "tokens/s";
+			snprintf(r->shape, sizeof r->shape, "batch %d x %u",
+			    batch, c.ctx);
+			r->s = measure(train_call, &j, (double)batch * c.ctx);
+			tl_trainer_free(&tr);
+			free(ids);
+
+			if ((j.inf = tl_infer_new(&c, ck.params, err)) == NULL)
+				tl_die(1, "%s", err);
+			j.pool = pool;
+			j.T = c.ctx;
+			j.V = c.vocab;
+			r = add_result();
+			r->name = "generate";
+			r->path = p;
+			r->threads = threads;
+			r->mix = -1;
+			r->unit = "tokens/s";
+			snprintf(r->shape, sizeof r->shape, "1 x %u", c.ctx);
+			r->s = measure(gen_call, &j, c.ctx);
+			tl_infer_free(j.inf);
+		}
+	}
+	l1 = loadavg();
+	if (json)
+		print_json(cpu, model, l0, l1, threads);
+	else
+		print_table(cpu, model, l0, l1, threads);
+	tl_fshut(stdout, "stdout");
+	if (kern)
+		bench_free(&b);
+	tl_pool_free(pool);
+	if (mpath)
+		tl_ckpt_free(&ck);
+	else {
+		free(ck.params);
+		free(ck.m);
+		free(ck.v);
+	}
+	free(res);
+	return 0;
+}
