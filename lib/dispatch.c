@@ -6,12 +6,15 @@
  *   scalar  the reference (kernels_ref.c): any x86, e.g. a Pentium III
  *           or Athlon XP, which have SSE but not SSE2
  *   sse2    every kernel (kernels_sse2.c)
- *   ssse3   the int8 x ternary GEMM with pmaddubsw (kernels_ssse3.c);
- *           the float kernels need none of SSSE3's additions
+ *   ssse3   pmaddubsw: the int8 x ternary GEMM (kernels_ssse3.c) and
+ *           the packed ternary kernel (tkernels_ssse3.c); the float
+ *           kernels need none of SSSE3's additions
  *   sse41   quant with roundps (kernels_sse41.c)
  *   avx2    the GEMM tile with 8-wide FMA and the int8 x ternary tile
  *           (kernels_avx2.c); needs AVX2, FMA and an OS that saves the
  *           ymm registers
+ * The kernels of inference (gemv_t, the packed weights) are in
+ * tkernels_*.c.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -47,6 +50,11 @@ static const tl_kern kern_sse2 = {
 	.tgemm_tile = tl_tgemm_tile_sse2,
 	.tgemm_mr = 4,
 	.tgemm_nr = TL_SSE2_NR,
+	.gemv_t = tl_gemv_t_sse2,
+	.tq2_dot = tl_tq2_dot_sse2,
+	.tq1_dot = tl_tq1_dot_sse2,
+	.q8_dot = tl_q8_dot_sse2,
+	.q4_dot = tl_q4_dot_sse2,
 };
 
 static const tl_kern kern_ssse3 = {
@@ -67,6 +75,11 @@ static const tl_kern kern_ssse3 = {
 	.tgemm_tile = tl_tgemm_tile_ssse3,
 	.tgemm_mr = 4,
 	.tgemm_nr = TL_SSE2_NR,
+	.gemv_t = tl_gemv_t_sse2,
+	.tq2_dot = tl_tq2_dot_ssse3,
+	.tq1_dot = tl_tq1_dot_sse2,
+	.q8_dot = tl_q8_dot_sse2,
+	.q4_dot = tl_q4_dot_sse2,
 };
 
 static const tl_kern kern_sse41 = {
@@ -87,6 +100,11 @@ static const tl_kern kern_sse41 = {
 	.tgemm_tile = tl_tgemm_tile_ssse3,
 	.tgemm_mr = 4,
 	.tgemm_nr = TL_SSE2_NR,
+	.gemv_t = tl_gemv_t_sse2,
+	.tq2_dot = tl_tq2_dot_ssse3,
+	.tq1_dot = tl_tq1_dot_sse2,
+	.q8_dot = tl_q8_dot_sse2,
+	.q4_dot = tl_q4_dot_sse2,
 };
 
 static const tl_kern kern_avx2 = {
@@ -107,6 +125,11 @@ static const tl_kern kern_avx2 = {
 	.tgemm_tile = tl_tgemm_tile_avx2,
 	.tgemm_mr = 4,
 	.tgemm_nr = 16,
+	.gemv_t = tl_gemv_t_sse2,
+	.tq2_dot = tl_tq2_dot_ssse3,
+	.tq1_dot = tl_tq1_dot_sse2,
+	.q8_dot = tl_q8_dot_sse2,
+	.q4_dot = tl_q4_dot_sse2,
 };
 #endif
 

@@ -41,6 +41,23 @@ enum {
 	TL_SIMD_NPATH
 };
 
+/*
+ * An int8 activation vector, prepared once for the packed-weight
+ * kernels below (tl_xq8_prep in pack.h fills it).  q holds the values,
+ * zero past the real length up to a multiple of 64; p holds the same
+ * values as int16, each group of 16 as its 8 even-indexed elements
+ * then its 8 odd-indexed ones (the order in which SSE2 unpacks bytes
+ * into 16-bit lanes); bsum[b] is the sum of q over block b of 64, and
+ * sum the sum of all.  q and p are aligned to 16 bytes.
+ */
+typedef struct {
+	const int8_t *q;	/* (n) */
+	const int16_t *p;	/* (n) */
+	const int32_t *bsum;	/* (n/64) */
+	int32_t sum;
+	int n;			/* a multiple of 64 */
+} tl_xq8;
+
 /* Row kernels: one path's implementations.  Lengths are element
  * counts; pointers need no alignment. */
 typedef struct {
@@ -98,6 +115,37 @@ typedef struct {
 	void (*tgemm_tile)(int kc, const void *a, const void *b, float *c,
 	    long ldc, int m, int n, int acc);
 	int tgemm_mr, tgemm_nr;	/* at most 8 x 16 */
+	/* y (n) = a (m) . X (m, n), X[u*ldx + j]; or y += when acc:
+	 * y[j] = [y[j] +] t[j], t[j] = sum_u a[u] X[u][j] summed in
+	 * increasing u from zero, the order of gemm_tile, so that paths
+	 * without FMA agree with tl_sgemm bit for bit (inference's
+	 * attention) */
+	void (*gemv_t)(float *y, const float *a, const float *X, long ldx,
+	    int m, int n, int acc);
+	/*
+	 * Packed weights times int8 activations (tl-packed(5) gives the
+	 * layouts; tkernels_ref.c is the specification).  Row r of m
+	 * starts ldw bytes after row r-1 at w and holds n weights, the
+	 * row's length rounded up as its layout requires (n <= x->n);
+	 * the activations past the real length are zero, so padding
+	 * weights add nothing.  Integer sums are exact, so every path
+	 * gives the reference's bits.
+	 *
+	 * Ternary, 2-bit codes (tq2, n a multiple of 64) or 5 trits per
+	 * byte (tq1, n a multiple of 16):  s[r] = sum_j t[r][j] x[j].
+	 */
+	void (*tq2_dot)(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+	    const tl_xq8 *x);
+	void (*tq1_dot)(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+	    const tl_xq8 *x);
+	/* Blocks of 64 int8 (q8) or int4 (q4) weights with a float scale
+	 * each, d[r*ldd + b] for block b of row r (n a multiple of 64):
+	 * y[r] = sum over b, in increasing b from 0, of d[r][b] times the
+	 * exact integer sum of block b, as floats. */
+	void (*q8_dot)(float *y, const int8_t *w, long ldw, const float *d,
+	    long ldd, int m, int n, const tl_xq8 *x);
+	void (*q4_dot)(float *y, const uint8_t *w, long ldw, const float *d,
+	    long ldd, int m, int n, const tl_xq8 *x);
 } tl_kern;
 
 /* The largest tile of any path (tl_sgemm's edge buffers). */
@@ -165,7 +213,32 @@ void tl_tgemm_tile_avx2(int, const void *, const void *, float *, long,
 #define TL_AVX2_NR 16
 void tl_gemm_tile_avx2(int, const float *, const float *, float *, long,
     int, int, int);
+/* Packed-weight kernels and gemv_t (tkernels_*.c). */
+void tl_gemv_t_sse2(float *, const float *, const float *, long, int, int,
+    int);
+void tl_tq2_dot_sse2(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_tq1_dot_sse2(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_q8_dot_sse2(float *, const int8_t *, long, const float *, long, int,
+    int, const tl_xq8 *);
+void tl_q4_dot_sse2(float *, const uint8_t *, long, const float *, long, int,
+    int, const tl_xq8 *);
+void tl_tq2_dot_ssse3(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
 #endif
+/* The scalar references of gemv_t and the packed-weight kernels
+ * (tkernels_ref.c). */
+void tl_gemv_t_ref(float *, const float *, const float *, long, int, int,
+    int);
+void tl_tq2_dot_ref(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_tq1_dot_ref(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_q8_dot_ref(float *, const int8_t *, long, const float *, long, int,
+    int, const tl_xq8 *);
+void tl_q4_dot_ref(float *, const uint8_t *, long, const float *, long, int,
+    int, const tl_xq8 *);
 
 /* ---- composite kernels (sgemm.c, attention.c) ---- */
 

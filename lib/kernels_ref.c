@@ -225,4 +225,9 @@ const tl_kern tl_kern_ref = {
 	.tgemm_tile = tgemm_tile_ref,
 	.tgemm_mr = MR,
 	.tgemm_nr = NR,
+	.gemv_t = tl_gemv_t_ref,	/* tkernels_ref.c */
+	.tq2_dot = tl_tq2_dot_ref,
+	.tq1_dot = tl_tq1_dot_ref,
+	.q8_dot = tl_q8_dot_ref,
+	.q4_dot = tl_q4_dot_ref,
 };

@@ -1,0 +1,134 @@
+/*
+ * tkernels_ref.c: the scalar references of the kernels of inference:
+ * gemv_t (attention over a cache) and the packed-weight kernels, int8
+ * activations times ternary (tq2, tq1), int8 (q8) or int4 (q4)
+ * weights.  They decode every weight by the definition of its layout
+ * (tl-packed(5)) and are the specification the SIMD paths are tested
+ * against: the integer sums are exact, so every path must give these
+ * very bits.
+ *
+ * Layouts of one row of n weights (the row's padding included):
+ *
+ *   tq2  n/64 groups of 16 bytes; bits 2i..2i+1 of byte l of group g
+ *        hold code c = t + 1 (0, 1 or 2) of weight 64g + 16i + l.
+ *   tq1  n/80 groups of 16 bytes, byte l of group g holding the five
+ *        codes c_0..c_4 of weights 80g + 16i + l as
+ *        q = ceil(256 v / 243), v = sum_i c_i 3^(4-i); then the rest of
+ *        the row (0 to 64 weights) in groups of 4 bytes, byte l of
+ *        tail group j holding the four codes of weights
+ *        80(n/80) + 16j + 4l + i as q = ceil(256 v / 81),
+ *        v = sum_i c_i 3^(3-i).  Code i of a byte q is
+ *        ((q 3^i mod 256) 3) >> 8, as in llama.cpp's TQ1_0.
+ *   q8   n int8 values, one per weight, in order.
+ *   q4   groups of 16 bytes, byte l of group g holding weight 32g + l
+ *        in its low nibble and 32g + 16 + l in its high one, each as
+ *        the value + 8.
+ */
+#include "kernels.h"
+
+/* Each element a running sum from zero in increasing u, as the GEMM
+ * tile sums (kernels_ref.c). */
+void
+tl_gemv_t_ref(float *y, const float *a, const float *X, long ldx, int m,
+    int n, int acc)
+{
+	int u, j;
+	float t;
+
+	for (j = 0; j < n; j++) {
+		t = 0;
+		for (u = 0; u < m; u++)
+			t += a[u] * X[u * ldx + j];
+		y[j] = acc ? y[j] + t : t;
+	}
+}
+
+/* Code i (0 first) of a tq1 byte. */
+static int
+trit(unsigned q, int i)
+{
+	static const unsigned pow3[5] = { 1, 3, 9, 27, 81 };
+
+	return (int)((((q * pow3[i]) & 255) * 3) >> 8);
+}
+
+void
+tl_tq2_dot_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+    const tl_xq8 *x)
+{
+	int r, j, c;
+	int32_t sum;
+
+	for (r = 0; r < m; r++, w += ldw) {
+		sum = 0;
+		for (j = 0; j < n; j++) {
+			c = (w[j / 64 * 16 + j % 16] >> (2 * (j % 64 / 16))) & 3;
+			sum += (c - 1) * x->q[j];
+		}
+		s[r] = sum;
+	}
+}
+
+void
+tl_tq1_dot_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+    const tl_xq8 *x)
+{
+	int r, j, c, g5 = n / 80, t;
+	int32_t sum;
+
+	for (r = 0; r < m; r++, w += ldw) {
+		sum = 0;
+		for (j = 0; j < 80 * g5; j++) {
+			c = trit(w[j / 80 * 16 + j % 16], j % 80 / 16);
+			sum += (c - 1) * x->q[j];
+		}
+		for (; j < n; j++) {
+			t = j - 80 * g5;
+			c = trit(w[16 * g5 + t / 4], t % 4);
+			sum += (c - 1) * x->q[j];
+		}
+		s[r] = sum;
+	}
+}
+
+void
+tl_q8_dot_ref(float *y, const int8_t *w, long ldw, const float *d, long ldd,
+    int m, int n, const tl_xq8 *x)
+{
+	int r, b, j;
+	int32_t sum;
+	float acc;
+
+	for (r = 0; r < m; r++, w += ldw, d += ldd) {
+		acc = 0;
+		for (b = 0; b < n / 64; b++) {
+			sum = 0;
+			for (j = 64 * b; j < 64 * b + 64; j++)
+				sum += w[j] * x->q[j];
+			acc += d[b] * (float)sum;
+		}
+		y[r] = acc;
+	}
+}
+
+void
+tl_q4_dot_ref(float *y, const uint8_t *w, long ldw, const float *d, long ldd,
+    int m, int n, const tl_xq8 *x)
+{
+	int r, b, j, v;
+	int32_t sum;
+	float acc;
+
+	for (r = 0; r < m; r++, w += ldw, d += ldd) {
+		acc = 0;
+		for (b = 0; b < n / 64; b++) {
+			sum = 0;
+			for (j = 64 * b; j < 64 * b + 64; j++) {
+				v = w[j / 32 * 16 + j % 16] >> (j % 32 / 16 * 4);
+				sum += ((v & 15) - 8) * x->q[j];
+			}
+			acc += d[b] * (float)sum;
+		}
+		y[r] = acc;
+	}
+}

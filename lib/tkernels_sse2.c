@@ -1,0 +1,291 @@
+/*
+ * tkernels_sse2.c: the kernels of inference (tkernels_ref.c) on SSE2.
+ *
+ * The packed-weight kernels: SSE2 has no byte multiply, so the weights are unpacked into 16-bit
+ * lanes and multiplied with pmaddwd against the int16 copy of the
+ * activations (tl_xq8.p), whose groups of 16 hold the even-indexed
+ * elements first and the odd-indexed ones after, the order in which
+ * the 16-bit lanes of a byte vector see its bytes: the low byte of
+ * lane k is byte 2k, the high byte is byte 2k+1.
+ *
+ * Ternary codes c = t + 1 (0, 1, 2) are multiplied as they are, and
+ * the sum of the activations is subtracted once per row:
+ * sum c x - sum x = sum t x.  Every sum is an exact integer, so the
+ * results are the reference's bits.
+ *
+ * Compiled with a target attribute (see kernels_sse2.c).
+ */
+#include <string.h>
+
+#include "kernels.h"
+
+#ifdef TL_X86
+#include <emmintrin.h>
+
+#define SSE2 __attribute__((target("sse2")))
+
+SSE2 static int32_t
+hsum32(__m128i v)
+{
+	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
+	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
+	return _mm_cvtsi128_si32(v);
+}
+
+/*
+ * gemv_t: 32 columns of y at a time in eight registers on x86-64
+ * (enough independent sums to hide the latency of addps), 16 in four
+ * (i686 has eight registers), then 4, then one; each lane a running sum in increasing u (mulps
+ * then addps, as the GEMM tile), so the reference's bits; then 4
+ * columns at a time, then one.
+ */
+#define G(i) t##i = _mm_add_ps(t##i, _mm_mul_ps(b, _mm_loadu_ps(x + 4 * i)))
+#define OUT(i) do { \
+	if (acc) \
+		t##i = _mm_add_ps(_mm_loadu_ps(y + j + 4 * i), t##i); \
+	_mm_storeu_ps(y + j + 4 * i, t##i); \
+} while (0)
+
+SSE2 void
+tl_gemv_t_sse2(float *y, const float *a, const float *X, long ldx, int m,
+    int n, int acc)
+{
+	__m128 b;
+	int j = 0, u;
+
+#ifdef __x86_64__
+	for (; j + 32 <= n; j += 32) {
+		const float *x = X + j;
+		__m128 t0 = _mm_setzero_ps(), t1 = t0, t2 = t0, t3 = t0;
+		__m128 t4 = t0, t5 = t0, t6 = t0, t7 = t0;
+
+		for (u = 0; u < m; u++, x += ldx) {
+			b = _mm_set1_ps(a[u]);
+			G(0); G(1); G(2); G(3); G(4); G(5); G(6); G(7);
+		}
+		OUT(0); OUT(1); OUT(2); OUT(3); OUT(4); OUT(5); OUT(6); OUT(7);
+	}
+#endif
+	for (; j + 16 <= n; j += 16) {
+		const float *x = X + j;
+		__m128 t0 = _mm_setzero_ps(), t1 = t0, t2 = t0, t3 = t0;
+
+		for (u = 0; u < m; u++, x += ldx) {
+			b = _mm_set1_ps(a[u]);
+			G(0); G(1); G(2); G(3);
+		}
+		OUT(0); OUT(1); OUT(2); OUT(3);
+	}
+	for (; j + 4 <= n; j += 4) {
+		const float *x = X + j;
+		__m128 t0 = _mm_setzero_ps();
+
+		for (u = 0; u < m; u++, x += ldx) {
+			b = _mm_set1_ps(a[u]);
+			G(0);
+		}
+		OUT(0);
+	}
+#undef G
+#undef OUT
+	for (; j < n; j++) {
+		float s = 0;
+
+		for (u = 0; u < m; u++)
+			s += a[u] * X[u * ldx + j];
+		y[j] = acc ? y[j] + s : s;
+	}
+}
+
+#define LD(p) _mm_load_si128((const __m128i *)(const void *)(p))
+#define LDU(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+
+/*
+ * tq2: 16 bytes hold 64 weights; shifting the 16-bit lanes right by 2i
+ * and masking with 3 leaves the codes of the even bytes' weights
+ * 64g + 16i + 2k, and by 2i + 8 those of the odd bytes'.  Two rows at
+ * a time share the activation loads.
+ */
+SSE2 void
+tl_tq2_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+    const tl_xq8 *x)
+{
+	const __m128i m3 = _mm_set1_epi16(3);
+	const int16_t *p;
+	int r = 0, g, ng = n / 64;
+
+	for (; r + 2 <= m; r += 2) {
+		const uint8_t *w0 = w + r * ldw, *w1 = w0 + ldw;
+		__m128i a0 = _mm_setzero_si128(), b0 = a0, a1 = a0, b1 = a0;
+
+		for (g = 0, p = x->p; g < ng; g++, p += 64) {
+			__m128i v0 = LDU(w0 + 16 * g), v1 = LDU(w1 + 16 * g);
+			__m128i xe, xo;
+
+#define STEP(i) \
+	xe = LD(p + 16 * (i)); \
+	xo = LD(p + 16 * (i) + 8); \
+	a0 = _mm_add_epi32(a0, _mm_madd_epi16(_mm_and_si128( \
+	    _mm_srli_epi16(v0, 2 * (i)), m3), xe)); \
+	b0 = _mm_add_epi32(b0, _mm_madd_epi16(_mm_and_si128( \
+	    _mm_srli_epi16(v0, 2 * (i) + 8), m3), xo)); \
+	a1 = _mm_add_epi32(a1, _mm_madd_epi16(_mm_and_si128( \
+	    _mm_srli_epi16(v1, 2 * (i)), m3), xe)); \
+	b1 = _mm_add_epi32(b1, _mm_madd_epi16(_mm_and_si128( \
+	    _mm_srli_epi16(v1, 2 * (i) + 8), m3), xo));
+			STEP(0)
+			STEP(1)
+			STEP(2)
+			STEP(3)
+#undef STEP
+		}
+		s[r] = hsum32(_mm_add_epi32(a0, b0)) - x->sum;
+		s[r + 1] = hsum32(_mm_add_epi32(a1, b1)) - x->sum;
+	}
+	for (; r < m; r++) {
+		const uint8_t *w0 = w + r * ldw;
+		__m128i a0 = _mm_setzero_si128(), b0 = a0;
+
+		for (g = 0, p = x->p; g < ng; g++, p += 64) {
+			__m128i v0 = LDU(w0 + 16 * g);
+			int i;
+
+			for (i = 0; i < 4; i++) {
+				a0 = _mm_add_epi32(a0, _mm_madd_epi16(
+				    _mm_and_si128(_mm_srl_epi16(v0,
+				    _mm_cvtsi32_si128(2 * i)), m3),
+				    LD(p + 16 * i)));
+				b0 = _mm_add_epi32(b0, _mm_madd_epi16(
+				    _mm_and_si128(_mm_srl_epi16(v0,
+				    _mm_cvtsi32_si128(2 * i + 8)), m3),
+				    LD(p + 16 * i + 8)));
+			}
+		}
+		s[r] = hsum32(_mm_add_epi32(a0, b0)) - x->sum;
+	}
+}
+
+/*
+ * tq1: code i of byte q is ((q 3^i mod 256) 3) >> 8.  With q in the
+ * high byte of a 16-bit lane, pmullw by 3^i keeps (q 3^i mod 256) 256
+ * and pmulhuw by 3 gives the code: four multiplies per 16 weights.
+ * The even bytes are moved to the high byte by a shift, the odd ones
+ * are there already and only masked.
+ */
+SSE2 void
+tl_tq1_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+    const tl_xq8 *x)
+{
+	const __m128i hi = _mm_set1_epi16((short)0xff00);
+	const __m128i c3 = _mm_set1_epi16(3), c9 = _mm_set1_epi16(9);
+	const __m128i c27 = _mm_set1_epi16(27), c81 = _mm_set1_epi16(81);
+	/* tail groups: lanes alternate codes 0, 2 (even bytes) and 1, 3 */
+	const __m128i te = _mm_set_epi16(9, 1, 9, 1, 9, 1, 9, 1);
+	const __m128i to = _mm_set_epi16(27, 3, 27, 3, 27, 3, 27, 3);
+	int r, g, j, g5 = n / 80, nt = (n - 80 * g5) / 16;
+
+	for (r = 0; r < m; r++) {
+		const uint8_t *wr = w + r * ldw;
+		const int16_t *p = x->p;
+		__m128i a = _mm_setzero_si128(), b = a, v, ve, vo;
+		int32_t t4;
+
+		for (g = 0; g < g5; g++, p += 80) {
+			v = LDU(wr + 16 * g);
+			ve = _mm_slli_epi16(v, 8);
+			vo = _mm_and_si128(v, hi);
+#define CODE(u, c) _mm_mulhi_epu16(_mm_mullo_epi16(u, c), c3)
+#define ACC(i, e, o) \
+	a = _mm_add_epi32(a, _mm_madd_epi16(e, LD(p + 16 * (i)))); \
+	b = _mm_add_epi32(b, _mm_madd_epi16(o, LD(p + 16 * (i) + 8)));
+			ACC(0, _mm_mulhi_epu16(ve, c3), _mm_mulhi_epu16(vo, c3))
+			ACC(1, CODE(ve, c3), CODE(vo, c3))
+			ACC(2, CODE(ve, c9), CODE(vo, c9))
+			ACC(3, CODE(ve, c27), CODE(vo, c27))
+			ACC(4, CODE(ve, c81), CODE(vo, c81))
+		}
+		for (j = 0; j < nt; j++, p += 16) {
+			memcpy(&t4, wr + 16 * g5 + 4 * j, 4);
+			v = _mm_cvtsi32_si128(t4);
+			v = _mm_unpacklo_epi8(v, v);
+			v = _mm_unpacklo_epi16(v, v);
+			ve = _mm_slli_epi16(v, 8);
+			vo = _mm_and_si128(v, hi);
+			ACC(0, CODE(ve, te), CODE(vo, to))
+#undef ACC
+#undef CODE
+		}
+		s[r] = hsum32(_mm_add_epi32(a, b)) - x->sum;
+	}
+}
+
+/* q8: the int8 weights sign-extended into 16-bit lanes, even bytes by
+ * a shift left and an arithmetic shift right, odd ones by the latter. */
+SSE2 void
+tl_q8_dot_sse2(float *y, const int8_t *w, long ldw, const float *d, long ldd,
+    int m, int n, const tl_xq8 *x)
+{
+	int r, b, k, nb = n / 64;
+
+	for (r = 0; r < m; r++, w += ldw, d += ldd) {
+		float acc = 0;
+
+		for (b = 0; b < nb; b++) {
+			const int8_t *wb = w + 64 * b;
+			const int16_t *p = x->p + 64 * b;
+			__m128i a = _mm_setzero_si128(), a2 = a, v;
+
+			for (k = 0; k < 4; k++) {
+				v = LDU(wb + 16 * k);
+				a = _mm_add_epi32(a, _mm_madd_epi16(
+				    _mm_srai_epi16(_mm_slli_epi16(v, 8), 8),
+				    LD(p + 16 * k)));
+				a2 = _mm_add_epi32(a2, _mm_madd_epi16(
+				    _mm_srai_epi16(v, 8), LD(p + 16 * k + 8)));
+			}
+			acc += d[b] * (float)hsum32(_mm_add_epi32(a, a2));
+		}
+		y[r] = acc;
+	}
+}
+
+/* q4: 16 bytes hold 32 weights, the low nibbles the first 16 and the
+ * high ones the next; each 16-bit lane gives four of them by shifts of
+ * 0, 8 (even, odd bytes, low nibbles), 4 and 12 (high nibbles).  The
+ * +8 of the stored values comes off as 8 times the block's sum. */
+SSE2 void
+tl_q4_dot_sse2(float *y, const uint8_t *w, long ldw, const float *d, long ldd,
+    int m, int n, const tl_xq8 *x)
+{
+	const __m128i m15 = _mm_set1_epi16(15);
+	int r, b, h, nb = n / 64;
+
+	for (r = 0; r < m; r++, w += ldw, d += ldd) {
+		float acc = 0;
+
+		for (b = 0; b < nb; b++) {
+			__m128i a = _mm_setzero_si128(), a2 = a, v;
+
+			for (h = 0; h < 2; h++) {
+				const int16_t *p = x->p + 64 * b + 32 * h;
+
+				v = LDU(w + 32 * b + 16 * h);
+				a = _mm_add_epi32(a, _mm_madd_epi16(
+				    _mm_and_si128(v, m15), LD(p)));
+				a2 = _mm_add_epi32(a2, _mm_madd_epi16(
+				    _mm_and_si128(_mm_srli_epi16(v, 8), m15),
+				    LD(p + 8)));
+				a = _mm_add_epi32(a, _mm_madd_epi16(
+				    _mm_and_si128(_mm_srli_epi16(v, 4), m15),
+				    LD(p + 16)));
+				a2 = _mm_add_epi32(a2, _mm_madd_epi16(
+				    _mm_srli_epi16(v, 12), LD(p + 24)));
+			}
+			acc += d[b] * (float)(hsum32(_mm_add_epi32(a, a2)) -
+			    8 * x->bsum[b]);
+		}
+		y[r] = acc;
+	}
+}
+
+#endif /* TL_X86 */

@@ -1,0 +1,111 @@
+/*
+ * tkernels_ssse3.c: the ternary kernel (tkernels_ref.c) on SSSE3,
+ * whose pmaddubsw multiplies unsigned bytes by signed bytes and adds
+ * pairs into 16-bit lanes: the 2-bit codes c = t + 1 (0, 1, 2) are
+ * the unsigned operand, the int8 activations the signed one, 16
+ * weights per instruction; the sum of the activations comes off once
+ * per row (sum c x - sum x = sum t x).
+ *
+ * A pair's sum is at most 2 * 2 * 128 = 512 in magnitude, so 64 of
+ * them fit a 16-bit lane (64 * 512 = 32768, and the positive side
+ * stops at 64 * 508): the 16-bit sums are widened to 32 bits (pmaddwd
+ * by ones) every 16 groups of 64 weights.  Exact, so the reference's
+ * bits.  Four rows at a time share the activation loads.
+ *
+ * Compiled with a target attribute (see kernels_sse2.c).
+ */
+#include "kernels.h"
+
+#ifdef TL_X86
+#include <tmmintrin.h>
+
+#define SSSE3 __attribute__((target("ssse3")))
+
+#define LD(p) _mm_load_si128((const __m128i *)(const void *)(p))
+#define LDU(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+
+/* Groups of 64 weights between two widenings. */
+#define WIDEN 16
+
+SSSE3 static int32_t
+hsum32(__m128i v)
+{
+	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
+	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
+	return _mm_cvtsi128_si32(v);
+}
+
+/* Codes of weights 16i .. 16i+15 of the group in v, as bytes. */
+#define CODES(v, i) _mm_and_si128(_mm_srli_epi16(v, 2 * (i)), m3)
+
+SSSE3 void
+tl_tq2_dot_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+    const tl_xq8 *x)
+{
+	const __m128i m3 = _mm_set1_epi8(3), one = _mm_set1_epi16(1);
+	int r = 0, g, g1, ng = n / 64;
+
+	for (; r + 4 <= m; r += 4) {
+		const uint8_t *w0 = w + r * ldw;
+		__m128i s0 = _mm_setzero_si128(), s1 = s0, s2 = s0, s3 = s0;
+
+		for (g = 0; g < ng; g = g1) {
+			__m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0;
+			__m128i a3 = a0;
+
+			g1 = g + WIDEN < ng ? g + WIDEN : ng;
+			for (; g < g1; g++) {
+				const int8_t *q = x->q + 64 * g;
+				__m128i x0 = LD(q), x1 = LD(q + 16);
+				__m128i x2 = LD(q + 32), x3 = LD(q + 48), v;
+
+#define ROW(k, a) \
+	v = LDU(w0 + (k) * ldw + 16 * g); \
+	a = _mm_add_epi16(a, _mm_maddubs_epi16(CODES(v, 0), x0)); \
+	a = _mm_add_epi16(a, _mm_maddubs_epi16(CODES(v, 1), x1)); \
+	a = _mm_add_epi16(a, _mm_maddubs_epi16(CODES(v, 2), x2)); \
+	a = _mm_add_epi16(a, _mm_maddubs_epi16(CODES(v, 3), x3));
+				ROW(0, a0)
+				ROW(1, a1)
+				ROW(2, a2)
+				ROW(3, a3)
+#undef ROW
+			}
+			s0 = _mm_add_epi32(s0, _mm_madd_epi16(a0, one));
+			s1 = _mm_add_epi32(s1, _mm_madd_epi16(a1, one));
+			s2 = _mm_add_epi32(s2, _mm_madd_epi16(a2, one));
+			s3 = _mm_add_epi32(s3, _mm_madd_epi16(a3, one));
+		}
+		s[r] = hsum32(s0) - x->sum;
+		s[r + 1] = hsum32(s1) - x->sum;
+		s[r + 2] = hsum32(s2) - x->sum;
+		s[r + 3] = hsum32(s3) - x->sum;
+	}
+	for (; r < m; r++) {
+		const uint8_t *w0 = w + r * ldw;
+		__m128i s0 = _mm_setzero_si128();
+
+		for (g = 0; g < ng; g = g1) {
+			__m128i a0 = _mm_setzero_si128(), v;
+
+			g1 = g + WIDEN < ng ? g + WIDEN : ng;
+			for (; g < g1; g++) {
+				const int8_t *q = x->q + 64 * g;
+
+				v = LDU(w0 + 16 * g);
+				a0 = _mm_add_epi16(a0, _mm_maddubs_epi16(
+				    CODES(v, 0), LD(q)));
+				a0 = _mm_add_epi16(a0, _mm_maddubs_epi16(
+				    CODES(v, 1), LD(q + 16)));
+				a0 = _mm_add_epi16(a0, _mm_maddubs_epi16(
+				    CODES(v, 2), LD(q + 32)));
+				a0 = _mm_add_epi16(a0, _mm_maddubs_epi16(
+				    CODES(v, 3), LD(q + 48)));
+			}
+			s0 = _mm_add_epi32(s0, _mm_madd_epi16(a0, one));
+		}
+		s[r] = hsum32(s0) - x->sum;
+	}
+}
+
+#endif /* TL_X86 */
