@@ -1,6 +1,6 @@
 /*
- * tl-eval: score a model on a token stream: loss, perplexity, bits
- * per byte, top-1 and top-5 accuracy.
+ * tl-eval: score a model (a checkpoint or a packed model) on a token
+ * stream: loss, perplexity, bits per byte, top-1 and top-5 accuracy.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckpt.h"
 #include "eval.h"
+#include "infer.h"
+#include "pack.h"
 #include "stream.h"
+#include "util.h"
 
 static void
 usage(void)
@@ -41,15 +43,16 @@ main(int argc, char **argv)
 	};
 	char err[TL_ERRLEN];
 	const char *model = NULL, *name = "stdin";
-	int ch, json = 0, threads = 0, B = 8, T;
+	int ch, json = 0, threads = 0, B = 8, T, i, nd;
 	long limit = 0;
 	size_t n, nwin;
 	uint16_t *ids;
 	FILE *f = stdin;
-	tl_ckpt ck;
+	tl_mfile mf;
 	tl_tok tok;
 	tl_pool *pool;
-	tl_model *m;
+	tl_model *m = NULL;
+	tl_infer **dec = NULL;
 	tl_evalres r;
 
 	tl_setprog(argv[0]);
@@ -88,7 +91,7 @@ main(int argc, char **argv)
 		tl_die(2, "no model: -m FILE is required (see tl-eval -h)");
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
-	if (tl_ckpt_load(&ck, model, err) < 0)
+	if (tl_mfile_open(&mf, model, err) < 0)
 		tl_die(2, "%s", err);
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
 		name = argv[optind];
@@ -99,26 +102,42 @@ main(int argc, char **argv)
 		tl_die(2, "%s", err);
 	if (f != stdin)
 		fclose(f);
-	if (!tl_tok_equal(&tok, &ck.tok))
+	if (!tl_tok_equal(&tok, mf.tok))
 		tl_die(2, "%s: tokenizer differs from %s's", name, model);
 	if (n < 2)
 		tl_die(2, "%s: %zu tokens: nothing to score (need 2 or more)",
 		    name, n);
 
-	/* No more rows than there are windows to fill them. */
-	T = (int)ck.cfg.ctx;
-	nwin = (n - 1 + T - 1) / T;
-	if (limit > 0 && (size_t)limit < n - 1)
-		nwin = ((size_t)limit + T - 1) / T;
-	if ((size_t)B > nwin)
-		B = (int)nwin;
 	if ((pool = tl_pool_new(threads)) == NULL)
 		tl_die(1, "cannot start threads");
-	if ((m = tl_model_new(&ck.cfg, B, T, err)) == NULL)
-		tl_die(1, "%s: %s", model, err);
-	if (tl_eval(m, pool, ck.params, &ck.tok, ids, n, (size_t)limit, &r,
-	    err) < 0)
-		tl_die(1, "%s: %s", name, err);
+	if (mf.pk) {
+		/* a packed model: position by position, a decoder per
+		 * thread */
+		nd = tl_pool_threads(pool);
+		dec = tl_xcalloc(nd, sizeof *dec);
+		for (i = 0; i < nd; i++)
+			if ((dec[i] = tl_infer_new_packed(mf.pk, err)) == NULL)
+				tl_die(1, "%s: %s", model, err);
+		if (tl_eval_infer(dec, nd, pool, mf.tok, ids, n,
+		    (size_t)limit, &r, err) < 0)
+			tl_die(1, "%s: %s", name, err);
+		for (i = 0; i < nd; i++)
+			tl_infer_free(dec[i]);
+		free(dec);
+	} else {
+		/* No more rows than there are windows to fill them. */
+		T = (int)mf.cfg->ctx;
+		nwin = (n - 1 + T - 1) / T;
+		if (limit > 0 && (size_t)limit < n - 1)
+			nwin = ((size_t)limit + T - 1) / T;
+		if ((size_t)B > nwin)
+			B = (int)nwin;
+		if ((m = tl_model_new(mf.cfg, B, T, err)) == NULL)
+			tl_die(1, "%s: %s", model, err);
+		if (tl_eval(m, pool, mf.params, mf.tok, ids, n, (size_t)limit,
+		    &r, err) < 0)
+			tl_die(1, "%s: %s", name, err);
+	}
 
 	if (json) {
 		putchar('{');
@@ -141,7 +160,7 @@ main(int argc, char **argv)
 	tl_pool_free(pool);
 	free(ids);
 	tl_tok_free(&tok);
-	tl_ckpt_free(&ck);
+	tl_mfile_close(&mf);
 	tl_fshut(stdout, "stdout");
 	return 0;
 }

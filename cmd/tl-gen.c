@@ -1,5 +1,6 @@
 /*
- * tl-gen: generate text from a model, streamed as it is made.
+ * tl-gen: generate text from a model (a checkpoint or a packed model),
+ * streamed as it is made.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -9,17 +10,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt.h"
 #include "infer.h"
+#include "pack.h"
 #include "sample.h"
+#include "util.h"
 
 static void
 usage(void)
 {
-	printf("usage: tl-gen [-hV] [--greedy] [--slide] [-k topk] "
-	    "[-n tokens] [-p prompt]\n"
-	    "              [-s seed] [-T temperature] [-t threads] "
-	    "[--top-p P] -m model\n");
+	printf("usage: tl-gen [-hV] [--greedy] [--slide] [--stats] [-k topk] "
+	    "[-n tokens]\n"
+	    "              [-p prompt] [-s seed] [-T temperature] "
+	    "[-t threads] [--top-p P]\n"
+	    "              -m model\n");
 	tl_fshut(stdout, "stdout");
 	exit(0);
 }
@@ -79,10 +82,11 @@ slurp(size_t *n)
 int
 main(int argc, char **argv)
 {
-	enum { O_GREEDY = 256, O_SLIDE, O_TOPP };
+	enum { O_GREEDY = 256, O_SLIDE, O_STATS, O_TOPP };
 	static const struct option lo[] = {
 		{ "greedy", no_argument, NULL, O_GREEDY },
 		{ "slide", no_argument, NULL, O_SLIDE },
+		{ "stats", no_argument, NULL, O_STATS },
 		{ "top-p", required_argument, NULL, O_TOPP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -95,9 +99,10 @@ main(int argc, char **argv)
 	uint64_t seed;
 	size_t tlen, nids, k;
 	uint16_t *ids;
-	int ch, threads = 0, slide = 0, tty, full = 0;
+	int ch, threads = 0, slide = 0, stats = 0, tty, full = 0;
+	double t0, t1, t2, c1, c2;
 	tl_sampling sm;
-	tl_ckpt ck;
+	tl_mfile mf;
 	tl_pool *pool;
 	tl_infer *d;
 	tl_sampler *sp;
@@ -143,6 +148,9 @@ main(int argc, char **argv)
 		case O_SLIDE:
 			slide = 1;
 			break;
+		case O_STATS:
+			stats = 1;
+			break;
 		case O_TOPP:
 			sm.topp = (float)tl_atof(optarg, "--top-p", 1e-6, 1);
 			break;
@@ -158,7 +166,7 @@ main(int argc, char **argv)
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
 
-	if (tl_ckpt_load(&ck, model, err) < 0)
+	if (tl_mfile_open(&mf, model, err) < 0)
 		tl_die(2, "%s", err);
 	if (prompt) {
 		text = (unsigned char *)strdup(prompt);
@@ -172,33 +180,47 @@ main(int argc, char **argv)
 		tlen = 0;
 	}
 	/* An empty prompt starts the text as if after a newline. */
-	if (tl_tok_encode(&ck.tok, tlen ? text : (const unsigned char *)"\n",
+	if (tl_tok_encode(mf.tok, tlen ? text : (const unsigned char *)"\n",
 	    tlen ? tlen : 1, &ids, &nids, err) < 0)
 		tl_die(2, "prompt: %s", err);
 	if ((pool = tl_pool_new(threads)) == NULL)
 		tl_die(1, "cannot start threads");
-	if ((d = tl_infer_new(&ck.cfg, ck.params, err)) == NULL ||
-	    (sp = tl_sampler_new(ck.cfg.vocab, &sm, seed, err)) == NULL)
+	if ((d = mf.pk ? tl_infer_new_packed(mf.pk, err) :
+	    tl_infer_new(mf.cfg, mf.params, err)) == NULL ||
+	    (sp = tl_sampler_new(mf.cfg->vocab, &sm, seed, err)) == NULL)
 		tl_die(1, "%s: %s", model, err);
 
 	tty = isatty(1);
 	out(text, tlen, tty);
+	t0 = tl_now();
 	for (k = 0; k < nids && !full; k++)
 		if ((lg = tl_infer_push(d, pool, ids[k], slide)) == NULL)
 			full = 1;
+	t1 = tl_now();
+	c1 = (double)clock() / CLOCKS_PER_SEC;
 	for (i = 0; i < ntok && !full; i++) {
 		const unsigned char *piece;
 		size_t len;
 		int t = tl_sample(sp, lg);
 
-		piece = tl_tok_piece(&ck.tok, t, &len);
+		piece = tl_tok_piece(mf.tok, t, &len);
 		out(piece, len, tty);
 		if (i + 1 < ntok &&
 		    (lg = tl_infer_push(d, pool, (uint16_t)t, slide)) == NULL)
 			full = 1;
 	}
+	t2 = tl_now();
+	c2 = (double)clock() / CLOCKS_PER_SEC;
 	if (fflush(stdout) != 0)
 		outcheck();
+	if (stats)
+		fprintf(stderr, "%s: prompt %zu tokens in %.3f s; %ld tokens in "
+		    "%.3f s, %.1f tokens/s (%.1f per CPU second); %.0f bytes "
+		    "of weights per token; %s, %d threads\n", tl_prog(), k,
+		    t1 - t0, i, t2 - t1, i / (t2 - t1 > 0 ? t2 - t1 : 1e-9),
+		    i / (c2 - c1 > 0 ? c2 - c1 : 1e-9),
+		    tl_infer_weight_bytes(d), tl_simd_name(tl_simd_path()),
+		    tl_pool_threads(pool));
 	if (full)
 		tl_warn("%s: the context of %d tokens is full after %ld new "
 		    "tokens (--slide goes on past it)", model, tl_infer_ctx(d),
@@ -208,7 +230,7 @@ main(int argc, char **argv)
 	tl_pool_free(pool);
 	free(ids);
 	free(text);
-	tl_ckpt_free(&ck);
+	tl_mfile_close(&mf);
 	tl_fshut(stdout, "stdout");
 	return 0;
 }

@@ -35,4 +35,15 @@ int tl_eval(tl_model *m, tl_pool *p, const float *params, const tl_tok *tok,
     const uint16_t *ids, size_t n, size_t max_targets, tl_evalres *res,
     char *err);
 
+/* The same scores, windows and counts computed position by position
+ * through decoders (infer.h) of one model, as packed models run: d
+ * holds nd decoders, nd at least the number of threads of p; each
+ * thread takes whole windows with a decoder of its own.  The sums run
+ * in stream order, so the result depends neither on nd nor on the
+ * thread count. */
+struct tl_infer;
+int tl_eval_infer(struct tl_infer *const *d, int nd, tl_pool *p,
+    const tl_tok *tok, const uint16_t *ids, size_t n, size_t max_targets,
+    tl_evalres *res, char *err);
+
 #endif

@@ -23,6 +23,7 @@
 
 #include "infer.h"
 #include "layers.h"
+#include "pack.h"
 #include "util.h"
 
 /* The four linear layers of a block, as in model.c. */
@@ -38,11 +39,16 @@ struct tl_infer {
 	tl_config c;
 	int C, F, F1, V, L, H, hs, T;
 	int tern;
-	tl_params P;		/* into the caller's params */
+	tl_params P;		/* into the caller's params or packed model */
 	float *qw[NLIN];	/* ternary: (L, out, in) quantized weights */
 	float *qs;		/* ternary: (L, NLIN) their scales */
+	tl_qmat *qm;		/* packed: (L, NLIN) the linear layers */
+	tl_xq8buf xb;		/* packed: the int8 input of a layer */
 	float *rope;		/* (T, hs/2, 2) */
-	float *kc, *vc;		/* (L, T, C) cached keys (rotated), values */
+	float *kt;		/* (L, C, Tk) cached keys (rotated), transposed */
+	int Tk;			/* their row stride: T + 16, so that the rows
+				 * a step writes fall in different cache sets */
+	float *vc;		/* (L, T, C) cached values */
 	uint16_t *hist;		/* (T) the token at each cached position */
 	int n;			/* positions cached */
 	/* one position's activations */
@@ -89,8 +95,10 @@ lin_w(const tl_infer *d, int l, int i)
 	}
 }
 
-tl_infer *
-tl_infer_new(const tl_config *c, const float *params, char *err)
+/* The decoder of config c, its fp32 tensors at P; ternary weights
+ * quantized from P's latent ones unless packed. */
+static tl_infer *
+infer_new(const tl_config *c, const tl_params *P, int packed, char *err)
 {
 	tl_infer *d;
 	/* sizes in double so that they cannot wrap on 32-bit hosts */
@@ -112,14 +120,15 @@ tl_infer_new(const tl_config *c, const float *params, char *err)
 	d->H = c->heads;
 	d->hs = c->dim / c->heads;
 	d->T = c->ctx;
-	d->tern = c->quant == TL_QUANT_TERNARY;
-	tl_params_map(&d->P, (float *)params, c);
+	d->Tk = d->T + 16;
+	d->tern = !packed && c->quant == TL_QUANT_TERNARY;
+	d->P = *P;
 	C = d->C, F = d->F, F1 = d->F1, V = d->V, L = d->L, H = d->H;
 	T = d->T;
 
 #define BUF(p, n) do { slot[ns] = &(p); size[ns++] = (n); } while (0)
 	BUF(d->rope, T * (d->hs / 2) * 2);
-	BUF(d->kc, L * T * C);
+	BUF(d->kt, L * (T + 16) * C);
 	BUF(d->vc, L * T * C);
 	BUF(d->x, C);
 	BUF(d->y, C);
@@ -142,7 +151,9 @@ tl_infer_new(const tl_config *c, const float *params, char *err)
 		tot += size[i];
 	if (tot > (double)((size_t)-1 / sizeof(float) / 2) ||
 	    (d->mem = calloc((size_t)tot, sizeof(float))) == NULL ||
-	    (d->hist = calloc(d->T, sizeof *d->hist)) == NULL) {
+	    (d->hist = calloc(d->T, sizeof *d->hist)) == NULL ||
+	    (packed && ((d->qm = calloc(d->L * NLIN, sizeof *d->qm)) == NULL ||
+	    tl_xq8buf_init(&d->xb, F > C ? F : C, err) < 0))) {
 		tl_infer_free(d);
 		return tl_err(err, "out of memory for the decoder (%.0f MiB)",
 		    tot / (1 << 18)), NULL;
@@ -164,6 +175,53 @@ tl_infer_new(const tl_config *c, const float *params, char *err)
 	return d;
 }
 
+tl_infer *
+tl_infer_new(const tl_config *c, const float *params, char *err)
+{
+	tl_params P;
+
+	if (tl_config_check(c, err) < 0)
+		return NULL;
+	tl_params_map(&P, (float *)params, c);
+	return infer_new(c, &P, 0, err);
+}
+
+tl_infer *
+tl_infer_new_packed(const tl_packed *pk, char *err)
+{
+	tl_infer *d;
+	int l, i;
+
+	if ((d = infer_new(tl_packed_config(pk), tl_packed_params(pk), 1,
+	    err)) == NULL)
+		return NULL;
+	for (l = 0; l < d->L; l++)
+		for (i = 0; i < NLIN; i++)
+			d->qm[l * NLIN + i] = *tl_packed_qmat(pk, l, i);
+	return d;
+}
+
+double
+tl_infer_weight_bytes(const tl_infer *d)
+{
+	double C = d->C, V = d->V, L = d->L, b = 0;
+	int l, i;
+
+	/* an embedding row, the norms, the head */
+	b = 4 * (C + (d->P.ln1b ? 2 : 1) * (2 * L * C + C) + V * C);
+	for (l = 0; l < d->L; l++)
+		for (i = 0; i < NLIN; i++) {
+			const tl_qmat *m = d->qm ? &d->qm[l * NLIN + i] : NULL;
+
+			if (m == NULL)
+				b += 4.0 * lin_out(d, i) * lin_in(d, i);
+			else
+				b += (double)m->rows * m->ld + (m->d ? 4.0 *
+				    m->rows * (m->n / TL_QBLOCK) : 4);
+		}
+	return b;
+}
+
 void
 tl_infer_free(tl_infer *d)
 {
@@ -171,7 +229,15 @@ tl_infer_free(tl_infer *d)
 		return;
 	free(d->mem);
 	free(d->hist);
+	free(d->qm);
+	tl_xq8buf_free(&d->xb);
 	free(d);
+}
+
+const tl_config *
+tl_infer_config(const tl_infer *d)
+{
+	return &d->c;
 }
 
 int
@@ -252,6 +318,10 @@ lin_forward(tl_infer *d, tl_pool *p, int l, int i, float *y, const float *x)
 	int in = lin_in(d, i), out = lin_out(d, i);
 	float g;
 
+	if (d->qm) {
+		tl_qmat_mv(p, y, &d->qm[l * NLIN + i], x, &d->xb);
+		return;
+	}
 	if (!d->tern) {
 		matvec(p, y, lin_w(d, l, i), x, out, in, 0, 0);
 		return;
@@ -272,33 +342,73 @@ typedef struct {
 	int l, pos;
 } att_job;
 
+/* y (n) = a (m) . X (m, n), X row u at X + u*ldx: k->gemv_t over the
+ * blocks of KBLK rows at fixed positions of tl_sgemm (sgemm.c), the
+ * first stored, the others added. */
+#define KBLK 256
+
+static void
+gemv_blocks(const tl_kern *k, float *y, const float *a, const float *X,
+    long ldx, int m, int n)
+{
+	int b;
+
+	for (b = 0; b < m; b += KBLK)
+		k->gemv_t(y, a + b, X + b * ldx, ldx, m - b < KBLK ? m - b :
+		    KBLK, n, b > 0);
+}
+
 /* Head h of the current position: out = sum_{u<=pos}
- * softmax_u(q . k_u / sqrt(hs)) v_u, computed as attention.c computes
- * a row of its blocks: scores by tl_sgemm over the head size, scaled,
- * softmax, then the values by tl_sgemm over the positions.  tl_sgemm
- * sums each element over k in blocks at fixed positions, and the
- * batched pass's extra terms (keys past pos, up to the end of its
- * block of query rows) have probability zero and add exact zeros; so
- * the result is the batched one bit for bit. */
+ * softmax_u(q . k_u / sqrt(hs)) v_u, as attention.c computes a row of
+ * its blocks: scores over the head size, scaled, softmax, then the
+ * values over the positions.  Both products go through gemv_t, whose
+ * sums run in the order of tl_sgemm's (the keys are cached transposed
+ * for it), and the batched pass's extra terms (keys past pos) have
+ * probability zero and add exact zeros: so on paths without FMA the
+ * result is the batched one bit for bit. */
 static void
 att_head(void *ctx, int h)
 {
 	att_job *j = ctx;
 	tl_infer *d = j->d;
-	int hs = d->hs, C = d->C, n = j->pos + 1, u;
+	const tl_kern *k = tl_k();
+	int hs = d->hs, C = d->C, T = d->T, n = j->pos + 1, u;
 	float scale = 1.0f / sqrtf((float)hs);
 	const float *q = d->qkv + h * hs;
-	const float *kc = d->kc + (long)j->l * d->T * C + h * hs;
-	const float *vc = d->vc + (long)j->l * d->T * C + h * hs;
-	float *a = d->att + (long)h * d->T, *o = d->ay + h * hs;
+	const float *kt = d->kt + ((long)j->l * C + h * hs) * d->Tk;
+	const float *vc = d->vc + (long)j->l * T * C + h * hs;
+	float *a = d->att + (long)h * T, *o = d->ay + h * hs;
 
-	/* a (1, n) = q (1, hs) . K^T, K (n, hs) with row stride C */
-	tl_sgemm(NULL, 1, n, hs, q, hs, 1, kc, 1, C, a, n, 0);
+	/* a (1, n) = q (1, hs) . K^T, K^T (hs, n) with row stride Tk */
+	gemv_blocks(k, a, q, kt, d->Tk, hs, n);
 	for (u = 0; u < n; u++)
 		a[u] *= scale;
-	tl_k()->softmax(a, n);
+	k->softmax(a, n);
 	/* o (1, hs) = a (1, n) . V, V (n, hs) with row stride C */
-	tl_sgemm(NULL, 1, hs, n, a, n, 1, vc, C, 1, o, hs, 0);
+	gemv_blocks(k, o, a, vc, C, n, hs);
+}
+
+/* tl_act_row, with relu and relu2 (the default) written without a
+ * branch: max(x, 0) by masking the bits of x with x > 0 (0 for NaN, as
+ * the comparison there), squared for relu2.  The same values, without
+ * a mispredicted branch per element on inputs of random sign. */
+static void
+act_row(int act, float *y, const float *h, int F)
+{
+	uint32_t b;
+	float m;
+	int i;
+
+	if (act != TL_ACT_RELU2 && act != TL_ACT_RELU) {
+		tl_act_row(act, y, h, F);
+		return;
+	}
+	for (i = 0; i < F; i++) {
+		memcpy(&b, &h[i], 4);
+		b &= -(uint32_t)(h[i] > 0);
+		memcpy(&m, &b, 4);
+		y[i] = act == TL_ACT_RELU2 ? m * m : m;
+	}
 }
 
 /* ---- the step ---- */
@@ -325,8 +435,8 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 		lin_forward(d, p, l, LQKV, d->qkv, d->xn);
 		if (d->c.pos == TL_POS_ROPE)
 			tl_rope_row(d->qkv, d->rope, pos, 2 * C, d->hs, 0);
-		memcpy(d->kc + ((long)l * d->T + pos) * C, d->qkv + C,
-		    C * sizeof(float));
+		for (i = 0; i < C; i++)
+			d->kt[((long)l * C + i) * d->Tk + pos] = d->qkv[C + i];
 		memcpy(d->vc + ((long)l * d->T + pos) * C, d->qkv + 2 * C,
 		    C * sizeof(float));
 		aj.l = l;
@@ -339,7 +449,7 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 		tl_norm_row(d->c.norm, d->xn, d->mid, P->ln2w + l * C,
 		    P->ln2b ? P->ln2b + l * C : NULL, C, NULL, NULL);
 		lin_forward(d, p, l, L1, d->h1, d->xn);
-		tl_act_row(d->c.act, d->h2, d->h1, d->F);
+		act_row(d->c.act, d->h2, d->h1, d->F);
 		lin_forward(d, p, l, L2, d->y, d->h2);
 		for (i = 0; i < C; i++)
 			d->y[i] += d->mid[i];

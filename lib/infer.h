@@ -24,7 +24,17 @@ typedef struct tl_infer tl_infer;
  * embedding, norms and head are read from it in place (and, in fp32
  * mode, the linear layers too). */
 tl_infer *tl_infer_new(const tl_config *c, const float *params, char *err);
+/* A decoder over a packed model (pack.h), which must stay open while
+ * the decoder is used.  Its linear layers run on int8 activations
+ * against the packed weights; the rest is the code of the checkpoint
+ * decoder, so for a ternary model packed with absmean (tq2, tq1) the
+ * two give the same bits. */
+struct tl_packed;
+tl_infer *tl_infer_new_packed(const struct tl_packed *pk, char *err);
 void tl_infer_free(tl_infer *d);
+/* Bytes of weights one step reads: the linear layers (as stored), the
+ * norms, the head and one row of the embedding. */
+double tl_infer_weight_bytes(const tl_infer *d);
 
 /* Run token at position pos and return the logits (V) of the next
  * token, valid until the next call.  pos may be at most the number of
@@ -33,6 +43,9 @@ void tl_infer_free(tl_infer *d);
  * Returns NULL if pos or token is out of range.  Results do not depend
  * on the number of threads of p (p may be NULL). */
 float *tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos);
+
+/* The model's configuration. */
+const tl_config *tl_infer_config(const tl_infer *d);
 
 /* Positions cached, and the context length (the most it can hold). */
 int tl_infer_len(const tl_infer *d);

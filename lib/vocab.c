@@ -1,8 +1,10 @@
 /*
- * vocab.c: the tokenizer of a checkpoint, token stream or vocabulary
- * file: tl_tok_load (stream.c) with the checkpoint reader plugged in.
+ * vocab.c: the tokenizer of a checkpoint, packed model, token stream
+ * or vocabulary file: tl_tok_load (stream.c) with the checkpoint and
+ * packed model readers plugged in.
  */
 #include "ckpt.h"
+#include "pack.h"
 #include "stream.h"
 #include "vocab.h"
 
@@ -21,10 +23,25 @@ ckpt_tok(const char *path, tl_tok *tok, char *err)
 	return rc;
 }
 
+static int
+packed_tok(const char *path, tl_tok *tok, char *err)
+{
+	tl_packed *pk;
+	int rc;
+
+	if (!tl_packed_is(path))
+		return 1;
+	if ((pk = tl_packed_open(path, 0, err)) == NULL)
+		return -1;
+	rc = tl_tok_copy(tok, tl_packed_tok(pk), err);
+	tl_packed_close(pk);
+	return rc;
+}
+
 int
 tl_vocab_load(tl_tok *t, const char *path, char *err)
 {
-	static tl_tok_reader *const readers[] = { ckpt_tok, NULL };
+	static tl_tok_reader *const readers[] = { ckpt_tok, packed_tok, NULL };
 
 	return tl_tok_load(path, readers, t, err);
 }

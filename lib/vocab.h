@@ -1,7 +1,7 @@
 /*
  * vocab.h: take the tokenizer out of any file that holds one: a
- * checkpoint, a token stream or a vocabulary file (tl-tokenize -v,
- * tl-init -v).
+ * checkpoint, a packed model, a token stream or a vocabulary file
+ * (tl-tokenize -v, tl-init -v).
  */
 #ifndef TL_VOCAB_H
 #define TL_VOCAB_H

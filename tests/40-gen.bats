@@ -133,7 +133,7 @@ setup() {
 	echo "hello, world" > text.tl
 	run tl-gen -m text.tl -p x
 	[ "$status" -eq 2 ]
-	[ "$output" = "tl-gen: text.tl: bad magic (not a tl checkpoint)" ]
+	[ "$output" = "tl-gen: text.tl: bad magic (not a tl checkpoint or packed model)" ]
 	head -c 200 m.tl > short.tl
 	run tl-gen -m short.tl -p x
 	[ "$status" -eq 2 ]

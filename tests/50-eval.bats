@@ -120,7 +120,7 @@ field() {
 	[ "$output" = "tl-eval: missing.tl: No such file or directory" ]
 	run tl-eval -m c.tok c.tok
 	[ "$status" -eq 2 ]
-	[ "$output" = "tl-eval: c.tok: bad magic (not a tl checkpoint)" ]
+	[ "$output" = "tl-eval: c.tok: bad magic (not a tl checkpoint or packed model)" ]
 	run tl-eval -m m.tl missing.tok
 	[ "$status" -eq 2 ]
 	one_line "$output"

@@ -1,0 +1,810 @@
+/*
+ * pack.c: reading and writing packed inference models (tl-packed(5)).
+ *
+ * Layout: a 72-byte header (magic, version, configuration, weight
+ * format, scheme, block size, tokenizer length, flags), the tokenizer
+ * blob, then the tensors, each starting at the next multiple of 64
+ * bytes (zeros in between): the fp32 embedding, norms and head, the
+ * ternary scales, and per block the four linear layers (block scales,
+ * codes); finally a CRC-32 of every byte before it.  The offsets
+ * follow from the header alone (lay() below, shared by the writer and
+ * the reader), so the reader checks the file's size before it touches
+ * anything else, then maps the file (mmap) and points into it: nothing
+ * is copied, and the weights are paged in as inference first reads
+ * them.  Where mmap is missing or fails, or on a big-endian host
+ * (the floats are little-endian), the file is read into memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#if defined(_POSIX_MAPPED_FILES) && _POSIX_MAPPED_FILES > 0
+#include <sys/mman.h>
+#define HAVE_MMAP 1
+#endif
+
+#include "ckpt.h"
+#include "pack.h"
+#include "util.h"
+
+static const char magic[8] = "tl-pack\n";
+
+#define HDR 72			/* header bytes */
+#define ALIGN 64		/* tensor alignment */
+#define NLIN 4			/* linear layers per block */
+#define MAXSEC (16 + 2 * NLIN * TL_MAX_LAYERS)
+
+/* C99 compile-time checks (a negative array size fails): the block
+ * layouts fit the kernels' 16-byte vectors and the alignment. */
+typedef char check_block[(TL_QBLOCK % 16 == 0 && ALIGN % 16 == 0 &&
+    TL_QBLOCK / 4 % 16 == 0 && TL_QBLOCK / 2 % 16 == 0) ? 1 : -1];
+typedef char check_float[sizeof(float) == 4 ? 1 : -1];
+
+/* Offsets of every tensor, in file order. */
+typedef struct {
+	uint64_t wte, ln1w, ln1b, ln2w, ln2b, lnfw, lnfb, head, scales;
+	uint64_t d[TL_MAX_LAYERS][NLIN], w[TL_MAX_LAYERS][NLIN];
+	uint64_t end;			/* the crc's offset */
+	int nsec;			/* sections in order, for gaps */
+	uint64_t at[MAXSEC], size[MAXSEC];
+} layout;
+
+struct tl_packed {
+	tl_config c;
+	tl_tok tok;
+	int type, scheme;
+	tl_params P;
+	tl_qmat qm[TL_MAX_LAYERS][NLIN];
+	unsigned char *base;
+	size_t size;
+	int mapped;
+};
+
+static int
+ternary_type(int type)
+{
+	return type == TL_W_TQ2 || type == TL_W_TQ1;
+}
+
+static int
+block_type(int type)
+{
+	return type == TL_W_Q8 || type == TL_W_Q4;
+}
+
+static void
+lin_shape(const tl_config *c, int i, int *rows, int *cols)
+{
+	int C = c->dim;
+
+	*rows = i == 0 ? 3 * C : i == 2 ? tl_ffn_rows(c) : C;
+	*cols = i == 3 ? (int)c->ffn : C;
+}
+
+static uint64_t
+take(layout *y, uint64_t *off, uint64_t size)
+{
+	uint64_t at = (*off + ALIGN - 1) & ~(uint64_t)(ALIGN - 1);
+
+	y->at[y->nsec] = at;
+	y->size[y->nsec++] = size;
+	*off = at + size;
+	return at;
+}
+
+static void
+lay(layout *y, const tl_config *c, int type, uint32_t toklen)
+{
+	uint64_t V = c->vocab, C = c->dim, L = c->layers, off = HDR + toklen;
+	int ln = c->norm == TL_NORM_LAYER, l, i, rows, cols, n;
+
+	memset(y, 0, sizeof *y);
+	y->wte = take(y, &off, 4 * V * C);
+	y->ln1w = take(y, &off, 4 * L * C);
+	y->ln1b = ln ? take(y, &off, 4 * L * C) : 0;
+	y->ln2w = take(y, &off, 4 * L * C);
+	y->ln2b = ln ? take(y, &off, 4 * L * C) : 0;
+	y->lnfw = take(y, &off, 4 * C);
+	y->lnfb = ln ? take(y, &off, 4 * C) : 0;
+	y->head = take(y, &off, 4 * V * C);
+	y->scales = ternary_type(type) ? take(y, &off, 4 * L * NLIN) : 0;
+	for (l = 0; l < (int)L; l++)
+		for (i = 0; i < NLIN; i++) {
+			lin_shape(c, i, &rows, &cols);
+			n = tl_qrow_n(type, cols);
+			if (block_type(type))
+				y->d[l][i] = take(y, &off, 4 * (uint64_t)rows *
+				    (n / TL_QBLOCK));
+			y->w[l][i] = take(y, &off, (uint64_t)rows *
+			    tl_qrow_bytes(type, n));
+		}
+	y->end = off;
+}
+
+static void
+put_header(unsigned char *h, const tl_config *c, int type, int scheme,
+    uint32_t toklen)
+{
+	uint32_t f[10] = { c->vocab, c->layers, c->dim, c->heads, c->ffn,
+		c->ctx, c->pos, c->norm, c->quant, c->act };
+	int i;
+
+	memcpy(h, magic, 8);
+	tl_put_u32(h + 8, TL_PACK_VERSION);
+	for (i = 0; i < 10; i++)
+		tl_put_u32(h + 12 + 4 * i, f[i]);
+	tl_put_u32(h + 52, (uint32_t)type);
+	tl_put_u32(h + 56, (uint32_t)scheme);
+	tl_put_u32(h + 60, TL_QBLOCK);
+	tl_put_u32(h + 64, toklen);
+	tl_put_u32(h + 68, 0);
+}
+
+static void
+get_config(tl_config *c, const unsigned char *h)
+{
+	uint32_t *f[10] = { &c->vocab, &c->layers, &c->dim, &c->heads,
+		&c->ffn, &c->ctx, &c->pos, &c->norm, &c->quant, &c->act };
+	int i;
+
+	for (i = 0; i < 10; i++)
+		*f[i] = tl_get_u32(h + 12 + 4 * i);
+}
+
+/* ---- writing ---- */
+
+typedef struct {
+	FILE *f;
+	uint64_t off;
+	uint32_t crc;
+	int ok;
+} wr;
+
+static void
+wbytes(wr *w, const void *p, size_t n)
+{
+	if (w->ok && fwrite(p, 1, n, w->f) != n)
+		w->ok = 0;
+	w->crc = tl_crc32(w->crc, p, n);
+	w->off += n;
+}
+
+static void
+wpad(wr *w, uint64_t at)
+{
+	static const unsigned char zero[ALIGN];
+
+	if (at > w->off)
+		wbytes(w, zero, (size_t)(at - w->off));
+}
+
+static void
+wfloats(wr *w, uint64_t at, const float *x, size_t n)
+{
+	unsigned char buf[4096];
+	size_t i, k;
+
+	wpad(w, at);
+	while (n > 0) {
+		k = n < sizeof buf / 4 ? n : sizeof buf / 4;
+		for (i = 0; i < k; i++)
+			tl_put_f32(buf + 4 * i, x[i]);
+		wbytes(w, buf, 4 * k);
+		x += k;
+		n -= k;
+	}
+}
+
+/* Make a rename durable: fsync the directory that holds path. */
+static void
+sync_dir(const char *path)
+{
+	char dir[4096];
+	const char *sl = strrchr(path, '/');
+	size_t n = sl ? (size_t)(sl - path) : 0;
+	int fd;
+
+	if (sl == NULL)
+		strcpy(dir, ".");
+	else if (n == 0)
+		strcpy(dir, "/");
+	else if (n < sizeof dir) {
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	} else
+		return;
+	if ((fd = open(dir, O_RDONLY)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static void
+stats_add(tl_packstats *st, const tl_qmat *m)
+{
+	st->weights += (uint64_t)m->rows * m->cols;
+	st->lbytes += (uint64_t)m->rows * m->ld;
+	if (block_type(m->type))
+		st->lbytes += 4 * (uint64_t)m->rows * (m->n / TL_QBLOCK);
+}
+
+int
+tl_packed_write(const char *path, const tl_config *c, const tl_tok *tok,
+    const float *params, int type, int scheme, tl_packstats *st, char *err)
+{
+	tl_params P;
+	layout *y = NULL;
+	tl_qmat *qm = NULL;
+	unsigned char h[HDR], *blob = NULL, tail[4];
+	uint32_t bl = (uint32_t)tl_tok_blob_size(tok);
+	char *tmp = NULL, e2[TL_ERRLEN];
+	const float *src;
+	tl_packstats s0;
+	wr w;
+	int L = c->layers, l, i, rows, cols, fd, rc = -1;
+	float sc[TL_MAX_LAYERS * NLIN];
+
+	memset(&w, 0, sizeof w);
+	memset(&s0, 0, sizeof s0);
+	if (tl_config_check(c, e2) < 0)
+		return tl_err(err, "%s: bad configuration: %s", path, e2);
+	if (type < 0 || type >= TL_W_N || !tl_scheme_ok(type, scheme))
+		return tl_err(err, "%s: bad weight format or scheme", path);
+	if (tok->vocab != c->vocab)
+		return tl_err(err, "%s: tokenizer has %u ids, model %u", path,
+		    tok->vocab, c->vocab);
+	if ((y = malloc(sizeof *y)) == NULL ||
+	    (qm = calloc((size_t)L * NLIN, sizeof *qm)) == NULL ||
+	    (blob = malloc(bl)) == NULL ||
+	    (tmp = malloc(strlen(path) + 16)) == NULL) {
+		tl_err(err, "%s: out of memory", path);
+		goto out;
+	}
+	tl_params_map(&P, (float *)params, c);
+	for (l = 0; l < L; l++)
+		for (i = 0; i < NLIN; i++) {
+			lin_shape(c, i, &rows, &cols);
+			src = i == 0 ? P.wqkv : i == 1 ? P.wo : i == 2 ? P.w1 :
+			    P.w2;
+			if (tl_qmat_quant(&qm[l * NLIN + i], type, scheme,
+			    src + (size_t)l * rows * cols, rows, cols, e2) < 0) {
+				tl_err(err, "%s: %s", path, e2);
+				goto out;
+			}
+			sc[l * NLIN + i] = qm[l * NLIN + i].scale;
+			stats_add(&s0, &qm[l * NLIN + i]);
+		}
+	lay(y, c, type, bl);
+	put_header(h, c, type, scheme, bl);
+	tl_tok_blob_put(tok, blob);
+
+	sprintf(tmp, "%s.tmpXXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		tl_err(err, "%s: cannot create temporary file: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	fchmod(fd, 0644);
+	if ((w.f = fdopen(fd, "wb")) == NULL) {
+		close(fd);
+		unlink(tmp);
+		tl_err(err, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	w.ok = 1;
+	wbytes(&w, h, HDR);
+	wbytes(&w, blob, bl);
+	wfloats(&w, y->wte, P.wte, (size_t)c->vocab * c->dim);
+	wfloats(&w, y->ln1w, P.ln1w, (size_t)L * c->dim);
+	if (P.ln1b)
+		wfloats(&w, y->ln1b, P.ln1b, (size_t)L * c->dim);
+	wfloats(&w, y->ln2w, P.ln2w, (size_t)L * c->dim);
+	if (P.ln2b)
+		wfloats(&w, y->ln2b, P.ln2b, (size_t)L * c->dim);
+	wfloats(&w, y->lnfw, P.lnfw, c->dim);
+	if (P.lnfb)
+		wfloats(&w, y->lnfb, P.lnfb, c->dim);
+	wfloats(&w, y->head, P.head, (size_t)c->vocab * c->dim);
+	if (ternary_type(type)) {
+		wfloats(&w, y->scales, sc, (size_t)L * NLIN);
+		s0.lbytes += 4 * (uint64_t)L * NLIN;
+	}
+	for (l = 0; l < L; l++)
+		for (i = 0; i < NLIN; i++) {
+			tl_qmat *m = &qm[l * NLIN + i];
+
+			if (block_type(type))
+				wfloats(&w, y->d[l][i], m->d, (size_t)m->rows *
+				    (m->n / TL_QBLOCK));
+			wpad(&w, y->w[l][i]);
+			if (type == TL_W_F32)
+				wfloats(&w, y->w[l][i], m->w,
+				    (size_t)m->rows * m->cols);
+			else
+				wbytes(&w, m->w, (size_t)m->rows * m->ld);
+		}
+	tl_put_u32(tail, w.crc);
+	wbytes(&w, tail, 4);
+	s0.fbytes = w.off;
+	if (w.ok && (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0))
+		w.ok = 0;
+	if (fclose(w.f) != 0)
+		w.ok = 0;
+	if (w.ok && rename(tmp, path) != 0)
+		w.ok = 0;
+	if (!w.ok) {
+		tl_err(err, "%s: write failed: %s", path, strerror(errno ?
+		    errno : EIO));
+		unlink(tmp);
+		goto out;
+	}
+	sync_dir(path);
+	if (st)
+		*st = s0;
+	rc = 0;
+out:
+	if (qm)
+		for (i = 0; i < L * NLIN; i++)
+			tl_qmat_free(&qm[i]);
+	free(qm);
+	free(y);
+	free(blob);
+	free(tmp);
+	return rc;
+}
+
+/* ---- reading ---- */
+
+int
+tl_packed_is(const char *path)
+{
+	char b[8];
+	FILE *f = fopen(path, "rb");
+	int is;
+
+	if (f == NULL)
+		return 0;
+	is = fread(b, 1, 8, f) == 8 && memcmp(b, magic, 8) == 0;
+	fclose(f);
+	return is;
+}
+
+static int
+host_le(void)
+{
+	const uint16_t one = 1;
+
+	return *(const unsigned char *)&one == 1;
+}
+
+/* Read exactly n bytes at the start of fd; 0 or -1. */
+static int
+readall(int fd, unsigned char *p, size_t n)
+{
+	ssize_t r;
+
+	while (n > 0) {
+		r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Code i of a tq1 byte (tkernels_ref.c). */
+static int
+trit(unsigned q, int i)
+{
+	static const unsigned pow3[5] = { 1, 3, 9, 27, 81 };
+
+	return (int)((((q * pow3[i]) & 255) * 3) >> 8);
+}
+
+/* Bytes whose codes are all valid: tq2, no code 3; tq1, a byte the
+ * writer makes from 5 (or, at a row's end, 4) codes, that is one that
+ * its decoded codes encode back to. */
+static void
+code_tables(unsigned char *ok2, unsigned char *ok5, unsigned char *ok4)
+{
+	unsigned x, v5, v4;
+	int i;
+
+	for (x = 0; x < 256; x++) {
+		ok2[x] = (x & 3) != 3 && (x >> 2 & 3) != 3 &&
+		    (x >> 4 & 3) != 3 && (x >> 6) != 3;
+		for (v5 = v4 = 0, i = 0; i < 5; i++) {
+			v5 = 3 * v5 + (unsigned)trit(x, i);
+			if (i < 4)
+				v4 = 3 * v4 + (unsigned)trit(x, i);
+		}
+		ok5[x] = (256 * v5 + 242) / 243 == x;
+		ok4[x] = (256 * v4 + 80) / 81 == x;
+	}
+}
+
+/* The codes, scales and padding of linear layer m are consistent. */
+static int
+check_qmat(const tl_qmat *m, const unsigned char *tab2,
+    const unsigned char *tab5, const unsigned char *tab4)
+{
+	const uint8_t *w = m->w;
+	long r, j, nb = m->n / TL_QBLOCK, g5 = m->n / 80;
+	int8_t *v;
+	int bad = 0;
+
+	if (m->type == TL_W_F32)
+		return 0;
+	if (ternary_type(m->type) && !(isfinite(m->scale) && m->scale > 0))
+		return -1;
+	if (block_type(m->type))
+		for (j = 0; j < m->rows * nb; j++)
+			if (!(isfinite(m->d[j]) && m->d[j] >= 0))
+				return -1;
+	for (r = 0; r < m->rows && !bad; r++, w += m->ld)
+		for (j = 0; j < m->ld; j++)
+			bad |= m->type == TL_W_TQ2 ? !tab2[w[j]] :
+			    m->type == TL_W_TQ1 ? !(j < 16 * g5 ? tab5 :
+			    tab4)[w[j]] : m->type == TL_W_Q8 ? w[j] == 0x80 : 0;
+	if (bad)
+		return -1;
+	if (m->cols == m->n)
+		return 0;
+	/* padding weights are zero */
+	if ((v = malloc(m->n)) == NULL)
+		return -1;
+	for (r = 0; r < m->rows && !bad; r++) {
+		tl_qmat_row(m, (int)r, v);
+		for (j = m->cols; j < m->n; j++)
+			bad |= v[j] != 0;
+	}
+	free(v);
+	return bad ? -1 : 0;
+}
+
+static void
+swap_floats(unsigned char *p, uint64_t bytes)
+{
+	uint64_t i;
+	unsigned char t;
+
+	for (i = 0; i + 4 <= bytes; i += 4) {
+		t = p[i], p[i] = p[i + 3], p[i + 3] = t;
+		t = p[i + 1], p[i + 1] = p[i + 2], p[i + 2] = t;
+	}
+}
+
+static const char *const lin_names[NLIN] = { "qkv", "attention output",
+	"FFN in", "FFN out" };
+
+tl_packed *
+tl_packed_open(const char *path, int flags, char *err)
+{
+	tl_packed *pk;
+	layout *y = NULL;
+	unsigned char h[HDR], tab2[256], tab5[256], tab4[256];
+	struct stat sb;
+	uint32_t ver, type, scheme, block, bl, fl;
+	uint64_t want;
+	char e2[TL_ERRLEN];
+	int fd, l, i, rows, cols, le = host_le();
+	size_t k;
+
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return tl_err(err, "%s: %s", path, strerror(errno)), NULL;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return tl_err(err, "%s: not a regular file", path), NULL;
+	}
+	memset(h, 0, sizeof h);
+	if (sb.st_size < 8 || readall(fd, h, 8) < 0 ||
+	    memcmp(h, magic, 8) != 0) {
+		close(fd);
+		return tl_err(err, "%s: bad magic (not a tl packed model)",
+		    path), NULL;
+	}
+	if (sb.st_size < HDR || readall(fd, h + 8, HDR - 8) < 0) {
+		close(fd);
+		return tl_err(err, "%s: truncated packed model", path), NULL;
+	}
+	if ((ver = tl_get_u32(h + 8)) != TL_PACK_VERSION) {
+		close(fd);
+		return tl_err(err, "%s: packed model version %u, this program "
+		    "reads version %d", path, ver, TL_PACK_VERSION), NULL;
+	}
+	if ((pk = calloc(1, sizeof *pk)) == NULL) {
+		close(fd);
+		return tl_err(err, "%s: out of memory", path), NULL;
+	}
+	get_config(&pk->c, h);
+	type = tl_get_u32(h + 52);
+	scheme = tl_get_u32(h + 56);
+	block = tl_get_u32(h + 60);
+	bl = tl_get_u32(h + 64);
+	fl = tl_get_u32(h + 68);
+	if (tl_config_check(&pk->c, e2) < 0) {
+		tl_err(err, "%s: bad configuration: %s", path, e2);
+		goto fail;
+	}
+	if (type >= TL_W_N || scheme >= TL_QS_N ||
+	    !tl_scheme_ok((int)type, (int)scheme)) {
+		tl_err(err, "%s: unknown weight format %u or scheme %u", path,
+		    type, scheme);
+		goto fail;
+	}
+	if (block != TL_QBLOCK || fl != 0) {
+		tl_err(err, "%s: block size %u or flags %u not supported "
+		    "(64, 0)", path, block, fl);
+		goto fail;
+	}
+	if (bl > TL_TOK_BLOB_MAX) {
+		tl_err(err, "%s: tokenizer length %u out of range", path, bl);
+		goto fail;
+	}
+	pk->type = (int)type;
+	pk->scheme = (int)scheme;
+	if ((y = malloc(sizeof *y)) == NULL) {
+		tl_err(err, "%s: out of memory", path);
+		goto fail;
+	}
+	lay(y, &pk->c, pk->type, bl);
+	want = y->end + 4;
+	if ((uint64_t)sb.st_size != want) {
+		if ((uint64_t)sb.st_size < want)
+			tl_err(err, "%s: truncated packed model (%lld of %llu "
+			    "bytes)", path, (long long)sb.st_size,
+			    (unsigned long long)want);
+		else
+			tl_err(err, "%s: size %lld does not match its header "
+			    "(%llu bytes)", path, (long long)sb.st_size,
+			    (unsigned long long)want);
+		goto fail;
+	}
+	if (want > (size_t)-1 / 2) {
+		tl_err(err, "%s: too large for this system", path);
+		goto fail;
+	}
+	pk->size = (size_t)want;
+#ifdef HAVE_MMAP
+	if (!(flags & TL_PACKED_READ) && le) {
+		void *p = mmap(NULL, pk->size, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (p != MAP_FAILED) {
+			pk->base = p;
+			pk->mapped = 1;
+		}
+	}
+#endif
+	if (pk->base == NULL) {
+		void *p;
+
+		if (posix_memalign(&p, ALIGN, pk->size) != 0) {
+			tl_err(err, "%s: out of memory for %zu bytes", path,
+			    pk->size);
+			goto fail;
+		}
+		pk->base = p;
+		if (lseek(fd, 0, SEEK_SET) != 0 ||
+		    readall(fd, pk->base, pk->size) < 0) {
+			tl_err(err, "%s: read error: %s", path, errno ?
+			    strerror(errno) : "file changed");
+			goto fail;
+		}
+	}
+	close(fd);
+	fd = -1;
+	if (memcmp(pk->base, h, HDR) != 0 ||
+	    tl_crc32(0, pk->base, pk->size - 4) !=
+	    tl_get_u32(pk->base + pk->size - 4)) {
+		tl_err(err, "%s: checksum mismatch (file damaged)", path);
+		goto fail;
+	}
+	/* only now, with the checksum good, parse what it protects */
+	if (tl_tok_blob_get(&pk->tok, pk->base + HDR, bl, e2) < 0) {
+		tl_err(err, "%s: bad tokenizer: %s", path, e2);
+		goto fail;
+	}
+	if (pk->tok.vocab != pk->c.vocab) {
+		tl_err(err, "%s: tokenizer has %u ids but the model %u", path,
+		    pk->tok.vocab, pk->c.vocab);
+		goto fail;
+	}
+	for (i = 0; i < y->nsec; i++) {
+		uint64_t a = i == 0 ? HDR + bl : y->at[i - 1] + y->size[i - 1];
+
+		for (; a < y->at[i]; a++)
+			if (pk->base[a] != 0) {
+				tl_err(err, "%s: nonzero padding at byte %llu",
+				    path, (unsigned long long)a);
+				goto fail;
+			}
+	}
+	if (!le) {
+		/* little-endian floats: swap them in the private copy */
+		for (i = 0; i < y->nsec; i++) {
+			int isf = 1;
+
+			for (l = 0; l < (int)pk->c.layers; l++)
+				for (k = 0; k < NLIN; k++)
+					if (y->at[i] == y->w[l][k] &&
+					    pk->type != TL_W_F32)
+						isf = 0;
+			if (isf)
+				swap_floats(pk->base + y->at[i], y->size[i]);
+		}
+	}
+#define F(o) ((o) ? (float *)(void *)(pk->base + (o)) : NULL)
+	pk->P.wte = F(y->wte);
+	pk->P.ln1w = F(y->ln1w);
+	pk->P.ln1b = F(y->ln1b);
+	pk->P.ln2w = F(y->ln2w);
+	pk->P.ln2b = F(y->ln2b);
+	pk->P.lnfw = F(y->lnfw);
+	pk->P.lnfb = F(y->lnfb);
+	pk->P.head = F(y->head);
+	code_tables(tab2, tab5, tab4);
+	for (l = 0; l < (int)pk->c.layers; l++)
+		for (i = 0; i < NLIN; i++) {
+			tl_qmat *m = &pk->qm[l][i];
+
+			lin_shape(&pk->c, i, &rows, &cols);
+			m->type = pk->type;
+			m->rows = rows;
+			m->cols = cols;
+			m->n = tl_qrow_n(pk->type, cols);
+			m->ld = tl_qrow_bytes(pk->type, m->n);
+			m->scale = ternary_type(pk->type) ?
+			    F(y->scales)[l * NLIN + i] : 0;
+			m->d = block_type(pk->type) ? F(y->d[l][i]) : NULL;
+			m->w = pk->base + y->w[l][i];
+			if (check_qmat(m, tab2, tab5, tab4) < 0) {
+				tl_err(err, "%s: block %d, %s layer: bad "
+				    "weights or scales", path, l, lin_names[i]);
+				goto fail;
+			}
+		}
+#undef F
+	free(y);
+	return pk;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(y);
+	tl_packed_close(pk);
+	return NULL;
+}
+
+void
+tl_packed_close(tl_packed *pk)
+{
+	if (pk == NULL)
+		return;
+#ifdef HAVE_MMAP
+	if (pk->mapped)
+		munmap(pk->base, pk->size);
+	else
+#endif
+		free(pk->base);
+	tl_tok_free(&pk->tok);
+	free(pk);
+}
+
+const tl_config *
+tl_packed_config(const tl_packed *pk)
+{
+	return &pk->c;
+}
+
+const tl_tok *
+tl_packed_tok(const tl_packed *pk)
+{
+	return &pk->tok;
+}
+
+int
+tl_packed_type(const tl_packed *pk)
+{
+	return pk->type;
+}
+
+int
+tl_packed_scheme(const tl_packed *pk)
+{
+	return pk->scheme;
+}
+
+int
+tl_packed_mapped(const tl_packed *pk)
+{
+	return pk->mapped;
+}
+
+const tl_params *
+tl_packed_params(const tl_packed *pk)
+{
+	return &pk->P;
+}
+
+const tl_qmat *
+tl_packed_qmat(const tl_packed *pk, int l, int i)
+{
+	return &pk->qm[l][i];
+}
+
+void
+tl_packed_stats(const tl_packed *pk, tl_packstats *st)
+{
+	int l, i;
+
+	memset(st, 0, sizeof *st);
+	for (l = 0; l < (int)pk->c.layers; l++)
+		for (i = 0; i < NLIN; i++)
+			stats_add(st, &pk->qm[l][i]);
+	if (ternary_type(pk->type))
+		st->lbytes += 4 * (uint64_t)pk->c.layers * NLIN;
+	st->fbytes = pk->size;
+}
+
+/* ---- model files ---- */
+
+int
+tl_mfile_open(tl_mfile *f, const char *path, char *err)
+{
+	char b[8];
+	struct stat sb;
+	tl_ckpt *ck;
+	FILE *fp;
+	int n;
+
+	memset(f, 0, sizeof *f);
+	if ((fp = fopen(path, "rb")) == NULL)
+		return tl_err(err, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fclose(fp);
+		return tl_err(err, "%s: not a regular file", path);
+	}
+	n = (int)fread(b, 1, 8, fp);
+	fclose(fp);
+	if (n == 8 && memcmp(b, magic, 8) == 0) {
+		if ((f->pk = tl_packed_open(path, 0, err)) == NULL)
+			return -1;
+		f->cfg = tl_packed_config(f->pk);
+		f->tok = tl_packed_tok(f->pk);
+		return 0;
+	}
+	if (!tl_ckpt_is(path))
+		return tl_err(err, "%s: bad magic (not a tl checkpoint or "
+		    "packed model)", path);
+	if ((ck = malloc(sizeof *ck)) == NULL)
+		return tl_err(err, "%s: out of memory", path);
+	if (tl_ckpt_load(ck, path, err) < 0) {
+		free(ck);
+		return -1;
+	}
+	/* inference needs no optimizer moments */
+	free(ck->m);
+	free(ck->v);
+	ck->m = ck->v = NULL;
+	f->ck = ck;
+	f->params = ck->params;
+	f->cfg = &ck->cfg;
+	f->tok = &ck->tok;
+	return 0;
+}
+
+void
+tl_mfile_close(tl_mfile *f)
+{
+	if (f->ck) {
+		tl_ckpt_free(f->ck);
+		free(f->ck);
+	}
+	tl_packed_close(f->pk);
+	memset(f, 0, sizeof *f);
+}

@@ -1,0 +1,778 @@
+/*
+ * test_pack.c: packed weights and packed models.
+ *
+ *   - every layout round-trips: values packed into a row come back
+ *     (every 5-trit and 4-trit byte of tq1 included), and the
+ *     quantizers give what their definitions say;
+ *   - every path of every packed kernel gives the reference's bits on
+ *     odd sizes, unaligned rows and extreme values, and the reference
+ *     gives the plain integer dot product of the decoded weights;
+ *   - a packed model file round-trips, mapped or read, and a damaged
+ *     one is refused with a one-line message;
+ *   - the packed forward of a ternary model (tq2, tq1) is the
+ *     checkpoint's ternary forward: same logits on the same path, the
+ *     same greedy text, for any thread count.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "infer.h"
+#include "pack.h"
+#include "sample.h"
+#include "tokenizer.h"
+#include "unit.h"
+#include "util.h"
+
+static tl_rng rng;
+
+/* ---- layouts ---- */
+
+static void
+test_tq1_bytes(void)
+{
+	int8_t v[80], back[80];
+	uint8_t b[16];
+	tl_qmat m;
+	int x, i, ok = 1;
+
+	memset(&m, 0, sizeof m);
+	m.type = TL_W_TQ1;
+	m.rows = 1;
+	/* every 5-trit value in byte 0 of a group */
+	for (x = 0; x < 243; x++) {
+		memset(v, 0, sizeof v);
+		for (i = 0; i < 5; i++)
+			v[16 * i] = (int8_t)((x / (i == 0 ? 81 : i == 1 ? 27 :
+			    i == 2 ? 9 : i == 3 ? 3 : 1)) % 3 - 1);
+		tl_tq1_pack(b, v, 80);
+		m.cols = m.n = 80;
+		m.ld = 16;
+		m.w = b;
+		tl_qmat_row(&m, 0, back);
+		ok &= memcmp(v, back, 80) == 0;
+	}
+	/* every 4-trit value in a tail byte */
+	for (x = 0; x < 81; x++) {
+		memset(v, 0, sizeof v);
+		for (i = 0; i < 4; i++)
+			v[i] = (int8_t)((x / (i == 0 ? 27 : i == 1 ? 9 :
+			    i == 2 ? 3 : 1)) % 3 - 1);
+		tl_tq1_pack(b, v, 16);
+		m.cols = m.n = 16;
+		m.ld = 4;
+		m.w = b;
+		tl_qmat_row(&m, 0, back);
+		ok &= memcmp(v, back, 16) == 0;
+	}
+	CHECK(ok);
+}
+
+static void
+fill_w(float *w, long n, float sd)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		w[i] = sd * tl_rng_normal(&rng);
+}
+
+/* Quantize a random matrix in every format and scheme and check each
+ * value against the definition of its quantizer. */
+static void
+test_quant_defs(int rows, int cols)
+{
+	long n = (long)rows * cols, i;
+	float *w = malloc(n * sizeof *w), *q = malloc(n * sizeof *q), s;
+	int8_t *v = malloc(cols + 80);
+	double mean = 0, sum = 0;
+	long cnt = 0;
+	int type, sch, r, j, bad;
+	tl_qmat m;
+
+	fill_w(w, n, 0.05f);
+	w[0] = 0;
+	for (i = 0; i < n; i++)
+		mean += fabsf(w[i]);
+	mean /= n;
+	for (type = 0; type < TL_W_N; type++)
+		for (sch = 0; sch < TL_QS_N; sch++) {
+			if (!tl_scheme_ok(type, sch))
+				continue;
+			CHECK(tl_qmat_quant(&m, type, sch, w, rows, cols,
+			    NULL) == 0);
+			CHECK(m.rows == rows && m.cols == cols &&
+			    m.n == tl_qrow_n(type, cols) && m.n >= cols);
+			bad = 0;
+			if (type == TL_W_F32) {
+				for (r = 0; r < rows; r++)
+					for (j = 0; j < cols; j++)
+						bad += tl_qmat_at(&m, r, j) !=
+						    w[(long)r * cols + j];
+				CHECK(bad == 0);
+				tl_qmat_free(&m);
+				continue;
+			}
+			if (sch == TL_QS_ABSMEAN) {
+				s = tl_ternary_quant(q, w, n);
+				CHECK(m.scale == s);
+			} else if (sch == TL_QS_SIGN) {
+				CHECK_CLOSE(m.scale, mean, 0, 1e-6);
+			} else if (sch == TL_QS_TWN) {
+				for (sum = 0, cnt = 0, i = 0; i < n; i++)
+					if (fabsf(w[i]) > 0.7 * mean)
+						sum += fabsf(w[i]), cnt++;
+				CHECK_CLOSE(m.scale, sum / cnt, 0, 1e-6);
+			}
+			for (r = 0; r < rows; r++) {
+				const float *wr = w + (long)r * cols;
+
+				CHECK(tl_qmat_row(&m, r, v) == 0);
+				for (j = cols; j < m.n; j++)
+					bad += v[j] != 0;
+				for (j = 0; j < cols; j++) {
+					int want;
+					float a = fabsf(wr[j]);
+
+					switch (sch) {
+					case TL_QS_ABSMEAN:
+						want = (int)q[(long)r * cols + j];
+						break;
+					case TL_QS_SIGN:
+						want = wr[j] < 0 ? -1 : 1;
+						break;
+					case TL_QS_TWN:
+						want = a > 0.7 * mean ?
+						    (wr[j] < 0 ? -1 : 1) : 0;
+						break;
+					default: {
+						int b = j / 64, k, lim =
+						    type == TL_W_Q8 ? 127 : 7;
+						float mx = 0, d;
+
+						for (k = 64 * b; k < 64 * b + 64 &&
+						    k < cols; k++)
+							if (fabsf(wr[k]) > mx)
+								mx = fabsf(wr[k]);
+						d = mx / lim;
+						CHECK(m.d[(long)r * (m.n / 64) + b]
+						    == d);
+						want = d > 0 ? (int)rintf(wr[j] /
+						    d) : 0;
+						want = want < -lim ? -lim :
+						    want > lim ? lim : want;
+						break;
+					}
+					}
+					bad += v[j] != want;
+				}
+			}
+			CHECK(bad == 0);
+			tl_qmat_free(&m);
+		}
+	free(w);
+	free(q);
+	free(v);
+}
+
+/* ---- kernels ---- */
+
+/* Random codes of a layout into a tl_qmat with rows at an odd offset
+ * (unaligned), values v (rows, n) kept. */
+static uint8_t *
+rand_mat(tl_qmat *m, int type, int rows, int cols, int8_t *v, int extreme,
+    float **dout)
+{
+	int r, j, n = tl_qrow_n(type, cols), lo, hi;
+	long ld = tl_qrow_bytes(type, n);
+	uint8_t *mem = malloc(rows * ld + 16);
+	float *d = malloc((size_t)rows * (n / 64 + 1) * sizeof *d);
+
+	memset(m, 0, sizeof *m);
+	m->type = type;
+	m->rows = rows;
+	m->cols = cols;
+	m->n = n;
+	m->ld = ld;
+	m->w = mem + 3;
+	m->scale = 0.25f;
+	lo = type == TL_W_Q8 ? -127 : type == TL_W_Q4 ? -8 : -1;
+	hi = type == TL_W_Q8 ? 127 : type == TL_W_Q4 ? 7 : 1;
+	for (r = 0; r < rows; r++) {
+		for (j = 0; j < n; j++)
+			v[(long)r * n + j] = j >= cols ? 0 : extreme ?
+			    (int8_t)(extreme > 0 ? hi : lo) :
+			    (int8_t)(lo + (int)tl_rng_below(&rng, hi - lo + 1));
+		switch (type) {
+		case TL_W_TQ2:
+			tl_tq2_pack(mem + 3 + r * ld, v + (long)r * n, n);
+			break;
+		case TL_W_TQ1:
+			tl_tq1_pack(mem + 3 + r * ld, v + (long)r * n, n);
+			break;
+		case TL_W_Q8:
+			memcpy(mem + 3 + r * ld, v + (long)r * n, n);
+			break;
+		default:
+			tl_q4_pack(mem + 3 + r * ld, v + (long)r * n, n);
+		}
+	}
+	for (j = 0; j < rows * (n / 64 + 1); j++)
+		d[j] = 0.01f + tl_rng_float(&rng);
+	m->d = d;
+	*dout = d;
+	return mem;
+}
+
+/* One kernel of one path on one shape against the reference and
+ * against the plain sum of the decoded values. */
+static void
+kern_case(int path, int type, int rows, int cols, int extreme)
+{
+	const tl_kern *k = tl_k_path(path), *rf = &tl_kern_ref;
+	tl_qmat m;
+	tl_xq8buf xb;
+	float *x = malloc(cols * sizeof *x), *d, *y1, *y2;
+	int32_t *s1, *s2;
+	int n = tl_qrow_n(type, cols), r, j, bad = 0;
+	int8_t *v = malloc((size_t)rows * n);
+	uint8_t *mem;
+
+	for (j = 0; j < cols; j++)
+		x[j] = extreme ? (extreme > 0 ? 1.0f : -1.0f) :
+		    tl_rng_normal(&rng);
+	if (cols > 2 && !extreme)
+		x[cols / 2] = 4;	/* the absmax: one 127 */
+	CHECK(tl_xq8buf_init(&xb, cols, NULL) == 0);
+	mem = rand_mat(&m, type, rows, cols, v, extreme, &d);
+	tl_xq8_prep(&xb, x, cols);
+	s1 = malloc(rows * sizeof *s1);
+	s2 = malloc(rows * sizeof *s2);
+	y1 = malloc(rows * sizeof *y1);
+	y2 = malloc(rows * sizeof *y2);
+	if (type == TL_W_TQ2 || type == TL_W_TQ1) {
+		if (type == TL_W_TQ2) {
+			k->tq2_dot(s1, m.w, m.ld, rows, n, &xb.x);
+			rf->tq2_dot(s2, m.w, m.ld, rows, n, &xb.x);
+		} else {
+			k->tq1_dot(s1, m.w, m.ld, rows, n, &xb.x);
+			rf->tq1_dot(s2, m.w, m.ld, rows, n, &xb.x);
+		}
+		for (r = 0; r < rows; r++) {
+			int32_t want = 0;
+
+			for (j = 0; j < n; j++)
+				want += v[(long)r * n + j] * xb.x.q[j];
+			bad += s1[r] != s2[r] || s2[r] != want;
+		}
+	} else {
+		if (type == TL_W_Q8) {
+			k->q8_dot(y1, m.w, m.ld, d, n / 64, rows, n, &xb.x);
+			rf->q8_dot(y2, m.w, m.ld, d, n / 64, rows, n, &xb.x);
+		} else {
+			k->q4_dot(y1, m.w, m.ld, d, n / 64, rows, n, &xb.x);
+			rf->q4_dot(y2, m.w, m.ld, d, n / 64, rows, n, &xb.x);
+		}
+		for (r = 0; r < rows; r++) {
+			float want = 0;
+			int b;
+
+			for (b = 0; b < n / 64; b++) {
+				int32_t t = 0;
+
+				for (j = 64 * b; j < 64 * b + 64; j++)
+					t += v[(long)r * n + j] * xb.x.q[j];
+				want += d[r * (n / 64) + b] * (float)t;
+			}
+			bad += memcmp(&y1[r], &y2[r], sizeof(float)) != 0 ||
+			    y2[r] != want;
+		}
+	}
+	if (bad)
+		fprintf(stderr, "%s %s rows %d cols %d extreme %d: %d rows "
+		    "differ\n", tl_simd_name(path), tl_wtype_names[type], rows,
+		    cols, extreme, bad);
+	CHECK(bad == 0);
+	free(mem);
+	free(d);
+	free(v);
+	free(x);
+	free(s1);
+	free(s2);
+	free(y1);
+	free(y2);
+	tl_xq8buf_free(&xb);
+}
+
+static void
+test_kernels(void)
+{
+	static const int cols[] = { 1, 15, 16, 17, 63, 64, 65, 80, 96, 100,
+		160, 255, 256, 320, 1376, 4100 };
+	static const int rows[] = { 1, 3, 4, 5, 9, 17 };
+	int p, t, i, j, e;
+
+	for (p = 0; p < TL_SIMD_NPATH; p++) {
+		if (!tl_simd_supported(p))
+			continue;
+		for (t = TL_W_TQ2; t < TL_W_N; t++) {
+			for (i = 0; i < (int)(sizeof cols / sizeof *cols); i++)
+				for (j = 0; j < (int)(sizeof rows /
+				    sizeof *rows); j++)
+					kern_case(p, t, rows[j], cols[i], 0);
+			/* the largest sums: every weight and input at an
+			 * end of its range, over the longest row */
+			for (e = -1; e <= 1; e += 2) {
+				kern_case(p, t, 5, 2 * TL_MAX_FFN, e);
+				kern_case(p, t, 4, 1024, e);
+			}
+		}
+	}
+}
+
+/* ---- model files ---- */
+
+static void
+tiny(tl_config *c, int V, int quant, int pos, int norm, int act)
+{
+	tl_config_default(c);
+	c->vocab = V;
+	c->layers = 2;
+	c->dim = 16;
+	c->heads = 2;
+	c->ffn = 24;
+	c->ctx = 24;
+	c->quant = quant;
+	c->pos = pos;
+	c->norm = norm;
+	c->act = act;
+}
+
+static float *
+params(const tl_config *c, uint64_t seed)
+{
+	size_t n = tl_nparams(c), i;
+	float *p = malloc(n * sizeof *p);
+	tl_rng r;
+
+	tl_params_init(p, c, seed);
+	tl_rng_seed(&r, seed + 100);
+	for (i = 0; i < n; i++)
+		p[i] += 0.2f * tl_rng_normal(&r);
+	return p;
+}
+
+static char path[4096];
+
+static int
+one_line(const char *e)
+{
+	return e[0] != '\0' && strchr(e, '\n') == NULL;
+}
+
+/* Write, reopen (mapped and read) and compare every tensor. */
+static void
+test_file_roundtrip(int type, int sch, int norm)
+{
+	tl_config c;
+	tl_tok tok;
+	tl_packed *pk[2];
+	tl_packstats st, st2;
+	tl_params P;
+	tl_qmat ref;
+	float *p;
+	char err[TL_ERRLEN];
+	int i, l, k, r, rows, cols, bad = 0;
+
+	tiny(&c, 256, TL_QUANT_TERNARY, TL_POS_ROPE, norm, TL_ACT_SWIGLU);
+	c.ffn = 40;
+	p = params(&c, 7);
+	tl_params_map(&P, p, &c);
+	CHECK(tl_tok_bytes(&tok, NULL) == 0);
+	CHECK(tl_packed_write(path, &c, &tok, p, type, sch, &st, err) == 0);
+	for (k = 0; k < 2; k++) {
+		pk[k] = tl_packed_open(path, k ? TL_PACKED_READ : 0, err);
+		CHECK(pk[k] != NULL);
+		if (pk[k] == NULL) {
+			fprintf(stderr, "%s\n", err);
+			continue;
+		}
+		CHECK(memcmp(tl_packed_config(pk[k]), &c, sizeof c) == 0);
+		CHECK(tl_tok_equal(tl_packed_tok(pk[k]), &tok));
+		CHECK(tl_packed_type(pk[k]) == type);
+		CHECK(tl_packed_scheme(pk[k]) == sch);
+		tl_packed_stats(pk[k], &st2);
+		CHECK(memcmp(&st, &st2, sizeof st) == 0);
+		CHECK(memcmp(tl_packed_params(pk[k])->wte, P.wte,
+		    c.vocab * c.dim * sizeof(float)) == 0);
+		CHECK(memcmp(tl_packed_params(pk[k])->head, P.head,
+		    c.vocab * c.dim * sizeof(float)) == 0);
+		CHECK(memcmp(tl_packed_params(pk[k])->ln2w, P.ln2w,
+		    c.layers * c.dim * sizeof(float)) == 0);
+		CHECK((tl_packed_params(pk[k])->ln1b != NULL) ==
+		    (norm == TL_NORM_LAYER));
+		CHECK(tl_packed_params(pk[k])->wqkv == NULL);
+		for (l = 0; l < (int)c.layers; l++)
+			for (i = 0; i < 4; i++) {
+				const tl_qmat *m = tl_packed_qmat(pk[k], l, i);
+				const float *w = i == 0 ? P.wqkv : i == 1 ?
+				    P.wo : i == 2 ? P.w1 : P.w2;
+
+				rows = i == 0 ? 48 : i == 2 ? 80 : 16;
+				cols = i == 3 ? 40 : 16;
+				CHECK(m->rows == rows && m->cols == cols);
+				tl_qmat_quant(&ref, type, sch, w +
+				    (long)l * rows * cols, rows, cols, NULL);
+				CHECK(ref.scale == m->scale);
+				for (r = 0; r < rows; r++)
+					bad += memcmp((const char *)ref.w +
+					    r * ref.ld, (const char *)m->w +
+					    r * m->ld, m->ld) != 0;
+				if (ref.d)
+					bad += memcmp(ref.d, m->d, rows *
+					    (m->n / 64) * sizeof(float)) != 0;
+				tl_qmat_free(&ref);
+			}
+	}
+	CHECK(bad == 0);
+	CHECK(pk[0] == NULL || tl_packed_mapped(pk[0]));
+	CHECK(pk[1] == NULL || !tl_packed_mapped(pk[1]));
+	tl_packed_close(pk[0]);
+	tl_packed_close(pk[1]);
+	tl_tok_free(&tok);
+	free(p);
+}
+
+static unsigned char *
+slurp(const char *f, long *n)
+{
+	FILE *fp = fopen(f, "rb");
+	unsigned char *b;
+
+	fseek(fp, 0, SEEK_END);
+	*n = ftell(fp);
+	rewind(fp);
+	b = malloc(*n);
+	CHECK(fread(b, 1, *n, fp) == (size_t)*n);
+	fclose(fp);
+	return b;
+}
+
+static void
+spit(const char *f, const unsigned char *b, long n)
+{
+	FILE *fp = fopen(f, "wb");
+
+	CHECK(fwrite(b, 1, n, fp) == (size_t)n);
+	fclose(fp);
+}
+
+/* Open must fail with a one-line message containing want. */
+static void
+refused(const char *want)
+{
+	char err[TL_ERRLEN] = "";
+	tl_packed *pk = tl_packed_open(path, 0, err);
+
+	CHECK(pk == NULL);
+	CHECK(one_line(err));
+	if (strstr(err, want) == NULL) {
+		fprintf(stderr, "message '%s' lacks '%s'\n", err, want);
+		CHECK(0);
+	}
+	tl_packed_close(pk);
+}
+
+/* Damage a good file in every way the reader checks. */
+static void
+test_file_damage(void)
+{
+	tl_config c;
+	tl_tok tok;
+	float *p;
+	unsigned char *good, *b;
+	long n, i;
+	uint32_t crc;
+	int bad = 0;
+	char err[TL_ERRLEN];
+
+	tiny(&c, 256, TL_QUANT_TERNARY, TL_POS_ROPE, TL_NORM_RMS,
+	    TL_ACT_RELU2);
+	c.dim = 20;
+	c.heads = 2;
+	p = params(&c, 9);
+	CHECK(tl_tok_bytes(&tok, NULL) == 0);
+	CHECK(tl_packed_write(path, &c, &tok, p, TL_W_TQ2, TL_QS_ABSMEAN, NULL,
+	    NULL) == 0);
+	good = slurp(path, &n);
+	b = malloc(n + 1);
+
+	memcpy(b, good, n);
+	b[0] = 'X';
+	spit(path, b, n);
+	refused("bad magic");
+	spit(path, good, 5);
+	refused("bad magic");
+	spit(path, good, 40);
+	refused("truncated");
+	spit(path, good, n - 1);
+	refused("truncated");
+	memcpy(b, good, n);
+	b[n] = 0;
+	spit(path, b, n + 1);
+	refused("does not match its header");
+	memcpy(b, good, n);
+	tl_put_u32(b + 8, 2);
+	spit(path, b, n);
+	refused("version 2, this program reads version 1");
+	memcpy(b, good, n);
+	tl_put_u32(b + 12 + 4 * 2, 0);	/* dim 0 */
+	spit(path, b, n);
+	refused("bad configuration");
+	memcpy(b, good, n);
+	tl_put_u32(b + 52, 9);		/* format */
+	spit(path, b, n);
+	refused("unknown weight format");
+	memcpy(b, good, n);
+	tl_put_u32(b + 56, TL_QS_ABSMAX);	/* not a ternary scheme */
+	spit(path, b, n);
+	refused("scheme");
+	memcpy(b, good, n);
+	tl_put_u32(b + 60, 32);
+	spit(path, b, n);
+	refused("block size");
+	memcpy(b, good, n);
+	tl_put_u32(b + 64, 0xffffffffu);	/* toklen */
+	spit(path, b, n);
+	refused("tokenizer length");
+	/* a flip anywhere past the header: the checksum, or the size */
+	for (i = 72; i < n; i += n / 37 + 1) {
+		char e2[TL_ERRLEN] = "";
+		tl_packed *pk;
+
+		memcpy(b, good, n);
+		b[i] ^= 0x10;
+		spit(path, b, n);
+		pk = tl_packed_open(path, 0, e2);
+		bad += pk != NULL || !one_line(e2);
+		tl_packed_close(pk);
+	}
+	CHECK(bad == 0);
+	/* consistent checksum, inconsistent contents */
+#define RECRC() do { \
+	crc = tl_crc32(0, b, n - 4); \
+	tl_put_u32(b + n - 4, crc); \
+	spit(path, b, n); \
+} while (0)
+	memcpy(b, good, n);
+	b[n - 5] = 0xff;		/* the last codes byte: code 3 */
+	RECRC();
+	refused("bad weights");
+	memcpy(b, good, n);
+	/* the last byte of codes holds weights 15, 31, 47 and 63 of the
+	 * last row of 24 weights: a padding weight of +1 */
+	b[n - 5] = 0x96;
+	RECRC();
+	refused("bad weights");
+	memcpy(b, good, n);
+	b[72 + 8 + 3] = 1;		/* padding after the tokenizer */
+	RECRC();
+	refused("nonzero padding");
+	memcpy(b, good, n);
+	b[72 + 4] = 9;			/* tokenizer vocabulary */
+	RECRC();
+	refused("tokenizer");
+	/* a scale of zero */
+	{
+		long off = 72 + 8, L = 2, C = 20, V = 256;
+
+		off = (off + 63) / 64 * 64 + 4 * V * C;	/* after wte */
+		off = (off + 63) / 64 * 64 + 4 * L * C;	/* ln1w */
+		off = (off + 63) / 64 * 64 + 4 * L * C;	/* ln2w */
+		off = (off + 63) / 64 * 64 + 4 * C;	/* lnfw */
+		off = (off + 63) / 64 * 64 + 4 * V * C;	/* head */
+		off = (off + 63) / 64 * 64;		/* scales */
+		memcpy(b, good, n);
+		CHECK(tl_get_f32(b + off) > 0);
+		tl_put_f32(b + off, 0);
+		RECRC();
+		refused("bad weights or scales");
+	}
+	/* and the good file still opens */
+	spit(path, good, n);
+	{
+		tl_packed *pk = tl_packed_open(path, 0, err);
+
+		CHECK(pk != NULL);
+		tl_packed_close(pk);
+	}
+	free(good);
+	free(b);
+	free(p);
+	tl_tok_free(&tok);
+}
+
+/* ---- the packed forward ---- */
+
+/* Logits of ids through a checkpoint decoder and a packed one of the
+ * same model, on the current path: the same bits. */
+static void
+test_forward(int type, int pos, int norm, int act, tl_pool *pool)
+{
+	enum { T = 24 };
+	tl_config c;
+	tl_tok tok;
+	tl_packed *pk;
+	tl_infer *a, *b;
+	float *p, *la, *lb;
+	uint16_t ids[T];
+	char err[TL_ERRLEN];
+	int t, i, same = 1;
+	double worst = 0;
+
+	tiny(&c, 256, TL_QUANT_TERNARY, pos, norm, act);
+	p = params(&c, 11 + pos + 2 * norm + 4 * act);
+	CHECK(tl_tok_bytes(&tok, NULL) == 0);
+	CHECK(tl_packed_write(path, &c, &tok, p, type, TL_QS_ABSMEAN, NULL,
+	    err) == 0);
+	pk = tl_packed_open(path, 0, err);
+	CHECK(pk != NULL);
+	a = tl_infer_new(&c, p, err);
+	b = tl_infer_new_packed(pk, err);
+	CHECK(a != NULL && b != NULL);
+	for (t = 0; t < T; t++)
+		ids[t] = (uint16_t)tl_rng_below(&rng, 256);
+	for (t = 0; t < T; t++) {
+		la = tl_infer_step(a, NULL, ids[t], t);
+		lb = tl_infer_step(b, pool, ids[t], t);
+		for (i = 0; i < 256; i++) {
+			double e = fabs(lb[i] - la[i]) / (1e-6 + fabs(la[i]));
+
+			if (e > worst)
+				worst = e;
+			CHECK_CLOSE(lb[i], la[i], 1e-6, 1e-4);
+			same &= la[i] == lb[i];
+		}
+	}
+	CHECK(same);
+	printf("packed %s %s %s %s %s: %s (worst relative error %.2g)\n",
+	    tl_simd_name(tl_simd_path()), tl_wtype_names[type],
+	    tl_pos_names[pos], tl_norm_names[norm], tl_act_names[act],
+	    same ? "bit-identical" : "DIFFERENT", worst);
+	tl_infer_free(a);
+	tl_infer_free(b);
+	tl_packed_close(pk);
+	tl_tok_free(&tok);
+	free(p);
+}
+
+/* A model large enough for the pool: 1, 2 and 3 threads, mapped or
+ * read, give the same logits; and 200 greedy tokens (sliding past the
+ * context) are the checkpoint's. */
+static void
+test_threads_greedy(int type, tl_pool **pools)
+{
+	tl_config c;
+	tl_tok tok;
+	tl_packed *pk[2];
+	tl_infer *d, *e;
+	float *p, *lg, *ref = NULL;
+	char err[TL_ERRLEN];
+	uint16_t tok0 = 10, ta, tb;
+	int k, i, t, same = 1, nsame = 0;
+	enum { NT = 40 };
+
+	tiny(&c, 256, TL_QUANT_TERNARY, TL_POS_ROPE, TL_NORM_RMS, TL_ACT_RELU2);
+	c.dim = 128;
+	c.heads = 4;
+	c.ffn = 2048;
+	c.ctx = 64;
+	p = params(&c, 33);
+	CHECK(tl_tok_bytes(&tok, NULL) == 0);
+	CHECK(tl_packed_write(path, &c, &tok, p, type, TL_QS_ABSMEAN, NULL,
+	    err) == 0);
+	pk[0] = tl_packed_open(path, 0, err);
+	pk[1] = tl_packed_open(path, TL_PACKED_READ, err);
+	CHECK(pk[0] != NULL && pk[1] != NULL);
+	ref = malloc((size_t)NT * 256 * sizeof *ref);
+	for (k = 0; k < 4; k++) {
+		d = tl_infer_new_packed(pk[k == 3], err);
+		for (t = 0; t < NT; t++) {
+			lg = tl_infer_step(d, pools[k % 3], (uint16_t)((t * 7 +
+			    3) % 256), t);
+			if (k == 0)
+				memcpy(ref + t * 256, lg, 256 * sizeof *lg);
+			else
+				same &= memcmp(ref + t * 256, lg,
+				    256 * sizeof *lg) == 0;
+		}
+		tl_infer_free(d);
+	}
+	CHECK(same);
+	/* greedy: 200 tokens */
+	d = tl_infer_new(&c, p, err);
+	e = tl_infer_new_packed(pk[0], err);
+	ta = tb = tok0;
+	for (i = 0; i < 200; i++) {
+		lg = tl_infer_push(d, pools[1], ta, 1);
+		ta = (uint16_t)tl_argmax(lg, 256);
+		lg = tl_infer_push(e, pools[1], tb, 1);
+		tb = (uint16_t)tl_argmax(lg, 256);
+		nsame += ta == tb;
+	}
+	CHECK(nsame == 200);
+	tl_infer_free(d);
+	tl_infer_free(e);
+	tl_packed_close(pk[0]);
+	tl_packed_close(pk[1]);
+	tl_tok_free(&tok);
+	free(ref);
+	free(p);
+}
+
+int
+main(void)
+{
+	tl_pool *pools[3];
+	int i, p, type, pos, norm, act;
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(path, sizeof path, "%s/test_pack.%ld.tlq", tmp ? tmp : "/tmp",
+	    (long)getpid());
+	tl_rng_seed(&rng, 20261125);
+	for (i = 0; i < 3; i++)
+		if ((pools[i] = tl_pool_new(i + 1)) == NULL) {
+			fprintf(stderr, "test_pack: cannot start threads\n");
+			return 1;
+		}
+	test_tq1_bytes();
+	test_quant_defs(5, 17);
+	test_quant_defs(7, 200);
+	test_quant_defs(3, 1376);
+	test_kernels();
+	for (type = 0; type < TL_W_N; type++)
+		for (i = 0; i < TL_QS_N; i++)
+			if (tl_scheme_ok(type, i)) {
+				test_file_roundtrip(type, i, TL_NORM_RMS);
+				test_file_roundtrip(type, i, TL_NORM_LAYER);
+			}
+	test_file_damage();
+	for (p = 0; p < TL_SIMD_NPATH; p++) {
+		if (tl_simd_set(p) < 0)
+			continue;
+		for (type = TL_W_TQ2; type <= TL_W_TQ1; type++)
+			for (pos = 0; pos < TL_POS_N; pos++)
+				for (norm = 0; norm < TL_NORM_N; norm++)
+					for (act = 0; act < TL_ACT_N; act++)
+						if (pos + norm == 0 || act ==
+						    TL_ACT_SWIGLU)
+							test_forward(type, pos,
+							    norm, act,
+							    pools[1]);
+		test_threads_greedy(TL_W_TQ2, pools);
+		test_threads_greedy(TL_W_TQ1, pools);
+	}
+	unlink(path);
+	for (i = 0; i < 3; i++)
+		tl_pool_free(pools[i]);
+	return unit_done("test_pack");
+}
