@@ -63,6 +63,15 @@ seeds() {
 	ls $d/crash-"$1"-* 2>/dev/null
 }
 
+# opts NAME: libFuzzer flags of harness NAME: those that run a model
+# or learn a vocabulary per input get shorter inputs, to run more.
+opts() {
+	case $1 in
+	prompt) echo -max_len=512 ;;
+	text) echo -max_len=4096 ;;
+	esac
+}
+
 # run NAME: fuzz one harness; its report goes to build/fuzz/NAME.report
 run() {
 	local h=$1 corpus=build/fuzz/corpus/$1 crash=build/fuzz/crash/$1/
@@ -71,7 +80,7 @@ run() {
 	for f in $(seeds "$h"); do
 		cp "$f" "$corpus/seed-$(basename "$f")"
 	done
-	cmd="build/fuzz/fuzz_$h -max_total_time=$secs -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$crash $corpus"
+	cmd="build/fuzz/fuzz_$h $(opts "$h") -max_total_time=$secs -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$crash $corpus"
 	$cmd >"$log" 2>&1
 	st=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
