@@ -11,8 +11,9 @@
  *           kernels need none of SSSE3's additions
  *   sse41   quant with roundps (kernels_sse41.c)
  *   avx2    the GEMM tile with 8-wide FMA and the int8 x ternary tile
- *           (kernels_avx2.c); needs AVX2, FMA and an OS that saves the
- *           ymm registers
+ *           (kernels_avx2.c), gemv_t with FMA and the packed ternary
+ *           kernel (tkernels_avx2.c); needs AVX2, FMA and an OS that
+ *           saves the ymm registers
  * The kernels of inference (gemv_t, the packed weights) are in
  * tkernels_*.c.
  */
@@ -125,8 +126,8 @@ static const tl_kern kern_avx2 = {
 	.tgemm_tile = tl_tgemm_tile_avx2,
 	.tgemm_mr = 4,
 	.tgemm_nr = 16,
-	.gemv_t = tl_gemv_t_sse2,
-	.tq2_dot = tl_tq2_dot_ssse3,
+	.gemv_t = tl_gemv_t_avx2,
+	.tq2_dot = tl_tq2_dot_avx2,
 	.tq1_dot = tl_tq1_dot_sse2,
 	.q8_dot = tl_q8_dot_sse2,
 	.q4_dot = tl_q4_dot_sse2,

@@ -1,15 +1,21 @@
 /*
  * infer.c: one position at a time through the transformer, with the
- * keys and values of earlier positions kept in a cache.
+ * keys and values of earlier positions kept in a cache; from a
+ * checkpoint's weights or from a packed model (pack.h).
  *
  * Every step follows tl_model_forward (model.c) operation for
  * operation on one row: the same row functions (layers.h), the same
- * attention products (tl_sgemm, as in attention.c), the same
- * BitLinear (absmax int8 input, exact integer sums held in floats,
- * then times s * (g/127)).  In ternary mode everything before the head
- * is therefore bit-for-bit what the batched pass computes; the fp32
- * matrix-vector products (dot products here, tl_sgemm there) may
- * differ only in the order of their sums.
+ * attention products in the same order of sums (gemv_t, summing as
+ * tl_sgemm does in attention.c), the same BitLinear (absmax int8
+ * input, exact integer sums, then times s * (g/127)).  In ternary mode
+ * everything before the head is therefore bit-for-bit what the batched
+ * pass computes on paths without FMA; the fp32 matrix-vector products
+ * (dot products here, tl_sgemm there) may differ only in the order of
+ * their sums.
+ *
+ * A packed model's linear layers run on the int8 x packed-weight
+ * kernels (tl_qmat_mv); the rest is this same code, so a ternary model
+ * packed with absmean gives its checkpoint's logits bit for bit.
  *
  * Matrix-vector products are split over the pool by output rows, each
  * row one dot product, so results do not depend on the thread count.

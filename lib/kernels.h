@@ -117,9 +117,9 @@ typedef struct {
 	int tgemm_mr, tgemm_nr;	/* at most 8 x 16 */
 	/* y (n) = a (m) . X (m, n), X[u*ldx + j]; or y += when acc:
 	 * y[j] = [y[j] +] t[j], t[j] = sum_u a[u] X[u][j] summed in
-	 * increasing u from zero, the order of gemm_tile, so that paths
-	 * without FMA agree with tl_sgemm bit for bit (inference's
-	 * attention) */
+	 * increasing u from zero, the order of gemm_tile, so that each
+	 * path agrees with its tl_sgemm bit for bit (inference's
+	 * attention); avx2 fuses the multiply-adds as its tile does */
 	void (*gemv_t)(float *y, const float *a, const float *X, long ldx,
 	    int m, int n, int acc);
 	/*
@@ -226,6 +226,10 @@ void tl_q4_dot_sse2(float *, const uint8_t *, long, const float *, long, int,
     int, const tl_xq8 *);
 void tl_tq2_dot_ssse3(int32_t *, const uint8_t *, long, int, int,
     const tl_xq8 *);
+void tl_tq2_dot_avx2(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_gemv_t_avx2(float *, const float *, const float *, long, int, int,
+    int);
 #endif
 /* The scalar references of gemv_t and the packed-weight kernels
  * (tkernels_ref.c). */

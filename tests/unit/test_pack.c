@@ -6,7 +6,8 @@
  *     quantizers give what their definitions say;
  *   - every path of every packed kernel gives the reference's bits on
  *     odd sizes, unaligned rows and extreme values, and the reference
- *     gives the plain integer dot product of the decoded weights;
+ *     gives the plain integer dot product of the decoded weights; so
+ *     does gemv_t, or within rounding where it fuses multiply-adds;
  *   - a packed model file round-trips, mapped or read, and a damaged
  *     one is refused with a one-line message;
  *   - the packed forward of a ternary model (tq2, tq1) is the
@@ -327,6 +328,60 @@ test_kernels(void)
 			}
 		}
 	}
+}
+
+/* gemv_t on every path: the reference's bits without FMA (x86-64,
+ * whose scalar floats are single precision), within rounding with it;
+ * the blocks of acc = 1 add to what is there. */
+static void
+test_gemv_t(void)
+{
+	static const int ms[] = { 1, 3, 64, 100, 256 };
+	static const int ns[] = { 1, 3, 4, 15, 16, 17, 33, 64, 65, 130, 300 };
+	float *a = malloc(300 * sizeof *a), *X = malloc(300 * 310 * sizeof *X);
+	float y1[300], y2[300];
+	int p, i, j, k, acc, bad, exact;
+
+	for (i = 0; i < 300; i++)
+		a[i] = tl_rng_normal(&rng);
+	for (i = 0; i < 300 * 310; i++)
+		X[i] = tl_rng_normal(&rng);
+	for (p = 0; p < TL_SIMD_NPATH; p++) {
+		if (!tl_simd_supported(p))
+			continue;
+		exact = p != TL_SIMD_AVX2 && sizeof(void *) == 8;
+		for (i = 0; i < 5; i++)
+			for (j = 0; j < 11; j++)
+				for (acc = 0; acc < 2; acc++) {
+					int m = ms[i], n = ns[j];
+
+					for (k = 0; k < n; k++)
+						y1[k] = y2[k] = (float)k;
+					tl_k_path(p)->gemv_t(y1, a, X + 1, 310, m,
+					    n, acc);
+					tl_kern_ref.gemv_t(y2, a, X + 1, 310, m, n,
+					    acc);
+					for (bad = 0, k = 0; k < n; k++) {
+						double mag = acc ? k : 0;
+						int u;
+
+						for (u = 0; u < m; u++)
+							mag += fabs(a[u] *
+							    X[1 + u * 310 + k]);
+						bad += exact ? memcmp(&y1[k],
+						    &y2[k], 4) != 0 :
+						    fabs(y1[k] - y2[k]) > 1e-5 * mag;
+					}
+					if (bad)
+						fprintf(stderr, "gemv_t %s m %d "
+						    "n %d acc %d: %d differ\n",
+						    tl_simd_name(p), m, n, acc,
+						    bad);
+					CHECK(bad == 0);
+				}
+	}
+	free(a);
+	free(X);
 }
 
 /* ---- model files ---- */
@@ -749,6 +804,7 @@ main(void)
 	test_quant_defs(7, 200);
 	test_quant_defs(3, 1376);
 	test_kernels();
+	test_gemv_t();
 	for (type = 0; type < TL_W_N; type++)
 		for (i = 0; i < TL_QS_N; i++)
 			if (tl_scheme_ok(type, i)) {

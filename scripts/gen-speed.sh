@@ -1,0 +1,59 @@
+#!/bin/sh
+# gen-speed.sh: generation speed of tl-gen on a packed model, in tokens
+# per second, min/median/max over repeated runs, with the bytes of
+# weights each token reads.  The model is an untrained one of the given
+# shape (speed does not depend on the weights), made by tl-init and
+# packed by tl-quantize; each run generates from an empty prompt until
+# the context is full (ctx - 1 new tokens), greedily.  The default
+# shape is the issue's reference: 4 layers, width 256, 4 heads, FFN
+# 1024, vocabulary 256, context 256.
+#
+# usage: scripts/gen-speed.sh [-c] [-q format] [-r runs] [-t threads] [-- tl-init flags]
+#   -c  also time the checkpoint itself (fp32 ternary weights)
+# TL_SIMD=scalar|sse2|ssse3|... in the environment picks the kernel
+# path.  The figures are wall-clock tokens per second of the generation
+# loop (tl-gen --stats), so a busy machine lowers them: the load
+# average is printed alongside, and the CPU-time rate too.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=$top/bin
+runs=3 threads=1 fmt=tq2 ckpt=0
+while getopts cq:r:t: o; do
+	case $o in
+	c) ckpt=1 ;;
+	q) fmt=$OPTARG ;;
+	r) runs=$OPTARG ;;
+	t) threads=$OPTARG ;;
+	*) echo "usage: $0 [-c] [-q format] [-r runs] [-t threads] [-- tl-init flags]" >&2
+	   exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 256"
+[ $# -gt 0 ] && shape="$*"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$bin/tl-init" -o "$tmp/m.tl" $shape
+"$bin/tl-quantize" -q "$fmt" -m "$tmp/m.tl" -o "$tmp/m.tlq"
+ctx=$(od -A n -t u4 -j 32 -N 4 "$tmp/m.tlq" | tr -d ' ')
+models="m.tlq"
+[ "$ckpt" = 1 ] && models="m.tlq m.tl"
+for m in $models; do
+	: > "$tmp/rates"
+	i=0
+	while [ $i -lt "$runs" ]; do
+		"$bin/tl-gen" -m "$tmp/$m" -p "" -n $((ctx - 1)) --greedy \
+		    -t "$threads" --stats > /dev/null 2> "$tmp/err"
+		sed -n 's/.* \([0-9.]*\) tokens\/s (\([0-9.]*\) per CPU second); \([0-9]*\) bytes.*; \([a-z0-9]*\), .*/\1 \2 \3 \4/p' \
+		    "$tmp/err" >> "$tmp/rates"
+		i=$((i + 1))
+	done
+	[ "$m" = m.tl ] && what=checkpoint || what="packed $fmt"
+	sort -n "$tmp/rates" | awk -v what="$what" -v th="$threads" -v sh="$shape" \
+	    -v n=$((ctx - 1)) -v load="$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo ?)" '
+	    { r[NR] = $1; c[NR] = $2; b = $3; path = $4 }
+	    END {
+		m = int((NR + 1) / 2)
+		printf "tl-gen %s, %s, %d tokens, %d threads, %s path: min %.0f median %.0f max %.0f tokens/s (%d runs; median %.0f per CPU second); %d bytes of weights per token; load %s\n",
+		    what, sh, n, th, path, r[1], r[m], r[NR], NR, c[m], b, load }'
+done
