@@ -304,3 +304,33 @@ sane() {
 		done
 	done
 }
+
+@test "hostile: a short pipeline under valgrind: no errors, no leaks" {
+	command -v valgrind >/dev/null || skip "valgrind not installed"
+	! sanitized || skip "a sanitizer build (valgrind needs a plain one)"
+	[ -z "${TL_EXEC:-}" ] || skip "TL_EXEC runs the programs"
+	# success: nothing left allocated at all at exit
+	local vg="valgrind -q --error-exitcode=99 --leak-check=full"
+	local ok="$vg --show-leak-kinds=all --errors-for-leak-kinds=all"
+	# failure (exit in tl_die): memory still reachable, and the thread
+	# stacks of a pool still running ("possibly lost"), are no leak
+	local bad="$vg --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect"
+	head -c 3000 "$TOP/data/tinyshakespeare.txt" >s.txt
+	$ok tl-tokenize <s.txt >s.tok
+	$ok tl-tokenize --train-bpe 300 -o s.bpe s.txt
+	$ok tl-tokenize -v s.bpe s.txt >b.tok
+	$ok tl-tokenize -d b.tok | cmp - s.txt
+	$ok tl-tokenize --ids -d s.tok >/dev/null
+	$ok tl-init -o m.tl $SHAPE -v s.bpe
+	$ok tl-train -m m.tl --steps 3 --batch 2 --eval-every 2 --eval-tokens 50 b.tok 2>/dev/null
+	$ok tl-gen -m m.tl -p "ROMEO:" -n 10 -s 1 >/dev/null
+	printf 'ab' | $ok tl-gen -m m.tl -n 40 --slide -s 1 >/dev/null
+	$ok tl-eval -m m.tl -j b.tok >/dev/null
+	head -c 500 b.tok >cut.tok
+	run -2 $bad tl-tokenize -d cut.tok
+	run -2 $bad tl-train -m m.tl --steps 5 cut.tok
+	run -2 $bad tl-eval -m m.tl s.tok
+	run -2 $bad tl-gen -m "$DATA/crash-ckpt-zero-rng" -p x
+	run -1 sh -c "$bad tl-gen -m m.tl -p x -n 3 >/dev/full"
+	one_line "$output"
+}
