@@ -436,7 +436,6 @@ check_qmat(const tl_qmat *m, const unsigned char *tab2,
 {
 	const uint8_t *w = m->w;
 	long r, j, nb = m->n / TL_QBLOCK, g5 = m->n / 80;
-	int8_t *v;
 	int bad = 0;
 
 	if (m->type == TL_W_F32)
@@ -457,14 +456,9 @@ check_qmat(const tl_qmat *m, const unsigned char *tab2,
 	if (m->cols == m->n)
 		return 0;
 	/* padding weights are zero */
-	if ((v = malloc(m->n)) == NULL)
-		return -1;
-	for (r = 0; r < m->rows && !bad; r++) {
-		tl_qmat_row(m, (int)r, v);
+	for (r = 0; r < m->rows && !bad; r++)
 		for (j = m->cols; j < m->n; j++)
-			bad |= v[j] != 0;
-	}
-	free(v);
+			bad |= tl_qmat_value(m, (int)r, (int)j) != 0;
 	return bad ? -1 : 0;
 }
 

@@ -77,8 +77,9 @@ long tl_qrow_bytes(int type, int n);
 int tl_qmat_quant(tl_qmat *m, int type, int scheme, const float *w, int rows,
     int cols, char *err);
 void tl_qmat_free(tl_qmat *m);
-/* Row r's values: ternary -1/0/1, q8 -127..127, q4 -8..7 (f32: not
- * available, returns -1). */
+/* Value j of row r (j < n): ternary -1/0/1, q8 -127..127, q4 -8..7;
+ * row r's n values (f32: neither, tl_qmat_row returns -1). */
+int tl_qmat_value(const tl_qmat *m, int r, int j);
 int tl_qmat_row(const tl_qmat *m, int r, int8_t *v);
 /* The dequantized weight (r, j). */
 float tl_qmat_at(const tl_qmat *m, int r, int j);

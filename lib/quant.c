@@ -131,47 +131,49 @@ trit(unsigned q, int i)
 }
 
 int
-tl_qmat_row(const tl_qmat *m, int r, int8_t *v)
+tl_qmat_value(const tl_qmat *m, int r, int j)
 {
 	const uint8_t *w = (const uint8_t *)m->w + r * m->ld;
-	int j, t, g5 = m->n / 80;
+	int t, g5 = m->n / 80;
 
+	switch (m->type) {
+	case TL_W_TQ2:
+		return ((w[j / 64 * 16 + j % 16] >> (2 * (j % 64 / 16))) & 3) -
+		    1;
+	case TL_W_TQ1:
+		t = j - 80 * g5;
+		return (j < 80 * g5 ? trit(w[j / 80 * 16 + j % 16], j % 80 / 16) :
+		    trit(w[16 * g5 + t / 4], t % 4)) - 1;
+	case TL_W_Q8:
+		return (int8_t)w[j];
+	case TL_W_Q4:
+		return ((w[j / 32 * 16 + j % 16] >> (j % 32 / 16 * 4)) & 15) - 8;
+	default:
+		return 0;
+	}
+}
+
+int
+tl_qmat_row(const tl_qmat *m, int r, int8_t *v)
+{
+	int j;
+
+	if (m->type == TL_W_F32)
+		return -1;
 	for (j = 0; j < m->n; j++)
-		switch (m->type) {
-		case TL_W_TQ2:
-			v[j] = (int8_t)(((w[j / 64 * 16 + j % 16] >>
-			    (2 * (j % 64 / 16))) & 3) - 1);
-			break;
-		case TL_W_TQ1:
-			t = j - 80 * g5;
-			v[j] = (int8_t)((j < 80 * g5 ?
-			    trit(w[j / 80 * 16 + j % 16], j % 80 / 16) :
-			    trit(w[16 * g5 + t / 4], t % 4)) - 1);
-			break;
-		case TL_W_Q8:
-			v[j] = (int8_t)w[j];
-			break;
-		case TL_W_Q4:
-			v[j] = (int8_t)(((w[j / 32 * 16 + j % 16] >>
-			    (j % 32 / 16 * 4)) & 15) - 8);
-			break;
-		default:
-			return -1;
-		}
+		v[j] = (int8_t)tl_qmat_value(m, r, j);
 	return 0;
 }
 
 float
 tl_qmat_at(const tl_qmat *m, int r, int j)
 {
-	int8_t v[TL_MAX_FFN * 2];
-
 	if (m->type == TL_W_F32)
 		return ((const float *)m->w)[(long)r * m->n + j];
-	tl_qmat_row(m, r, v);
 	if (m->type == TL_W_TQ2 || m->type == TL_W_TQ1)
-		return v[j] * m->scale;
-	return v[j] * m->d[(long)r * (m->n / TL_QBLOCK) + j / TL_QBLOCK];
+		return tl_qmat_value(m, r, j) * m->scale;
+	return tl_qmat_value(m, r, j) *
+	    m->d[(long)r * (m->n / TL_QBLOCK) + j / TL_QBLOCK];
 }
 
 /* ---- quantization ---- */
