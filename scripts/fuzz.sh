@@ -11,8 +11,9 @@
 # libFuzzer, ASan and UBSan).
 #
 # Each harness starts from a corpus of seeds: the real small files of
-# tests/data that it reads (see seeds() below) and every regression
-# input tests/data/crash-NAME-* found by earlier runs.  The corpus grows
+# tests/data that it reads (see seeds() below; packed models are also
+# made from its checkpoints with bin/tl-quantize when it is built) and
+# every regression input tests/data/crash-NAME-* found by earlier runs.  The corpus grows
 # in build/fuzz/corpus/NAME (kept between runs).  A crash, leak,
 # sanitizer report, hang over 10 s or allocation over 2 GiB stops that
 # harness and leaves its input in build/fuzz/crash/NAME/; turn it into
@@ -58,7 +59,7 @@ seeds() {
 	encode) ls $d/*.tlv $d/*.tok ;;
 	text) ls $d/*.txt $d/*.bin ;;
 	prompt) ls $d/*.txt $d/*.bin ;;
-	pack) ls $d/*.tlq 2>/dev/null ;;
+	pack) ls $d/*.tlq ;;
 	esac
 	ls $d/crash-"$1"-* 2>/dev/null
 }
@@ -80,6 +81,16 @@ run() {
 	for f in $(seeds "$h"); do
 		cp "$f" "$corpus/seed-$(basename "$f")"
 	done
+	# packed models in every format, of the checkpoints in tests/data
+	if [ "$h" = pack ] && [ -x bin/tl-quantize ]; then
+		for f in tests/data/*.tl; do
+			for q in tq2 tq1 q8 q4 f32; do
+				bin/tl-quantize -q $q -m "$f" \
+				    -o "$corpus/seed-$(basename "$f" .tl)-$q.tlq" ||
+				    echo "fuzz: cannot quantize $f to $q" >&2
+			done
+		done
+	fi
 	cmd="build/fuzz/fuzz_$h $(opts "$h") -max_total_time=$secs -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$crash $corpus"
 	$cmd >"$log" 2>&1
 	st=$?
