@@ -210,9 +210,33 @@ sane() {
 	put32 wide.tl $((56 + 8 + 16)) 65536	# batch
 	recrc wide.tl
 	run lowmem tl-train -m wide.tl "$DATA/v1-bytes.tok"
+	# (ASan warns of the allocation it refused, on a line of its own)
+	output=$(printf '%s\n' "$output" |
+		grep -v '^==[0-9]*==WARNING: AddressSanitizer failed to allocate')
 	sane
 	[ "$status" -ne 0 ]
 	[[ "$output" == "tl-train: $DATA/v1-bytes.tok: out of memory"* ]]
+}
+
+@test "hostile: a packed model header that claims more than the file holds is refused before allocating it" {
+	cp "$DATA/v1.tlq" big.tlq
+	put32 big.tlq 16 64	# layers
+	put32 big.tlq 20 4096	# dim
+	put32 big.tlq 24 64	# heads
+	put32 big.tlq 28 16384	# ffn
+	put32 big.tlq 32 4096	# ctx
+	recrc big.tlq
+	for p in "tl-gen -m big.tlq -p x" "tl-eval -m big.tlq $DATA/v1-bytes.tok" \
+	    "tl-tokenize -v big.tlq $DATA/v1.txt"; do
+		run -2 lowmem $p
+		echo "$p: $output"
+		[[ "$output" == *": big.tlq: truncated packed model ($(wc -c <big.tlq) of "*" bytes)" ]]
+	done
+	cp "$DATA/v1.tlq" tok.tlq
+	put32 tok.tlq 64 4294967295	# toklen
+	run -2 lowmem tl-gen -m tok.tlq -p x
+	one_line "$output"
+	[[ "$output" == "tl-gen: tok.tlq: tokenizer length 4294967295 out of range" ]]
 }
 
 @test "hostile: a checkpoint's training state that no run can go on from is refused" {
@@ -249,6 +273,9 @@ sane() {
 	for n in 11 100 375; do
 		head -c $n "$DATA/v1.tlv" >"cut-$n.tlv"
 	done
+	for n in 8 71 72 500 34947; do
+		head -c $n "$DATA/v1.tlq" >"cut-$n.tlq"
+	done
 	for f in "$DATA"/* cut-* dir /dev/null; do
 		for p in "tl-tokenize -d $f" "tl-tokenize -v $f $DATA/hello.txt" \
 		    "tl-gen -m $f -p x -n 3" "tl-eval -m $f $DATA/v1-bytes.tok" \
@@ -261,6 +288,9 @@ sane() {
 		cp m.tl t.tl
 		run timeout -s KILL 60 tl-train -m t.tl --steps 2 --batch 1 $f
 		sane
+		run timeout -s KILL 60 tl-quantize -m $f -o q.tlq
+		sane
+		rm -f q.tlq
 	done
 	# a FIFO with nothing behind it
 	(exec 3<>fifo; sleep 0.2; exec 3>&-) &
@@ -289,7 +319,8 @@ sane() {
 		    "tl-gen -m m.tl -p x -n 2 -k" "tl-gen -m m.tl -p x -n 2 --top-p" \
 		    "tl-eval -m m.tl -b" "tl-eval -m m.tl -n" \
 		    "tl-init -o i.tl --dim" "tl-init -o i.tl --seed" \
-		    "tl-tokenize --train-bpe" "tl-tokenize -v"; do
+		    "tl-tokenize --train-bpe" "tl-tokenize -v" \
+		    "tl-quantize -m m.tl -o q.tlq -q" "tl-quantize -m m.tl -o q.tlq -s"; do
 			run timeout -s KILL 60 $p "$v" </dev/null
 			echo "$p '$v': $status"
 			sane
