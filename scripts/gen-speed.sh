@@ -36,6 +36,9 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin/tl-init" -o "$tmp/m.tl" $shape
 "$bin/tl-quantize" -q "$fmt" -m "$tmp/m.tl" -o "$tmp/m.tlq"
 ctx=$(od -A n -t u4 -j 32 -N 4 "$tmp/m.tlq" | tr -d ' ')
+# let the checkpoint's pages reach the disk before timing anything
+sync
+sleep 1
 models="m.tlq"
 [ "$ckpt" = 1 ] && models="m.tlq m.tl"
 for m in $models; do
