@@ -195,10 +195,12 @@ tl_gemm_tile_sse2(int K, const float *a, const float *b, float *c, long ldc,
 #endif
 
 /*
- * Pack a GEMM panel (see gemm_pack_ref).  Full panels whose rows run
- * along k (ks = 1: B of x.W^T, A of dY.W, attention's K^T) are
- * transposed 4 x 4 in registers; rows along i (ws = 1) are copied a
- * vector at a time; anything else goes element by element.
+ * Pack a GEMM panel (see gemm_pack_ref), any R (AVX2's A panels have
+ * 6 rows) and edge panels (w < R) included.  Rows that run along k
+ * (ks = 1: A and B of x.W^T, A of dY.W, attention's K^T) are
+ * transposed 4 x 4 in registers, a last pair of rows interleaved;
+ * rows along i (ws = 1) are copied a vector at a time; anything else
+ * goes element by element.
  */
 SSE2 void
 tl_gemm_pack_sse2(float *dst, int R, const float *src, long ws, long ks,
@@ -208,8 +210,8 @@ tl_gemm_pack_sse2(float *dst, int R, const float *src, long ws, long ks,
 	const float *s;
 	int i, k;
 
-	if (ks == 1 && w == R && R % 4 == 0) {
-		for (i = 0; i < R; i += 4) {
+	if (ks == 1) {
+		for (i = 0; i + 4 <= w; i += 4) {
 			s = src + i * ws;
 			for (k = 0; k + 4 <= kc; k += 4) {
 				r0 = _mm_loadu_ps(s + k);
@@ -229,12 +231,38 @@ tl_gemm_pack_sse2(float *dst, int R, const float *src, long ws, long ks,
 				dst[k * R + i + 3] = s[3 * ws + k];
 			}
 		}
+		if (i + 2 <= w) {
+			s = src + i * ws;
+			for (k = 0; k + 4 <= kc; k += 4) {
+				r0 = _mm_loadu_ps(s + k);
+				r1 = _mm_loadu_ps(s + ws + k);
+				r2 = _mm_unpacklo_ps(r0, r1);	/* k, k+1 */
+				r3 = _mm_unpackhi_ps(r0, r1);	/* k+2, k+3 */
+				_mm_storel_pi((__m64 *)(void *)(dst + k * R + i), r2);
+				_mm_storeh_pi((__m64 *)(void *)(dst + (k + 1) * R + i), r2);
+				_mm_storel_pi((__m64 *)(void *)(dst + (k + 2) * R + i), r3);
+				_mm_storeh_pi((__m64 *)(void *)(dst + (k + 3) * R + i), r3);
+			}
+			for (; k < kc; k++) {
+				dst[k * R + i] = s[k];
+				dst[k * R + i + 1] = s[ws + k];
+			}
+			i += 2;
+		}
+		for (; i < R; i++)
+			for (k = 0; k < kc; k++)
+				dst[k * R + i] = i < w ? src[i * ws + k] : 0;
 		return;
 	}
-	if (ws == 1 && w == R && R % 4 == 0) {
-		for (k = 0; k < kc; k++, dst += R, src += ks)
-			for (i = 0; i < R; i += 4)
+	if (ws == 1) {
+		for (k = 0; k < kc; k++, dst += R, src += ks) {
+			for (i = 0; i + 4 <= w; i += 4)
 				_mm_storeu_ps(dst + i, _mm_loadu_ps(src + i));
+			for (; i < w; i++)
+				dst[i] = src[i];
+			for (; i < R; i++)
+				dst[i] = 0;
+		}
 		return;
 	}
 	tl_kern_ref.gemm_pack(dst, R, src, ws, ks, w, kc);

@@ -53,7 +53,7 @@ setup() {
 }
 
 @test "train: a run interrupted by SIGINT and resumed equals one never stopped" {
-	run="$SHAPE --steps 400 --batch 2 --eval-every 50 --eval-tokens 200 --save-every 0"
+	run="$SHAPE --steps 4000 --batch 2 --eval-every 50 --eval-tokens 200 --save-every 0"
 	tl-train -m a.tl $run < corpus.tok 2>/dev/null
 	tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
 	pid=$!
@@ -182,7 +182,7 @@ setup() {
 }
 
 @test "train: SIGTERM also saves and exits 0; the saved model loads and resumes" {
-	run="$SHAPE --steps 400 --batch 2 --eval-every 0 --save-every 0"
+	run="$SHAPE --steps 4000 --batch 2 --eval-every 0 --save-every 0"
 	tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
 	pid=$!
 	for i in $(seq 1 200); do
@@ -194,7 +194,7 @@ setup() {
 	grep -q "interrupted, saved" b.err
 	run tl-train -m b.tl $run < corpus.tok
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"resumed model"*"step 400,"* ]]
+	[[ "$output" == *"resumed model"*"step 4000,"* ]]
 }
 
 @test "init: -v takes the vocabulary of a vocabulary file, stream or model" {
