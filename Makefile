@@ -3,7 +3,8 @@
 # build/; `make check` runs every test through bats.
 #
 # `make SAN=1 check` builds everything with AddressSanitizer and
-# UndefinedBehaviorSanitizer (any report is fatal) and runs the tests
+# UndefinedBehaviorSanitizer (with float-cast-overflow, which gcc leaves
+# out of undefined; any report is fatal) and runs the tests
 # on that build; a later plain `make` rebuilds without them (build/flags
 # records the flags, and every object depends on it).  `make fuzz`
 # builds the libFuzzer harnesses of tests/fuzz/ with clang into
@@ -17,7 +18,8 @@ SAN ?=
 FUZZCC ?= clang
 FUZZFLAGS ?= -O1 -g
 
-SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+SANFLAGS = -fsanitize=address,undefined,float-cast-overflow \
+	-fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 ifeq ($(SAN),)
 XFLAGS =

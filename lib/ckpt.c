@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -215,6 +216,20 @@ hp_check(const tl_hparams *h, char *err)
 	return 0;
 }
 
+/* Finite numbers only, and second moments not negative: NaN or an
+ * infinity in a checkpoint is damage (a run that diverges stops before
+ * it saves).  Returns the index of the first bad value, or n. */
+static size_t
+bad_float(const float *x, size_t n, int nonneg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(x[i]) || (nonneg && x[i] < 0))
+			break;
+	return i;
+}
+
 /* A state a run can go on from: the generator's words are never all
  * zero (xoshiro would then draw 0 for ever, and tl_rng_below would
  * never return), and the time spent is a finite count of seconds (a
@@ -374,6 +389,7 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
 	struct stat sb;
 	uint32_t ver, bl, crc;
 	uint64_t n, want;
+	size_t i;
 	FILE *f;
 	char e2[TL_ERRLEN];
 
@@ -441,6 +457,15 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
 		goto fail;
 	}
 	/* only now, with the checksum good, parse what it protects */
+	if ((i = bad_float(ck->params, n, 0)) < n ||
+	    (i = bad_float(ck->m, n, 0)) < n ||
+	    (i = bad_float(ck->v, n, 1)) < n) {
+		tl_err(err, "%s: bad value in the %s of parameter %zu", path,
+		    bad_float(ck->params, n, 0) < n ? "weight" :
+		    bad_float(ck->m, n, 0) < n ? "first moment" :
+		    "second moment", i);
+		goto fail;
+	}
 	if (tl_tok_blob_get(&ck->tok, rest, bl, e2) < 0) {
 		tl_err(err, "%s: bad tokenizer: %s", path, e2);
 		goto fail;

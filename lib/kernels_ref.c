@@ -107,7 +107,10 @@ abssum_ref(const float *x, int n)
 }
 
 /* Round to nearest, ties to even (the default rounding mode, as the
- * SSE conversion instructions do), then clamp. */
+ * SSE conversion instructions do), then clamp; NaN (from a NaN or
+ * infinite input) becomes lo, so that the values are always in
+ * [lo, hi] and every conversion to an integer type downstream (the
+ * tgemm packs) is defined. */
 static void
 quant_ref(float *q, const float *x, int n, float s, float lo, float hi)
 {
@@ -116,10 +119,11 @@ quant_ref(float *q, const float *x, int n, float s, float lo, float hi)
 
 	for (i = 0; i < n; i++) {
 		r = rintf(x[i] * s);
-		q[i] = r < lo ? lo : r > hi ? hi : r;
+		q[i] = r != r ? lo : r < lo ? lo : r > hi ? hi : r;
 	}
 }
 
+/* NaN becomes -128, as SSE2's maxps(r, -128) makes it. */
 static void
 quant_i8_ref(int8_t *q, const float *x, int n, float s)
 {
@@ -128,7 +132,7 @@ quant_i8_ref(int8_t *q, const float *x, int n, float s)
 
 	for (i = 0; i < n; i++) {
 		r = rintf(x[i] * s);
-		q[i] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
+		q[i] = (int8_t)(!(r >= -128) ? -128 : r > 127 ? 127 : r);
 	}
 }
 

@@ -447,25 +447,28 @@ rint_sse2(__m128 v)
 
 /*
  * maxps(lo, r) is r < lo ? lo : r and minps(hi, r) is r > hi ? hi : r,
- * NaN and signed zeros included (both return their second operand
- * when unordered or equal): the reference's clamp, for lo <= hi.
+ * signed zeros included (both return their second operand when
+ * unordered or equal): the reference's clamp, for lo <= hi.  A NaN
+ * lane then becomes lo, as in the reference.
  */
 SSE2 void
 tl_quant_sse2(float *q, const float *x, int n, float s, float lo, float hi)
 {
 	__m128 vs = _mm_set1_ps(s), vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
-	__m128 r;
+	__m128 r, nan;
 	float f;
 	int i = 0;
 
 	for (; i + 4 <= n; i += 4) {
 		r = rint_sse2(_mm_mul_ps(_mm_loadu_ps(x + i), vs));
 		r = _mm_min_ps(vhi, _mm_max_ps(vlo, r));
+		nan = _mm_cmpunord_ps(r, r);
+		r = _mm_or_ps(_mm_andnot_ps(nan, r), _mm_and_ps(nan, vlo));
 		_mm_storeu_ps(q + i, r);
 	}
 	for (; i < n; i++) {
 		f = rintf(x[i] * s);
-		q[i] = f < lo ? lo : f > hi ? hi : f;
+		q[i] = f != f ? lo : f < lo ? lo : f > hi ? hi : f;
 	}
 }
 
@@ -504,7 +507,7 @@ tl_quant_i8_sse2(int8_t *q, const float *x, int n, float s)
 #undef CVT
 	for (; i < n; i++) {
 		r = rintf(x[i] * s);
-		q[i] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
+		q[i] = (int8_t)(!(r >= -128) ? -128 : r > 127 ? 127 : r);
 	}
 }
 

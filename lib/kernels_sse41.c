@@ -12,7 +12,15 @@
 
 #define SSE41 __attribute__((target("sse4.1")))
 
-/* Clamp as tl_quant_sse2 explains: bit-exact with the reference. */
+/* The clamp of tl_quant_sse2, NaN to lo: bit-exact with the
+ * reference. */
+SSE41 static __m128
+clamp(__m128 r, __m128 vlo, __m128 vhi)
+{
+	r = _mm_min_ps(vhi, _mm_max_ps(vlo, r));
+	return _mm_blendv_ps(r, vlo, _mm_cmpunord_ps(r, r));
+}
+
 SSE41 void
 tl_quant_sse41(float *q, const float *x, int n, float s, float lo, float hi)
 {
@@ -26,17 +34,17 @@ tl_quant_sse41(float *q, const float *x, int n, float s, float lo, float hi)
 		    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 		r1 = _mm_round_ps(_mm_mul_ps(_mm_loadu_ps(x + i + 4), vs),
 		    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-		_mm_storeu_ps(q + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r0)));
-		_mm_storeu_ps(q + i + 4, _mm_min_ps(vhi, _mm_max_ps(vlo, r1)));
+		_mm_storeu_ps(q + i, clamp(r0, vlo, vhi));
+		_mm_storeu_ps(q + i + 4, clamp(r1, vlo, vhi));
 	}
 	for (; i + 4 <= n; i += 4) {
 		r0 = _mm_round_ps(_mm_mul_ps(_mm_loadu_ps(x + i), vs),
 		    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-		_mm_storeu_ps(q + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r0)));
+		_mm_storeu_ps(q + i, clamp(r0, vlo, vhi));
 	}
 	for (; i < n; i++) {
 		f = rintf(x[i] * s);
-		q[i] = f < lo ? lo : f > hi ? hi : f;
+		q[i] = f != f ? lo : f < lo ? lo : f > hi ? hi : f;
 	}
 }
 

@@ -239,6 +239,29 @@ sane() {
 	[[ "$output" == "tl-gen: tok.tlq: tokenizer length 4294967295 out of range" ]]
 }
 
+@test "hostile: non-finite weights are refused; huge ones run without undefined behaviour" {
+	# crash-ckpt-nan-weight: found by fuzz_ckpt, a NaN that reached a
+	# float to int8 conversion in the ternary products
+	run -2 tl-gen -m "$DATA/crash-ckpt-nan-weight" -p x
+	[ "$output" = "tl-gen: $DATA/crash-ckpt-nan-weight: bad value in the weight of parameter 1036" ]
+	run -2 tl-eval -m "$DATA/crash-ckpt-nan-weight" "$DATA/v1-bytes.tok"
+	one_line "$output"
+	# crash-ckpt-huge-weights: weights of 1e38, finite, whose
+	# activations overflow to NaN; every path, the scalar one too
+	for p in scalar ""; do
+		TL_SIMD=$p run -0 --separate-stderr tl-gen -m "$DATA/crash-ckpt-huge-weights" -p hello -n 3 -s 1
+		[ "${output:0:5}" = hello ]
+		TL_SIMD=$p run -0 tl-eval -j -m "$DATA/crash-ckpt-huge-weights" "$DATA/v1-bytes.tok"
+		[[ "$output" == '{"loss":null,'* ]]
+		TL_SIMD=$p run -0 tl-quantize -m "$DATA/crash-ckpt-huge-weights" -o q.tlq
+		TL_SIMD=$p run -0 --separate-stderr tl-gen -m q.tlq -p hi -n 3 -s 1
+		cp "$DATA/crash-ckpt-huge-weights" h.tl
+		TL_SIMD=$p run -1 tl-train -m h.tl --steps 5 "$DATA/v1-bytes.tok"
+		[[ "$output" == *"tl-train: h.tl: training diverged"* ]]
+		cmp h.tl "$DATA/crash-ckpt-huge-weights"
+	done
+}
+
 @test "hostile: a checkpoint's training state that no run can go on from is refused" {
 	# crash-ckpt-zero-rng made tl-train hang where no signal stopped it
 	cp "$DATA/crash-ckpt-zero-rng" z.tl

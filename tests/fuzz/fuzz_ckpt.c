@@ -2,8 +2,8 @@
  * fuzz_ckpt.c: the checkpoint reader (tl-checkpoint(5)), as tl-train,
  * tl-gen and tl-eval use it, and what they do next with what it
  * accepts: a decoder for a few tokens (tl-gen), a batched forward pass
- * (tl-eval), a training step when the batch is small (tl-train), and
- * a save that must load back identical.  The kernels run on the scalar
+ * (tl-eval), a save that must load back identical, and a training step
+ * when the batch is small (tl-train).  The kernels run on the scalar
  * path (unless TL_SIMD says otherwise): plain C, which the sanitizers
  * see into.
  */
@@ -56,7 +56,7 @@ train(tl_ckpt *ck)
 	free(ids);
 }
 
-/* A loaded checkpoint runs as tl-gen, tl-eval and tl-train run it. */
+/* A loaded checkpoint runs as tl-gen and tl-eval run it. */
 static void
 use(tl_ckpt *ck)
 {
@@ -93,8 +93,6 @@ use(tl_ckpt *ck)
 		tl_model_forward(m, pool, ck->params, in, tgt);
 		tl_model_free(m);
 	}
-	if ((uint64_t)ck->hp.batch * ck->hp.accum * c->ctx <= 4096)
-		train(ck);
 }
 
 static void
@@ -122,6 +120,10 @@ run(const uint8_t *data, size_t size)
 	FUZZ_CHECK(memcmp(ck.params, ck2.params, n * sizeof(float)) == 0);
 	FUZZ_CHECK(memcmp(ck.v, ck2.v, n * sizeof(float)) == 0);
 	tl_ckpt_free(&ck2);
+	/* last, as it changes the weights (to NaN, perhaps: tl-train
+	 * stops there) */
+	if ((uint64_t)ck.hp.batch * ck.hp.accum * ck.cfg.ctx <= 4096)
+		train(&ck);
 	tl_ckpt_free(&ck);
 }
 
