@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ckpt.h"
 #include "infer.h"
 #include "kernels.h"
 #include "model.h"
+#include "pack.h"
 #include "peak.h"
 #include "train.h"
 #include "util.h"
@@ -125,6 +127,9 @@ typedef struct {
 	tl_model *mod;		/* the model forward */
 	float *params;
 	uint16_t *ids;
+	tl_qmat qm[TL_W_N];	/* the FFN's first layer in each format */
+	tl_xq8buf xb;		/* an activation row for them */
+	int32_t *s32;
 } bench;
 
 enum { FLOAT, INT };	/* which peak a kernel is measured against */
@@ -301,6 +306,64 @@ run_adamw(bench *b)
 	    1e-8f, 0.1f, 0.5f, 0.5f);
 }
 
+/* Inference's products, one token: the FFN's first layer in a packed
+ * format times an int8 activation row (exact integer multiply-adds,
+ * two operations each), and gemv_t, the attention's probabilities
+ * times the values over the context. */
+static double
+ops_mv(const bench *b, char *s, size_t n)
+{
+	snprintf(s, n, "%dx%d", b->F1, b->C);
+	return 2.0 * b->F1 * b->C;
+}
+
+static void
+run_tq2(bench *b)
+{
+	const tl_qmat *m = &b->qm[TL_W_TQ2];
+
+	tl_k()->tq2_dot(b->s32, m->w, m->ld, m->rows, m->n, &b->xb.x);
+}
+
+static void
+run_tq1(bench *b)
+{
+	const tl_qmat *m = &b->qm[TL_W_TQ1];
+
+	tl_k()->tq1_dot(b->s32, m->w, m->ld, m->rows, m->n, &b->xb.x);
+}
+
+static void
+run_q8(bench *b)
+{
+	const tl_qmat *m = &b->qm[TL_W_Q8];
+
+	tl_k()->q8_dot(b->y, m->w, m->ld, m->d, m->n / TL_QBLOCK, m->rows,
+	    m->n, &b->xb.x);
+}
+
+static void
+run_q4(bench *b)
+{
+	const tl_qmat *m = &b->qm[TL_W_Q4];
+
+	tl_k()->q4_dot(b->y, m->w, m->ld, m->d, m->n / TL_QBLOCK, m->rows,
+	    m->n, &b->xb.x);
+}
+
+static double
+ops_gemv(const bench *b, char *s, size_t n)
+{
+	snprintf(s, n, "%dx%d", b->T, b->C);
+	return 2.0 * b->T * b->C;
+}
+
+static void
+run_gemv(bench *b)
+{
+	tl_k()->gemv_t(b->y, b->a, b->b, b->C, b->T, b->C, 0);
+}
+
 /* A forward pass of the model with targets (norms, activations, the
  * loss included): the products' and the causal attention's
  * multiply-adds, two operations each. */
@@ -338,6 +401,11 @@ static const entry entries[] = {
 	{ "quant", FLOAT, 0, ops_quant, run_quant },
 	{ "quant_i8", FLOAT, 0, ops_quant, run_quant_i8 },
 	{ "adamw", FLOAT, 0, ops_adamw, run_adamw },
+	{ "tq2 matvec", INT, 0, ops_mv, run_tq2 },
+	{ "tq1 matvec", INT, 0, ops_mv, run_tq1 },
+	{ "q8 matvec", INT, 0, ops_mv, run_q8 },
+	{ "q4 matvec", INT, 0, ops_mv, run_q4 },
+	{ "gemv_t", FLOAT, 0, ops_gemv, run_gemv },
 };
 #define NENTRY ((int)(sizeof entries / sizeof entries[0]))
 
@@ -348,7 +416,7 @@ mix_of(int kind, int path, const char *name)
 {
 	int prod = strncmp(name, "sgemm", 5) == 0 ||
 	    strncmp(name, "attention", 9) == 0 ||
-	    strncmp(name, "model", 5) == 0;
+	    strncmp(name, "model", 5) == 0 || strcmp(name, "gemv_t") == 0;
 
 	if (kind == INT)
 		return path == TL_SIMD_SCALAR ? TL_MIX_I32 :
@@ -432,6 +500,21 @@ bench_init(bench *b, const tl_config *c, int batch, const float *params,
 		tl_die(2, "%s", err);
 	b->params = (float *)params;
 	tl_model_prepare(b->mod, b->params);
+	/* the FFN's first layer of block 0 in every packed format */
+	{
+		tl_params P;
+
+		tl_params_map(&P, (float *)params, c);
+		for (i = TL_W_TQ2; i < TL_W_N; i++)
+			if (tl_qmat_quant(&b->qm[i], (int)i,
+			    tl_scheme_default((int)i), P.w1, (int)F1, (int)C,
+			    err) < 0)
+				tl_die(1, "%s", err);
+		if (tl_xq8buf_init(&b->xb, (int)C, err) < 0)
+			tl_die(1, "%s", err);
+		tl_xq8_prep(&b->xb, b->qkv, (int)C);
+		b->s32 = tl_xcalloc(F1, sizeof *b->s32);
+	}
 	b->ids = tl_xcalloc(N, sizeof *b->ids);
 	for (i = 0; i < N; i++)
 		b->ids[i] = (uint16_t)tl_rng_below(&r, c->vocab);
@@ -440,6 +523,8 @@ bench_init(bench *b, const tl_config *c, int batch, const float *params,
 static void
 bench_free(bench *b)
 {
+	int i;
+
 	free(b->a);
 	free(b->b);
 	free(b->y);
@@ -454,6 +539,10 @@ bench_free(bench *b)
 	free(b->m);
 	free(b->v);
 	free(b->ids);
+	free(b->s32);
+	for (i = TL_W_TQ2; i < TL_W_N; i++)
+		tl_qmat_free(&b->qm[i]);
+	tl_xq8buf_free(&b->xb);
 	tl_model_free(b->mod);
 }
 
@@ -487,6 +576,40 @@ gen_call(void *ctx)
 	for (t = 0; t < j->T; t++)
 		tl_infer_step(j->inf, j->pool, (uint16_t)tl_rng_below(&j->r,
 		    j->V), t);
+}
+
+/* The model as a packed tq2 model, through a temporary file that is
+ * gone once open; NULL (no figure) where that cannot be done, as for a
+ * vocabulary without a tokenizer of its size. */
+static tl_packed *
+packed_model(const tl_ckpt *ck, char *err)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[512];
+	tl_tok bytes;
+	const tl_tok *tok = &ck->tok;
+	tl_packed *pk;
+	int fd, rc;
+
+	memset(&bytes, 0, sizeof bytes);
+	if (tok->vocab != ck->cfg.vocab) {
+		if (ck->cfg.vocab != 256 || tl_tok_bytes(&bytes, err) < 0)
+			return NULL;
+		tok = &bytes;
+	}
+	snprintf(path, sizeof path, "%s/tl-bench.XXXXXX",
+	    dir && *dir ? dir : "/tmp");
+	if ((fd = mkstemp(path)) < 0) {
+		tl_tok_free(&bytes);
+		return NULL;
+	}
+	close(fd);
+	rc = tl_packed_write(path, &ck->cfg, tok, ck->params, TL_W_TQ2,
+	    tl_scheme_default(TL_W_TQ2), NULL, err);
+	pk = rc < 0 ? NULL : tl_packed_open(path, 0, err);
+	unlink(path);
+	tl_tok_free(&bytes);
+	return pk;
 }
 
 /* ---- results ---- */
@@ -762,6 +885,7 @@ main(int argc, char **argv)
 	tl_config c;
 	tl_ckpt ck;
 	tl_pool *pool;
+	tl_packed *pk = NULL;
 	bench b;
 
 	tl_setprog(argv[0]);
@@ -904,6 +1028,8 @@ main(int argc, char **argv)
 
 	if (kern)
 		bench_init(&b, &c, batch, ck.params, pool);
+	if (e2e)
+		pk = packed_model(&ck, err);
 	for (p = 0; p < TL_SIMD_NPATH; p++) {
 		if (!(paths >> p & 1))
 			continue;
@@ -968,6 +1094,22 @@ main(int argc, char **argv)
 			snprintf(r->shape, sizeof r->shape, "1 x %u", c.ctx);
 			r->s = measure(gen_call, &j, c.ctx);
 			tl_infer_free(j.inf);
+
+			/* the same as a packed tq2 model (tl-quantize's
+			 * default), written to a temporary file */
+			if (pk != NULL) {
+				if ((j.inf = tl_infer_new_packed(pk, err)) == NULL)
+					tl_die(1, "%s", err);
+				r = add_result();
+				r->name = "generate tq2";
+				r->path = p;
+				r->threads = threads;
+				r->mix = -1;
+				r->unit = "tokens/s";
+				snprintf(r->shape, sizeof r->shape, "1 x %u", c.ctx);
+				r->s = measure(gen_call, &j, c.ctx);
+				tl_infer_free(j.inf);
+			}
 		}
 	}
 	l1 = loadavg();
@@ -979,6 +1121,7 @@ main(int argc, char **argv)
 	if (kern)
 		bench_free(&b);
 	tl_pool_free(pool);
+	tl_packed_close(pk);
 	if (mpath)
 		tl_ckpt_free(&ck);
 	else {

@@ -8,6 +8,8 @@
 # TL_SIMD=scalar|sse2|... in the environment picks the kernel path.
 # Tokens per second are taken from the --log lines between the 10th
 # step and the last, so start-up and the first steps do not count.
+# The 1-minute load averages seen before and after the runs are
+# printed too: other work on the machine lowers the figures.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=3 steps=60 threads=2
@@ -25,8 +27,12 @@ shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 64 --quant ternary"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$top/bin/tl-tokenize" < "$top/data/tinyshakespeare.txt" > "$tmp/c.tok"
+# the machine's load, which the figures depend on: the 1-minute load
+# average before and after every run (-1 without /proc/loadavg)
+load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -1; }
 i=0
 while [ $i -lt "$runs" ]; do
+	load >> "$tmp/load"
 	rm -f "$tmp/m.tl" "$tmp/log"
 	"$top/bin/tl-train" -m "$tmp/m.tl" -t "$threads" $shape --batch 4 \
 	    --steps "$steps" --eval-every 0 --save-every 0 --log-every 1 \
@@ -35,10 +41,12 @@ while [ $i -lt "$runs" ]; do
 	    { for (k = 1; k < NF; k++) { if ($k == "\"tokens\"") t = $(k+1); if ($k == "\"elapsed\"") e = $(k+1) } }
 	    NR == 10 { t0 = t; e0 = e }
 	    END { printf "%.1f\n", (t - t0) / (e - e0) }' "$tmp/log" >> "$tmp/rates"
+	load >> "$tmp/load"
 	i=$((i + 1))
 done
 path=$(sed -n 's/.*parameters, \([a-z0-9]*\) path.*/\1/p' "$tmp/err" | head -1)
 sort -n "$tmp/rates" | awk -v path="$path" -v th="$threads" -v sh="$shape" '
     { r[NR] = $1 }
-    END { printf "tl-train %s, batch 4, %d threads, %s path: min %.0f median %.0f max %.0f tokens/s (%d runs)\n",
+    END { printf "tl-train %s, batch 4, %d threads, %s path: min %.0f median %.0f max %.0f tokens/s (%d runs)",
         sh, th, path, r[1], r[int((NR + 1) / 2)], r[NR], NR }'
+sort -n "$tmp/load" | awk '{ l[NR] = $1 } END { printf "; load average %s to %s\n", l[1], l[NR] }'

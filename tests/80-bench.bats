@@ -66,7 +66,9 @@ setup() {
 	for p in $(supported); do
 		for k in "sgemm x.W^T" "sgemm dY.W" "sgemm dY^T.X" "tgemm x.W^T" \
 		    "attention fwd" "attention bwd" "model forward" softmax dot \
-		    axpy absmax abssum quant quant_i8 adamw train generate; do
+		    axpy absmax abssum quant quant_i8 adamw "tq2 matvec" \
+		    "tq1 matvec" "q8 matvec" "q4 matvec" gemv_t train generate \
+		    "generate tq2"; do
 			grep -qE "^$(printf '%s' "$k" | sed 's/[.^]/\\&/g') +$p " out.txt ||
 				{ echo "no $k on $p"; false; }
 		done
@@ -112,7 +114,10 @@ setup() {
 	! grep -q '"unit":"tokens/s"' k.json
 	tl-bench $TINY -j -p scalar --e2e-only > e.json
 	json_ok e.json
-	[ "$(grep -o '"name":"[^"]*"' e.json | sort -u | tr '\n' ' ')" = '"name":"generate" "name":"train" ' ]
+	[ "$(grep -o '"name":"[^"]*"' e.json | sort -u | wc -l)" -eq 3 ]
+	for n in train generate "generate tq2"; do
+		grep -q "\"name\":\"$n\"" e.json
+	done
 	tl-bench $TINY -j -p scalar --kernels-only -k sgemm > g.json
 	[ "$(grep -o '"name":"[^"]*"' g.json | sort -u | wc -l)" -eq 3 ]
 }
