@@ -1,0 +1,50 @@
+#!/bin/sh
+# exp.sh: one training experiment on data/tinyshakespeare.txt, the way
+# the results in README were made: a new model trained for a wall-clock
+# budget on the first 90% of the bytes (tl-train holds out the last
+# 10% itself), its validation loss logged as it goes, then tl-eval on
+# the last 111,540 bytes.
+#
+# usage: scripts/exp.sh [-d dir] [-t threads] name seconds [tl-train flags]
+#
+# Writes dir/name.log (tl-train --log, JSON lines), dir/name.err,
+# dir/name.json (tl-eval -j) and appends a line to dir/results.tsv:
+#   name seconds threads steps parameters val-loss flags
+# The model itself is dir/name.tl.  dir defaults to exp/ in the tree.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=$top/bin
+dir=$top/exp threads=""
+while getopts d:t: o; do
+	case $o in
+	d) dir=$OPTARG ;;
+	t) threads="-t $OPTARG" ;;
+	*) echo "usage: $0 [-d dir] [-t threads] name seconds [flags]" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 2 ] || { echo "usage: $0 [-d dir] [-t threads] name seconds [flags]" >&2; exit 2; }
+name=$1 secs=$2
+shift 2
+mkdir -p "$dir"
+[ -s "$dir/bytes.tok" ] || "$bin/tl-tokenize" < "$top/data/tinyshakespeare.txt" > "$dir/bytes.tok"
+[ -s "$dir/val.txt" ] || tail -c 111540 "$top/data/tinyshakespeare.txt" > "$dir/val.txt"
+tok=$dir/bytes.tok
+# a BPE run names its vocabulary with -v FILE before the tl-train flags
+case "${1:-}" in
+-v)	voc=$2
+	shift 2
+	tok=$dir/$(basename "$voc").tok
+	[ -s "$tok" ] || "$bin/tl-tokenize" -v "$voc" < "$top/data/tinyshakespeare.txt" > "$tok" ;;
+*)	voc="" ;;
+esac
+rm -f "$dir/$name.tl" "$dir/$name.log"
+"$bin/tl-train" $threads -m "$dir/$name.tl" --time "$secs" --log "$dir/$name.log" \
+    --log-every 10 "$@" "$tok" 2> "$dir/$name.err"
+if [ -n "$voc" ]; then "$bin/tl-tokenize" -v "$voc"; else "$bin/tl-tokenize"; fi \
+    < "$dir/val.txt" | "$bin/tl-eval" -m "$dir/$name.tl" -j > "$dir/$name.json"
+steps=$(tail -n 1 "$dir/$name.log" | sed 's/.*"step":\([0-9]*\).*/\1/')
+params=$(sed -n 's/.*new model, \([0-9]*\) parameters.*/\1/p' "$dir/$name.err")
+loss=$(sed 's/.*"loss":\([0-9.]*\).*/\1/' "$dir/$name.json")
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$secs" "${threads#-t }" "$steps" \
+    "$params" "$loss" "$*" | tee -a "$dir/results.tsv"
