@@ -31,8 +31,9 @@ usage(int status)
 	    "                [--eval-every N] [--eval-tokens N] [--log file] "
 	    "[--log-every N]\n"
 	    "                [--lr X] [--lr-min X] [--save-every S] "
-	    "[--seed N] [--steps N]\n"
-	    "                [--time S] [--val-frac X] [--warmup N] [--wd X]\n"
+	    "[--sched kind] [--seed N]\n"
+	    "                [--steps N] [--time S] [--val-frac X] "
+	    "[--warmup N] [--wd X]\n"
 	    "                [--act kind] [--ctx N] [--dim N] [--ffn N] "
 	    "[--heads N] [--layers N]\n"
 	    "                [--norm kind] [--pos kind] [--quant kind] -m model "
@@ -44,7 +45,7 @@ usage(int status)
 
 enum {
 	O_ACCUM = 256, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG, O_LOGEVERY,
-	O_LR, O_LRMIN, O_SAVE, O_SEED, O_STEPS, O_TIME, O_VALFRAC, O_WARMUP,
+	O_LR, O_LRMIN, O_SAVE, O_SCHED, O_SEED, O_STEPS, O_TIME, O_VALFRAC, O_WARMUP,
 	O_WD
 };
 
@@ -82,6 +83,7 @@ main(int argc, char **argv)
 		{ "pos", required_argument, NULL, 0 },
 		{ "quant", required_argument, NULL, 0 },
 		{ "save-every", required_argument, NULL, O_SAVE },
+		{ "sched", required_argument, NULL, O_SCHED },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "steps", required_argument, NULL, O_STEPS },
 		{ "time", required_argument, NULL, O_TIME },
@@ -95,7 +97,7 @@ main(int argc, char **argv)
 	char err[TL_ERRLEN], e2[TL_ERRLEN], tbuf[32];
 	const char *model = NULL, *in = "stdin", *logpath = NULL;
 	const char *shape[32][2];	/* model-shape flags given */
-	int nshape = 0, seedset = 0;
+	int nshape = 0, seedset = 0, sched;
 	tl_config c, cmod;
 	tl_hparams hp;
 	int set[O_WD + 1] = { 0 }, ch, li, threads = 0, tty, isnew;
@@ -167,6 +169,13 @@ main(int argc, char **argv)
 		case O_SAVE:
 			hp.save_every = (float)tl_atof(optarg, "--save-every", 0,
 			    1e9);
+			break;
+		case O_SCHED:
+			if ((sched = tl_lookup(tl_sched_names, TL_SCHED_N,
+			    optarg)) < 0)
+				tl_die(2, "--sched %s: not cosine or two-stage",
+				    optarg);
+			hp.sched = (uint32_t)sched;
 			break;
 		case O_SEED:
 			seed = (uint64_t)tl_atol(optarg, "--seed", 0, 0x7fffffffL);
@@ -260,6 +269,7 @@ main(int argc, char **argv)
 	OVR(O_LR, lr);
 	OVR(O_LRMIN, lr_min);
 	OVR(O_SAVE, save_every);
+	OVR(O_SCHED, sched);
 	OVR(O_STEPS, steps);
 	OVR(O_TIME, time);
 	OVR(O_VALFRAC, val_frac);

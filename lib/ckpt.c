@@ -18,8 +18,11 @@
 
 static const char magic[8] = "tl-ckpt\n";
 
+const char *const tl_sched_names[TL_SCHED_N] = { "cosine", "two-stage" };
+
 #define PREFIX_SIZE (8 + 4 + 10 * 4 + 4)
-#define HP_SIZE (8 + 16 * 4)
+#define HP_SIZE (8 + 17 * 4)
+#define HP_SIZE_V1 (8 + 16 * 4)	/* version 1: no sched */
 #define ST_SIZE (8 + 8 + 8 + 16 + 4 + 4)
 #define MAX_TOKBLOB (16 + 8 * (size_t)TL_MAX_VOCAB)
 
@@ -44,6 +47,7 @@ tl_hparams_default(tl_hparams *hp, const tl_config *c)
 	hp->eval_every = 200;
 	hp->eval_tokens = 16384;
 	hp->save_every = 60;
+	hp->sched = TL_SCHED_COSINE;
 }
 
 static int
@@ -143,10 +147,11 @@ put_hp(unsigned char *p, const tl_hparams *h)
 	tl_put_u32(p + 60, h->eval_every);
 	tl_put_u32(p + 64, h->eval_tokens);
 	tl_put_f32(p + 68, h->save_every);
+	tl_put_u32(p + 72, h->sched);
 }
 
 static void
-get_hp(tl_hparams *h, const unsigned char *p)
+get_hp(tl_hparams *h, const unsigned char *p, size_t size)
 {
 	h->seed = tl_get_u64(p);
 	h->steps = tl_get_u32(p + 8);
@@ -165,6 +170,7 @@ get_hp(tl_hparams *h, const unsigned char *p)
 	h->eval_every = tl_get_u32(p + 60);
 	h->eval_tokens = tl_get_u32(p + 64);
 	h->save_every = tl_get_f32(p + 68);
+	h->sched = size > 72 ? tl_get_u32(p + 72) : TL_SCHED_COSINE;
 }
 
 static void
@@ -211,7 +217,8 @@ hp_check(const tl_hparams *h, char *err)
 	    !(h->beta1 >= 0 && h->beta1 < 1) || !(h->beta2 >= 0 && h->beta2 < 1) ||
 	    !(h->eps > 0 && h->eps < 1) || !(h->val_frac >= 0 && h->val_frac < 1)
 	    || !(h->time >= 0 && h->time <= 1e9) ||
-	    !(h->save_every >= 0 && h->save_every <= 1e9) || !(h->clip <= 1e9))
+	    !(h->save_every >= 0 && h->save_every <= 1e9) || !(h->clip <= 1e9) ||
+	    h->sched >= TL_SCHED_N)
 		return tl_err(err, "hyperparameter out of range");
 	return 0;
 }
@@ -388,6 +395,7 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
 	unsigned char pre[PREFIX_SIZE], *rest = NULL, tail[4];
 	struct stat sb;
 	uint32_t ver, bl, crc;
+	size_t hs;
 	uint64_t n, want;
 	size_t i;
 	FILE *f;
@@ -410,10 +418,10 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
 		fclose(f);
 		return tl_err(err, "%s: bad magic (not a tl checkpoint)", path);
 	}
-	if ((ver = tl_get_u32(pre + 8)) != TL_CKPT_VERSION) {
+	if ((ver = tl_get_u32(pre + 8)) != TL_CKPT_VERSION && ver != 1) {
 		fclose(f);
 		return tl_err(err, "%s: checkpoint version %u, this program "
-		    "reads version %d", path, ver, TL_CKPT_VERSION);
+		    "reads versions 1 to %d", path, ver, TL_CKPT_VERSION);
 	}
 	get_config(&ck->cfg, pre + 12);
 	bl = tl_get_u32(pre + 52);
@@ -422,7 +430,8 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
 		return tl_err(err, "%s: bad configuration: %s", path, e2);
 	}
 	n = tl_nparams(&ck->cfg);
-	want = PREFIX_SIZE + (uint64_t)bl + HP_SIZE + ST_SIZE + 8 + 12 * n + 4;
+	hs = ver == 1 ? HP_SIZE_V1 : HP_SIZE;
+	want = PREFIX_SIZE + (uint64_t)bl + hs + ST_SIZE + 8 + 12 * n + 4;
 	if (bl > MAX_TOKBLOB || (uint64_t)sb.st_size != want) {
 		fclose(f);
 		if ((uint64_t)sb.st_size < want && bl <= MAX_TOKBLOB)
@@ -433,15 +442,15 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
 		    path, (long long)sb.st_size);
 	}
 	crc = tl_crc32(0, pre, sizeof pre);
-	if ((rest = malloc(bl + HP_SIZE + ST_SIZE + 8)) == NULL) {
+	if ((rest = malloc(bl + hs + ST_SIZE + 8)) == NULL) {
 		fclose(f);
 		return tl_err(err, "%s: out of memory", path);
 	}
-	if (fread(rest, 1, bl + HP_SIZE + ST_SIZE + 8, f) !=
-	    bl + HP_SIZE + ST_SIZE + 8)
+	if (fread(rest, 1, bl + hs + ST_SIZE + 8, f) !=
+	    bl + hs + ST_SIZE + 8)
 		goto trunc;
-	crc = tl_crc32(crc, rest, bl + HP_SIZE + ST_SIZE + 8);
-	if (tl_get_u64(rest + bl + HP_SIZE + ST_SIZE) != n) {
+	crc = tl_crc32(crc, rest, bl + hs + ST_SIZE + 8);
+	if (tl_get_u64(rest + bl + hs + ST_SIZE) != n) {
 		tl_err(err, "%s: parameter count does not match its "
 		    "configuration", path);
 		goto fail;
@@ -475,8 +484,8 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
 		    ck->tok.vocab, ck->cfg.vocab);
 		goto fail;
 	}
-	get_hp(&ck->hp, rest + bl);
-	get_st(&ck->st, rest + bl + HP_SIZE);
+	get_hp(&ck->hp, rest + bl, hs);
+	get_st(&ck->st, rest + bl + hs);
 	if (hp_check(&ck->hp, e2) < 0 || st_check(&ck->st, e2) < 0) {
 		tl_err(err, "%s: %s", path, e2);
 		goto fail;

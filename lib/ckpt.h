@@ -14,7 +14,10 @@
 #include "tokenizer.h"
 #include "util.h"
 
-#define TL_CKPT_VERSION 1
+#define TL_CKPT_VERSION 2	/* reads 1 too: it had no schedule field */
+
+enum { TL_SCHED_COSINE, TL_SCHED_TWOSTAGE, TL_SCHED_N };
+extern const char *const tl_sched_names[TL_SCHED_N];
 
 /* Hyperparameters of a training run (tl-train(1) flags). */
 typedef struct {
@@ -33,6 +36,7 @@ typedef struct {
 	uint32_t eval_every;	/* steps between validations */
 	uint32_t eval_tokens;	/* held-out tokens per validation */
 	float save_every;	/* seconds between checkpoints */
+	uint32_t sched;		/* TL_SCHED_*: rate and decay over the run */
 } tl_hparams;
 
 /* Where a run is. */

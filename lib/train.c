@@ -67,17 +67,41 @@ tl_trainer_progress(const tl_trainer *t)
 	return p > 1 ? 1 : p;
 }
 
+/*
+ * The rate: a linear warmup over the first h->warmup steps times
+ *   cosine:    lr_min + (1 - lr_min) (1 + cos(pi p)) / 2;
+ *   two-stage: BitNet b1.58's, a high rate falling linearly from 1 to
+ *              1/2 over the first half of the run, cut at mid-training
+ *              to 1/4 and falling linearly to lr_min;
+ * of h->lr, where p is tl_trainer_progress.
+ */
 float
 tl_trainer_lr(const tl_trainer *t)
 {
 	const tl_hparams *h = &t->ck->hp;
-	double w = 1, c;
+	double w = 1, c, p = tl_trainer_progress(t);
 
 	if (h->warmup > 0 && t->ck->st.step < h->warmup)
 		w = (t->ck->st.step + 1.0) / h->warmup;
-	c = h->lr_min + (1 - h->lr_min) * 0.5 *
-	    (1 + cos(3.141592653589793 * tl_trainer_progress(t)));
+	if (h->sched == TL_SCHED_TWOSTAGE)
+		c = p < 0.5 ? 1 - p : 0.25 + (h->lr_min - 0.25) * (2 * p - 1);
+	else
+		c = h->lr_min + (1 - h->lr_min) * 0.5 *
+		    (1 + cos(3.141592653589793 * p));
 	return (float)(h->lr * w * c);
+}
+
+float
+tl_trainer_wd(const tl_trainer *t)
+{
+	const tl_hparams *h = &t->ck->hp;
+	double p = tl_trainer_progress(t);
+
+	if (h->sched != TL_SCHED_TWOSTAGE)
+		return h->wd;
+	if (p >= 0.5)
+		return 0;
+	return (float)(h->wd * 0.5 * (1 + cos(3.141592653589793 * 2 * p)));
 }
 
 /* B random windows of T+1 tokens: inputs and next-token targets. */
@@ -101,7 +125,7 @@ typedef struct {
 	tl_trainer *t;
 	size_t n;
 	double *part;		/* per chunk sum of squares */
-	float scale, lr, bc1, bc2;
+	float scale, lr, wd, bc1, bc2;
 	size_t nodecay_lo[8], nodecay_hi[8];
 	int nnd;
 } optjob;
@@ -135,7 +159,7 @@ job_adamw(void *ctx, int c)
 		for (a = lo; a < hi; a++)
 			g[a] *= j->scale;
 	for (a = lo; a < hi; a = b) {
-		float wd = h->wd;
+		float wd = j->wd;
 
 		b = hi;
 		for (r = 0; r < j->nnd; r++) {
@@ -186,6 +210,7 @@ tl_trainer_step(tl_trainer *t, float *gnorm)
 	*gnorm = (float)sqrt(ss);
 	j.scale = h->clip > 0 && *gnorm > h->clip ? h->clip / *gnorm : 1.0f;
 	j.lr = tl_trainer_lr(t);
+	j.wd = tl_trainer_wd(t);
 	j.bc1 = 1.0f - powf(h->beta1, (float)(ck->st.step + 1));
 	j.bc2 = 1.0f - powf(h->beta2, (float)(ck->st.step + 1));
 	/* no decay on norm parameters */

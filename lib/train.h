@@ -29,9 +29,12 @@ void tl_trainer_free(tl_trainer *t);
 /* How far the run is, in [0, 1]: the larger of step/steps and
  * elapsed/time for the budgets that are set. */
 double tl_trainer_progress(const tl_trainer *t);
-/* Learning rate of the next step: linear warmup, then cosine decay
- * from lr to lr * lr_min over the run's progress. */
+/* Learning rate and weight decay of the next step, by the schedule
+ * (hp.sched) over the run's progress: a linear warmup, then a cosine
+ * from lr to lr * lr_min with constant decay, or BitNet b1.58's two
+ * stages (train.c). */
 float tl_trainer_lr(const tl_trainer *t);
+float tl_trainer_wd(const tl_trainer *t);
 /* One optimizer step (accum micro-batches); returns the mean loss
  * and stores the gradient norm before clipping in *gnorm. */
 float tl_trainer_step(tl_trainer *t, float *gnorm);

@@ -216,3 +216,25 @@ setup() {
 	one_line "$output"
 	[ ! -e d.tl ]
 }
+
+@test "train: --sched two-stage is kept by the model; a version 1 checkpoint resumes as version 2" {
+	tl-train -m m.tl $SHAPE $RUN --steps 10 --sched two-stage corpus.tok 2>/dev/null
+	# the schedule is stored: resuming without the flag goes on with it,
+	# and equals a run that named it again
+	cp m.tl n.tl
+	tl-train -m m.tl --steps 20 --log m.log --log-every 1 corpus.tok 2>/dev/null
+	tl-train -m n.tl --steps 20 --sched two-stage corpus.tok 2>/dev/null
+	cmp m.tl n.tl
+	# after mid-training the rate is a quarter of the peak and falling
+	lr=$(sed -n 's/.*"step":15,.*"lr":\([0-9.e-]*\).*/\1/p' m.log)
+	awk -v l="$lr" 'BEGIN { exit !(l < 0.003 * 0.25 && l > 0.003 * 0.1) }'
+	run tl-train -m m.tl --sched linear corpus.tok
+	[ "$status" -eq 2 ]
+	[ "$output" = "tl-train: --sched linear: not cosine or two-stage" ]
+	# version 1 (no schedule field) loads as cosine and is saved as 2
+	cp "$DATA/v1-tiny.tl" old.tl
+	od -A n -t u4 -j 8 -N 4 old.tl | grep -qw 1
+	tl-tokenize < corpus.txt > c.tok
+	tl-train -m old.tl --steps 2000000 --time 1 c.tok 2>/dev/null
+	od -A n -t u4 -j 8 -N 4 old.tl | grep -qw 2
+}

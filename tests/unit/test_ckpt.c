@@ -102,10 +102,10 @@ roundtrip(const char *dir)
 	spit(d, ba, na);
 	CHECK(tl_ckpt_load(&ck2, d, err) < 0 && strstr(err, "bad magic"));
 	ba[0] = 't';
-	ba[8] = 2;
+	ba[8] = 3;
 	spit(d, ba, na);
-	CHECK(tl_ckpt_load(&ck2, d, err) < 0 && strstr(err, "version 2"));
-	ba[8] = 1;
+	CHECK(tl_ckpt_load(&ck2, d, err) < 0 && strstr(err, "version 3"));
+	ba[8] = 2;
 	/* a dimension past its maximum is refused before any allocation */
 	tl_put_u32(ba + 12 + 4 * 2, 1u << 30);
 	spit(d, ba, na);
@@ -188,6 +188,44 @@ determinism(const char *dir)
 	unlink(s);
 }
 
+/* The schedules of tl-train --sched, at points worked by hand: a
+ * 100-step run, rate 1, lr_min 0.1, decay 0.1, no warmup. */
+static void
+schedules(void)
+{
+	static const struct {
+		int sched, step;
+		double lr, wd;
+	} want[] = {
+		{ TL_SCHED_COSINE, 0, 1, 0.1 },
+		{ TL_SCHED_COSINE, 50, 0.55, 0.1 },
+		{ TL_SCHED_COSINE, 100, 0.1, 0.1 },
+		{ TL_SCHED_TWOSTAGE, 0, 1, 0.1 },
+		{ TL_SCHED_TWOSTAGE, 25, 0.75, 0.05 },
+		{ TL_SCHED_TWOSTAGE, 49, 0.51, 9.8664e-5 },	/* 0.05 (1 + cos(0.98 pi)) */
+		{ TL_SCHED_TWOSTAGE, 50, 0.25, 0 },
+		{ TL_SCHED_TWOSTAGE, 75, 0.175, 0 },
+		{ TL_SCHED_TWOSTAGE, 100, 0.1, 0 },
+	};
+	tl_ckpt ck;
+	tl_trainer t;
+	size_t i;
+
+	memset(&ck, 0, sizeof ck);
+	memset(&t, 0, sizeof t);
+	t.ck = &ck;
+	ck.hp.lr = 1;
+	ck.hp.lr_min = 0.1f;
+	ck.hp.wd = 0.1f;
+	ck.hp.steps = 100;
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		ck.hp.sched = (uint32_t)want[i].sched;
+		ck.st.step = (uint64_t)want[i].step;
+		CHECK_CLOSE(tl_trainer_lr(&t), want[i].lr, 1e-6, 1e-5);
+		CHECK_CLOSE(tl_trainer_wd(&t), want[i].wd, 1e-7, 1e-5);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -195,5 +233,6 @@ main(int argc, char **argv)
 
 	roundtrip(dir);
 	determinism(dir);
+	schedules();
 	return unit_done("test_ckpt");
 }
