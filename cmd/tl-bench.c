@@ -496,7 +496,7 @@ bench_init(bench *b, const tl_config *c, int batch, const float *params,
 		b->m[i] = (float)((int)tl_rng_below(&r, 3) - 1);
 	for (i = 0; i < (size_t)b->nadam; i++)
 		b->m[i] *= 0.01f;
-	if ((b->mod = tl_model_new(c, batch, c->ctx, err)) == NULL)
+	if ((b->mod = tl_model_new(c, batch, c->ctx, 0, err)) == NULL)
 		tl_die(2, "%s", err);
 	b->params = (float *)params;
 	tl_model_prepare(b->mod, b->params);
@@ -1065,7 +1065,7 @@ main(int argc, char **argv)
 			ids = tl_xmalloc(n * sizeof *ids);
 			for (k = 0; k < n; k++)
 				ids[k] = (uint16_t)tl_rng_below(&j.r, c.vocab);
-			if (tl_trainer_init(&tr, &ck, pool, ids, n, err) < 0)
+			if (tl_trainer_init(&tr, &ck, pool, ids, n, 0, 0, err) < 0)
 				tl_die(1, "%s", err);
 			j.tr = &tr;
 			r = add_result();

@@ -132,7 +132,7 @@ main(int argc, char **argv)
 			nwin = ((size_t)limit + T - 1) / T;
 		if ((size_t)B > nwin)
 			B = (int)nwin;
-		if ((m = tl_model_new(mf.cfg, B, T, err)) == NULL)
+		if ((m = tl_model_new(mf.cfg, B, T, 0, err)) == NULL)
 			tl_die(1, "%s: %s", model, err);
 		if (tl_eval(m, pool, mf.params, mf.tok, ids, n, (size_t)limit,
 		    &r, err) < 0)

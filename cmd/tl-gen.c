@@ -216,11 +216,12 @@ main(int argc, char **argv)
 	if (stats)
 		fprintf(stderr, "%s: prompt %zu tokens in %.3f s; %ld tokens in "
 		    "%.3f s, %.1f tokens/s (%.1f per CPU second); %.0f bytes "
-		    "of weights per token; %s, %d threads\n", tl_prog(), k,
-		    t1 - t0, i, t2 - t1, i / (t2 - t1 > 0 ? t2 - t1 : 1e-9),
+		    "of weights per token; %s path, %d threads; peak memory "
+		    "%.1f MiB\n", tl_prog(), k, t1 - t0, i, t2 - t1,
+		    i / (t2 - t1 > 0 ? t2 - t1 : 1e-9),
 		    i / (c2 - c1 > 0 ? c2 - c1 : 1e-9),
 		    tl_infer_weight_bytes(d), tl_simd_name(tl_simd_path()),
-		    tl_pool_threads(pool));
+		    tl_pool_threads(pool), tl_peak_rss_kib() / 1024.0);
 	if (full)
 		tl_warn("%s: the context of %d tokens is full after %ld new "
 		    "tokens (--slide goes on past it)", model, tl_infer_ctx(d),

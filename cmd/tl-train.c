@@ -30,9 +30,11 @@ usage(int status)
 	    "[--batch N] [--clip X]\n"
 	    "                [--eval-every N] [--eval-tokens N] [--log file] "
 	    "[--log-every N]\n"
-	    "                [--lr X] [--lr-min X] [--save-every S] "
-	    "[--sched kind] [--seed N]\n"
-	    "                [--steps N] [--time S] [--val-frac X] "
+	    "                [--lr X] [--lr-min X] [--micro N] [--recompute] "
+	    "[--save-every S]\n"
+	    "                [--sched kind] [--seed N] [--steps N] [--time S] "
+	    "[--val-frac X]\n"
+	    "                "
 	    "[--warmup N] [--wd X]\n"
 	    "                [--act kind] [--ctx N] [--dim N] [--ffn N] "
 	    "[--heads N] [--layers N]\n"
@@ -45,8 +47,8 @@ usage(int status)
 
 enum {
 	O_ACCUM = 256, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG, O_LOGEVERY,
-	O_LR, O_LRMIN, O_SAVE, O_SCHED, O_SEED, O_STEPS, O_TIME, O_VALFRAC, O_WARMUP,
-	O_WD
+	O_LR, O_LRMIN, O_MICRO, O_RECOMP, O_SAVE, O_SCHED, O_SEED, O_STEPS,
+	O_TIME, O_VALFRAC, O_WARMUP, O_WD
 };
 
 static void
@@ -79,9 +81,11 @@ main(int argc, char **argv)
 		{ "log-every", required_argument, NULL, O_LOGEVERY },
 		{ "lr", required_argument, NULL, O_LR },
 		{ "lr-min", required_argument, NULL, O_LRMIN },
+		{ "micro", required_argument, NULL, O_MICRO },
 		{ "norm", required_argument, NULL, 0 },
 		{ "pos", required_argument, NULL, 0 },
 		{ "quant", required_argument, NULL, 0 },
+		{ "recompute", no_argument, NULL, O_RECOMP },
 		{ "save-every", required_argument, NULL, O_SAVE },
 		{ "sched", required_argument, NULL, O_SCHED },
 		{ "seed", required_argument, NULL, O_SEED },
@@ -97,7 +101,7 @@ main(int argc, char **argv)
 	char err[TL_ERRLEN], e2[TL_ERRLEN], tbuf[32];
 	const char *model = NULL, *in = "stdin", *logpath = NULL;
 	const char *shape[32][2];	/* model-shape flags given */
-	int nshape = 0, seedset = 0, sched;
+	int nshape = 0, seedset = 0, micro = 0, recompute = 0, sched;
 	tl_config c, cmod;
 	tl_hparams hp;
 	int set[O_WD + 1] = { 0 }, ch, li, threads = 0, tty, isnew;
@@ -165,6 +169,12 @@ main(int argc, char **argv)
 			break;
 		case O_LRMIN:
 			hp.lr_min = (float)tl_atof(optarg, "--lr-min", 0, 1);
+			break;
+		case O_MICRO:
+			micro = (int)tl_atol(optarg, "--micro", 1, 65536);
+			break;
+		case O_RECOMP:
+			recompute = 1;
 			break;
 		case O_SAVE:
 			hp.save_every = (float)tl_atof(optarg, "--save-every", 0,
@@ -278,9 +288,12 @@ main(int argc, char **argv)
 #undef OVR
 	if (ck.hp.steps == 0 && ck.hp.time == 0)
 		tl_die(2, "no budget: give --steps or --time");
+	if (micro > 0 && ck.hp.batch % micro != 0)
+		tl_die(2, "--micro %d: not a divisor of the batch (%u)", micro,
+		    ck.hp.batch);
 	if ((pool = tl_pool_new(threads)) == NULL)
 		tl_die(1, "cannot start threads");
-	if (tl_trainer_init(&tr, &ck, pool, ids, n, err) < 0)
+	if (tl_trainer_init(&tr, &ck, pool, ids, n, micro, recompute, err) < 0)
 		tl_die(2, "%s: %s", in, err);
 	if (logpath && (logf = fopen(logpath, "a")) == NULL)
 		tl_die(1, "%s:", logpath);
@@ -290,11 +303,12 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	tty = isatty(2);
-	fprintf(stderr, "%s: %s model, %zu parameters, %s path, %d thread%s; "
-	    "%zu training and %zu held-out tokens\n", model, isnew ? "new" :
-	    "resumed", tl_nparams(&ck.cfg), tl_simd_name(tl_simd_path()),
-	    tl_pool_threads(pool), tl_pool_threads(pool) > 1 ? "s" : "",
-	    tr.ntrain, tr.nval);
+	fprintf(stderr, "%s: %s model, %zu parameters, %s path, %d thread%s, "
+	    "%d sequence%s per pass%s; %zu training and %zu held-out tokens\n",
+	    model, isnew ? "new" : "resumed", tl_nparams(&ck.cfg),
+	    tl_simd_name(tl_simd_path()), tl_pool_threads(pool),
+	    tl_pool_threads(pool) > 1 ? "s" : "", tr.micro, tr.micro > 1 ?
+	    "s" : "", recompute ? ", recomputing" : "", tr.ntrain, tr.nval);
 
 	t0 = tlast = tsave = tlog = tl_now();
 	p0 = tl_trainer_progress(&tr);

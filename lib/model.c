@@ -165,26 +165,39 @@ tl_params_init(float *base, const tl_config *c, uint64_t seed)
 	fill_const(p.lnfw, C, 1);
 }
 
+/* Pieces of at most 2^30: the kernels take an int count. */
+#define PIECE(n, i) ((n) - (i) < (1u << 30) ? (n) - (i) : (1u << 30))
+
+float
+tl_ternary_scale(const float *w, size_t n)
+{
+	double sum = 0;
+	size_t i;
+	float s;
+
+	/* summed in pieces, in order */
+	for (i = 0; i < n; i += PIECE(n, i))
+		sum += tl_k()->abssum(w + i, (int)PIECE(n, i));
+	s = (float)(sum / (double)n);
+	return s < 1e-5f ? 1e-5f : s;
+}
+
+void
+tl_ternary_apply(float *q, const float *w, size_t n, float s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i += PIECE(n, i))
+		tl_k()->quant(q + i, w + i, (int)PIECE(n, i), 1.0f / s, -1.0f,
+		    1.0f);
+}
+
 float
 tl_ternary_quant(float *q, const float *w, size_t n)
 {
-	const tl_kern *k = tl_k();
-	double sum = 0;
-	size_t i, step;
-	float s;
+	float s = tl_ternary_scale(w, n);
 
-	/* abssum takes an int count: sum in pieces, in order. */
-	for (i = 0; i < n; i += step) {
-		step = n - i < (1u << 30) ? n - i : (1u << 30);
-		sum += k->abssum(w + i, (int)step);
-	}
-	s = (float)(sum / (double)n);
-	if (s < 1e-5f)
-		s = 1e-5f;
-	for (i = 0; i < n; i += step) {
-		step = n - i < (1u << 30) ? n - i : (1u << 30);
-		k->quant(q + i, w + i, (int)step, 1.0f / s, -1.0f, 1.0f);
-	}
+	tl_ternary_apply(q, w, n, s);
 	return s;
 }
 
@@ -195,27 +208,32 @@ struct tl_model {
 	tl_config c;
 	int B, T, N, C, F, F1, V, L, H, hs;
 	int tern;		/* ternary mode */
-	float *qw[NLIN];	/* (L, out, in) quantized weights */
+	int S;			/* sets of block activations: L, or 1 when
+				 * recomputing */
+	float *qw;		/* ternary: (out, in) the quantized weights of
+				 * the linear layer in use (lin_weff) */
 	float *qs;		/* (L, NLIN) their scales */
 	float *rope;		/* (T, hs/2, 2) */
 	uint16_t *in, *tgt;	/* (N) */
-	/* activations, per layer unless noted */
+	/* activations: the block inputs, then S sets of what a block's
+	 * backward pass needs (block_acts) */
 	float *res;		/* (L+1, N, C) block inputs and final */
-	float *mid;		/* (L, N, C) after attention residual */
-	float *ln1, *ln1m, *ln1r;	/* (L,N,C), (L,N), (L,N) */
-	float *qkv;		/* (L, N, 3C) after rotary */
-	float *att;		/* (L, B, H, T, T) */
-	float *ay;		/* (L, N, C) attention values */
+	float *mid;		/* (S, N, C) after attention residual */
+	float *ln1, *ln1m, *ln1r;	/* (S,N,C), (S,N), (S,N) */
+	float *qkv;		/* (S, N, 3C) after rotary */
+	float *att;		/* (S, B, H, T, T) */
+	float *ay;		/* (S, N, C) attention values */
 	float *ln2, *ln2m, *ln2r;
-	float *h1;		/* (L, N, F1) */
-	float *h2;		/* (L, N, F) */
-	float *xq[NLIN], *xg[NLIN];	/* ternary: (L,N,in), (L,N) */
+	float *h1;		/* (S, N, F1) */
+	float *h2;		/* (S, N, F) */
+	float *xg;		/* ternary: (S, NLIN, N) input scales */
 	float *lnf, *lnfm, *lnfr;	/* (N, C), (N), (N) */
 	float *logits;		/* (N, V) */
 	float *lse;		/* (N) log-sum-exp of each row */
 	float *rowloss;		/* (N) cross-entropy of each row */
-	/* backward scratch */
-	float *dres, *dln, *dqkv, *datt, *dh1, *dh2, *day, *dsc;
+	/* backward scratch; the FFN's (dh1, dh2) and the attention's
+	 * (day, dqkv, datt) share memory: one block part at a time */
+	float *dres, *dln, *dsc, *dh1, *dh2, *day, *dqkv, *datt;
 	/* all of the above come from one allocation */
 	float *mem;
 };
@@ -252,14 +270,14 @@ lin_w(const tl_model *m, const float *params, int l, int i)
 }
 
 tl_model *
-tl_model_new(const tl_config *c, int B, int T, char *err)
+tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
 {
 	tl_model *m;
-	size_t N, C, F, F1, V, L, H, tot = 0;
-	int i;
-	float **slot[64];
-	size_t size[64];
-	int ns = 0;
+	/* sizes in double so that they cannot wrap on 32-bit hosts */
+	double N, C, F, F1, V, L, H, S, att, ffn, size[32], tot = 0;
+	float **slot[32];
+	size_t off;
+	int ns = 0, i;
 
 	if (tl_config_check(c, err) < 0)
 		return NULL;
@@ -280,24 +298,27 @@ tl_model_new(const tl_config *c, int B, int T, char *err)
 	m->H = c->heads;
 	m->hs = c->dim / c->heads;
 	m->tern = c->quant == TL_QUANT_TERNARY;
+	m->S = recompute ? 1 : m->L;
 	N = m->N, C = m->C, F = m->F, F1 = m->F1, V = m->V, L = m->L;
-	H = m->H;
+	H = m->H, S = m->S;
+	att = (double)B * H * T * T;
 
 #define BUF(p, n) do { slot[ns] = &(p); size[ns++] = (n); } while (0)
-	BUF(m->rope, (size_t)T * (m->hs / 2) * 2);
+	BUF(m->rope, (double)T * (m->hs / 2) * 2);
 	BUF(m->res, (L + 1) * N * C);
-	BUF(m->mid, L * N * C);
-	BUF(m->ln1, L * N * C);
-	BUF(m->ln1m, L * N);
-	BUF(m->ln1r, L * N);
-	BUF(m->qkv, L * N * 3 * C);
-	BUF(m->att, L * B * H * T * T);
-	BUF(m->ay, L * N * C);
-	BUF(m->ln2, L * N * C);
-	BUF(m->ln2m, L * N);
-	BUF(m->ln2r, L * N);
-	BUF(m->h1, L * N * F1);
-	BUF(m->h2, L * N * F);
+	BUF(m->mid, S * N * C);
+	BUF(m->ln1, S * N * C);
+	BUF(m->ln1m, S * N);
+	BUF(m->ln1r, S * N);
+	BUF(m->qkv, S * N * 3 * C);
+	BUF(m->att, S * att);
+	BUF(m->ay, S * N * C);
+	BUF(m->ln2, S * N * C);
+	BUF(m->ln2m, S * N);
+	BUF(m->ln2r, S * N);
+	BUF(m->h1, S * N * F1);
+	BUF(m->h2, S * N * F);
+	BUF(m->xg, m->tern ? S * NLIN * N : 0);
 	BUF(m->lnf, N * C);
 	BUF(m->lnfm, N);
 	BUF(m->lnfr, N);
@@ -306,39 +327,35 @@ tl_model_new(const tl_config *c, int B, int T, char *err)
 	BUF(m->rowloss, N);
 	BUF(m->dres, N * C);
 	BUF(m->dln, N * C);
-	BUF(m->dqkv, N * 3 * C);
-	BUF(m->datt, (size_t)B * H * T * T);
-	BUF(m->dh1, N * F1);
-	BUF(m->dh2, N * F);
-	BUF(m->day, N * C);
-	BUF(m->dsc, N * (V > 3 * C ? (V > F1 ? V : F1) : 3 * C > F1 ? 3 * C : F1));
-	if (m->tern) {
-		for (i = 0; i < NLIN; i++) {
-			BUF(m->qw[i], L * lin_out(m, i) * lin_in(m, i));
-			BUF(m->xq[i], L * N * lin_in(m, i));
-			BUF(m->xg[i], L * N);
-		}
-		BUF(m->qs, L * NLIN);
-	}
+	BUF(m->dsc, m->tern ? N * (3 * C > F1 ? 3 * C : F1) : 0);
+	ffn = N * (F + F1);
+	BUF(m->dh1, ffn > N * 4 * C + att ? ffn : N * 4 * C + att);
+	BUF(m->qw, m->tern ? C * (F1 > 3 * C ? (F1 > F ? F1 : F) :
+	    3 * C > F ? 3 * C : F) : 0);
+	BUF(m->qs, L * NLIN);
 #undef BUF
 	for (i = 0; i < ns; i++)
 		tot += size[i];
-	if (tot > ((size_t)-1) / sizeof(float) ||
-	    (m->mem = calloc(tot, sizeof(float))) == NULL) {
+	if (tot * sizeof(float) > (double)((size_t)-1 / 2) ||
+	    (m->mem = calloc((size_t)tot, sizeof(float))) == NULL) {
 		free(m);
-		return tl_err(err, "out of memory for activations (%zu MiB)",
+		return tl_err(err, "out of memory for activations (%.0f MiB)",
 		    tot / (1 << 18)), NULL;
 	}
-	for (tot = 0, i = 0; i < ns; i++) {
-		*slot[i] = m->mem + tot;
-		tot += size[i];
+	for (off = 0, i = 0; i < ns; i++) {
+		*slot[i] = m->mem + off;
+		off += (size_t)size[i];
 	}
-	m->in = calloc(2 * N, sizeof *m->in);
+	m->dh2 = m->dh1 + (size_t)(N * F1);
+	m->day = m->dh1;
+	m->dqkv = m->day + (size_t)(N * C);
+	m->datt = m->dqkv + (size_t)(N * 3 * C);
+	m->in = calloc(2 * (size_t)N, sizeof *m->in);
 	if (m->in == NULL) {
 		tl_model_free(m);
 		return tl_err(err, "out of memory"), NULL;
 	}
-	m->tgt = m->in + N;
+	m->tgt = m->in + (size_t)N;
 	tl_rope_table(m->rope, T, m->hs);
 	return m;
 }
@@ -383,12 +400,9 @@ tl_model_prepare(tl_model *m, float *params)
 	if (!m->tern)
 		return;
 	for (l = 0; l < m->L; l++)
-		for (i = 0; i < NLIN; i++) {
-			size_t n = (size_t)lin_out(m, i) * lin_in(m, i);
-
-			m->qs[l * NLIN + i] = tl_ternary_quant(m->qw[i] + l * n,
-			    lin_w(m, params, l, i), n);
-		}
+		for (i = 0; i < NLIN; i++)
+			m->qs[l * NLIN + i] = tl_ternary_scale(lin_w(m, params,
+			    l, i), (size_t)lin_out(m, i) * lin_in(m, i));
 }
 
 /* ---- row jobs: one function per kind of per-row work ---- */
@@ -417,6 +431,18 @@ job_actquant(void *ctx, int r)
 		k->quant(q, x, n, 127.0f / g, -128.0f, 127.0f);
 	else
 		memset(q, 0, n * sizeof *q);
+}
+
+/* Row r of a linear layer's quantized weights, from the latent ones
+ * and the layer's scale s: rows are independent, so any split gives
+ * tl_ternary_quant's values. */
+static void
+job_wquant(void *ctx, int r)
+{
+	rowjob *j = ctx;
+	int n = lin_in(j->m, j->lin);
+
+	tl_ternary_apply(j->y + (long)r * n, j->x + (long)r * n, n, j->s);
 }
 
 /* Row r of a ternary layer's output: the integer sums times the
@@ -512,51 +538,80 @@ rows(tl_pool *p, int n, void (*fn)(void *, int), rowjob *j)
 	tl_pool_for(p, n, fn, j);
 }
 
+/* The weights (out, in) that linear layer i of block l multiplies by:
+ * the latent ones in fp32 mode; in ternary mode their quantization by
+ * the scale tl_model_prepare found, made here in m->qw, which holds one
+ * layer's at a time. */
+static const float *
+lin_weff(tl_model *m, tl_pool *p, const float *params, int l, int i)
+{
+	rowjob j;
+
+	if (!m->tern)
+		return lin_w(m, params, l, i);
+	memset(&j, 0, sizeof j);
+	j.m = m;
+	j.lin = i;
+	j.x = lin_w(m, params, l, i);
+	j.y = m->qw;
+	j.s = m->qs[l * NLIN + i];
+	rows(p, lin_out(m, i), job_wquant, &j);
+	return m->qw;
+}
+
 /* out (N, out) = x (N, in) . W^T, W (out, in): a BitLinear in ternary
  * mode (quantized input times ternary weights, exact integer sums by
- * tl_tgemm, then rescaled), a plain product otherwise. */
+ * tl_tgemm, then rescaled), a plain product otherwise.  In ternary mode
+ * x is quantized in place, to the int8 values the backward pass needs
+ * of it, and g (N) gets the scale of each row.  out NULL stops there:
+ * recomputing a block needs nothing of its last product. */
 static void
 lin_forward(tl_model *m, tl_pool *p, const float *params, int l, int i,
-    float *out, const float *x)
+    float *out, float *x, float *g)
 {
 	int in = lin_in(m, i), o = lin_out(m, i), N = m->N;
 	rowjob j;
 
+	if (!m->tern) {
+		if (out)
+			tl_sgemm(p, N, o, in, x, in, 1, lin_w(m, params, l, i),
+			    1, in, out, o, 0);
+		return;
+	}
 	memset(&j, 0, sizeof j);
 	j.m = m;
 	j.lin = i;
-	if (!m->tern) {
-		tl_sgemm(p, N, o, in, x, in, 1, lin_w(m, params, l, i), 1, in,
-		    out, o, 0);
-		return;
-	}
 	j.x = x;
-	j.y = m->xq[i] + (long)l * N * in;
-	j.y2 = m->xg[i] + (long)l * N;
+	j.y = x;
+	j.y2 = g;
 	rows(p, N, job_actquant, &j);
+	if (out == NULL)
+		return;
 	/* the integer sums on integer SIMD: tl_sgemm's very bits */
-	tl_tgemm(p, N, o, in, j.y, in, m->qw[i] + (long)l * o * in, in, out, o);
+	tl_tgemm(p, N, o, in, x, in, lin_weff(m, p, params, l, i), in, out, o);
 	j.y = out;
 	j.s = m->qs[l * NLIN + i];
 	rows(p, N, job_rescale, &j);
 }
 
-/* Given dout (N, out): dx (N, in) = dout . W_eff (overwritten; skipped
- * when dx is NULL), dW (out, in) += dout^T . x_eff.  Straight-through:
- * the quantizers pass gradients unchanged. */
+/* Given dout (N, out) and the layer's input x (N, in) as lin_forward
+ * left it: dx (N, in) = dout . W_eff (overwritten; skipped when dx is
+ * NULL), dW (out, in) += dout^T . x_eff.  Straight-through: the
+ * quantizers pass gradients unchanged. */
 static void
 lin_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
-    int l, int i, float *dx, const float *dout, const float *x)
+    int l, int i, float *dx, const float *dout, const float *x,
+    const float *g)
 {
 	int in = lin_in(m, i), o = lin_out(m, i), N = m->N;
 	float *dw = lin_w(m, grads, l, i);
-	const float *w, *a = dout, *xe = x;
+	const float *a = dout;
 	long r, n;
 	rowjob j;
 
-	w = m->tern ? m->qw[i] + (long)l * o * in : lin_w(m, params, l, i);
 	if (dx) {
-		tl_sgemm(p, N, in, o, dout, o, 1, w, in, 1, dx, in, 0);
+		tl_sgemm(p, N, in, o, dout, o, 1, lin_weff(m, p, params, l, i),
+		    in, 1, dx, in, 0);
 		if (m->tern) {
 			float s = m->qs[l * NLIN + i];
 
@@ -570,12 +625,138 @@ lin_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 		j.lin = i;
 		j.x = dout;
 		j.y = m->dsc;
-		j.y2 = m->xg[i] + (long)l * N;
+		j.y2 = (float *)g;
 		rows(p, N, job_dscale, &j);
 		a = m->dsc;
-		xe = m->xq[i] + (long)l * N * in;
 	}
-	tl_sgemm(p, o, in, N, a, 1, o, xe, in, 1, dw, in, 1);
+	tl_sgemm(p, o, in, N, a, 1, o, x, in, 1, dw, in, 1);
+}
+
+/* Where block l's activations are: its input and output in res, the
+ * rest in the block's own set, or the one set under recomputation. */
+typedef struct {
+	float *x, *out;			/* (N, C) input, output */
+	float *mid, *ln1, *ay, *ln2;	/* (N, C) */
+	float *ln1m, *ln1r, *ln2m, *ln2r;	/* (N) */
+	float *qkv;			/* (N, 3C) */
+	float *att;			/* (B, H, T, T) */
+	float *h1, *h2;			/* (N, F1), (N, F) */
+	float *xg;			/* ternary: (NLIN, N) */
+} acts;
+
+static void
+block_acts(const tl_model *m, int l, acts *a)
+{
+	long N = m->N, C = m->C, s = m->S > 1 ? l : 0;
+
+	a->x = m->res + l * N * C;
+	a->out = a->x + N * C;
+	a->mid = m->mid + s * N * C;
+	a->ln1 = m->ln1 + s * N * C;
+	a->ay = m->ay + s * N * C;
+	a->ln2 = m->ln2 + s * N * C;
+	a->ln1m = m->ln1m + s * N;
+	a->ln1r = m->ln1r + s * N;
+	a->ln2m = m->ln2m + s * N;
+	a->ln2r = m->ln2r + s * N;
+	a->qkv = m->qkv + s * N * 3 * C;
+	a->att = m->att + s * m->B * m->H * m->T * m->T;
+	a->h1 = m->h1 + s * N * m->F1;
+	a->h2 = m->h2 + s * N * m->F;
+	a->xg = m->xg + s * NLIN * N;
+}
+
+/* Block l: out = mid + FFN(norm(mid)), mid = x + attention(norm(x)).
+ * again: recomputing the activations of a block for its backward pass,
+ * which needs no output (res holds it already). */
+static void
+block_forward(tl_model *m, tl_pool *p, const float *params, int l,
+    int again)
+{
+	long N = m->N, C = m->C, r;
+	tl_params P;
+	acts a;
+	rowjob j;
+
+	tl_params_map(&P, (float *)params, &m->c);
+	block_acts(m, l, &a);
+	memset(&j, 0, sizeof j);
+	j.m = m;
+	/* attention */
+	j.x = a.x, j.y = a.ln1, j.w = P.ln1w + l * C;
+	j.b = P.ln1b ? P.ln1b + l * C : NULL;
+	j.mean = a.ln1m, j.rstd = a.ln1r;
+	rows(p, N, job_norm, &j);
+	lin_forward(m, p, params, l, LQKV, a.qkv, a.ln1, a.xg + LQKV * N);
+	if (m->c.pos == TL_POS_ROPE) {
+		j.y = a.qkv, j.l = 0;
+		rows(p, N, job_rope, &j);
+	}
+	tl_attention_forward(p, a.ay, a.att, a.qkv, m->B, m->T, C, m->H);
+	lin_forward(m, p, params, l, LO, a.mid, a.ay, a.xg + LO * N);
+	for (r = 0; r < N * C; r++)
+		a.mid[r] += a.x[r];
+	/* FFN */
+	j.x = a.mid, j.y = a.ln2, j.w = P.ln2w + l * C;
+	j.b = P.ln2b ? P.ln2b + l * C : NULL;
+	j.mean = a.ln2m, j.rstd = a.ln2r;
+	rows(p, N, job_norm, &j);
+	lin_forward(m, p, params, l, L1, a.h1, a.ln2, a.xg + L1 * N);
+	j.x = a.h1, j.y = a.h2;
+	rows(p, N, job_act, &j);
+	lin_forward(m, p, params, l, L2, again ? NULL : a.out, a.h2,
+	    a.xg + L2 * N);
+	if (!again)
+		for (r = 0; r < N * C; r++)
+			a.out[r] += a.mid[r];
+}
+
+/* Block l backward: m->dres holds d/d(block output) and becomes
+ * d/d(block input); parameter gradients are added to grads. */
+static void
+block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
+    int l)
+{
+	long N = m->N, C = m->C;
+	tl_params P, G;
+	acts a;
+	rowjob j;
+
+	tl_params_map(&P, (float *)params, &m->c);
+	tl_params_map(&G, grads, &m->c);
+	block_acts(m, l, &a);
+	memset(&j, 0, sizeof j);
+	j.m = m;
+	/* FFN: dres becomes d/d mid */
+	lin_backward(m, p, params, grads, l, L2, m->dh2, m->dres, a.h2,
+	    a.xg + L2 * N);
+	j.x = m->dh2, j.y = m->dh1, j.b = a.h1;
+	rows(p, N, job_act_back, &j);
+	lin_backward(m, p, params, grads, l, L1, m->dln, m->dh1, a.ln2,
+	    a.xg + L1 * N);
+	j.x = a.mid, j.y = m->dres, j.b = m->dln, j.w = P.ln2w + l * C;
+	j.mean = a.ln2m, j.rstd = a.ln2r;
+	rows(p, N, job_norm_back, &j);
+	tl_norm_dparams(m->c.norm, G.ln2w + l * C,
+	    G.ln2b ? G.ln2b + l * C : NULL, m->dln, a.mid, j.mean, j.rstd,
+	    N, C);
+	/* attention: dres becomes d/d(block input) */
+	lin_backward(m, p, params, grads, l, LO, m->day, m->dres, a.ay,
+	    a.xg + LO * N);
+	tl_attention_backward(p, m->dqkv, m->datt, m->day, a.qkv, a.att,
+	    m->B, m->T, C, m->H);
+	if (m->c.pos == TL_POS_ROPE) {
+		j.y = m->dqkv, j.l = 1;
+		rows(p, N, job_rope, &j);
+	}
+	lin_backward(m, p, params, grads, l, LQKV, m->dln, m->dqkv, a.ln1,
+	    a.xg + LQKV * N);
+	j.x = a.x, j.y = m->dres, j.b = m->dln, j.w = P.ln1w + l * C;
+	j.mean = a.ln1m, j.rstd = a.ln1r;
+	rows(p, N, job_norm_back, &j);
+	tl_norm_dparams(m->c.norm, G.ln1w + l * C,
+	    G.ln1b ? G.ln1b + l * C : NULL, m->dln, a.x, j.mean, j.rstd,
+	    N, C);
 }
 
 float
@@ -595,42 +776,10 @@ tl_model_forward(tl_model *m, tl_pool *p, const float *params,
 		if (m->c.pos == TL_POS_SIN)
 			tl_sinpos_add_row(m->res + r * C, r % m->T, C);
 	}
+	for (l = 0; l < m->L; l++)
+		block_forward(m, p, params, l, 0);
 	memset(&j, 0, sizeof j);
 	j.m = m;
-	for (l = 0; l < m->L; l++) {
-		float *x = m->res + l * N * C, *mid = m->mid + l * N * C;
-		float *qkv = m->qkv + l * N * 3 * C, *ay = m->ay + l * N * C;
-		float *ln1 = m->ln1 + l * N * C, *ln2 = m->ln2 + l * N * C;
-		float *h1 = m->h1 + l * N * m->F1, *h2 = m->h2 + l * N * m->F;
-		float *out = m->res + (l + 1) * N * C;
-
-		/* attention */
-		j.x = x, j.y = ln1, j.w = P.ln1w + l * C;
-		j.b = P.ln1b ? P.ln1b + l * C : NULL;
-		j.mean = m->ln1m + l * N, j.rstd = m->ln1r + l * N;
-		rows(p, N, job_norm, &j);
-		lin_forward(m, p, params, l, LQKV, qkv, ln1);
-		if (m->c.pos == TL_POS_ROPE) {
-			j.y = qkv, j.l = 0;
-			rows(p, N, job_rope, &j);
-		}
-		tl_attention_forward(p, ay, m->att + (long)l * m->B * m->H *
-		    m->T * m->T, qkv, m->B, m->T, C, m->H);
-		lin_forward(m, p, params, l, LO, mid, ay);
-		for (r = 0; r < N * C; r++)
-			mid[r] += x[r];
-		/* FFN */
-		j.x = mid, j.y = ln2, j.w = P.ln2w + l * C;
-		j.b = P.ln2b ? P.ln2b + l * C : NULL;
-		j.mean = m->ln2m + l * N, j.rstd = m->ln2r + l * N;
-		rows(p, N, job_norm, &j);
-		lin_forward(m, p, params, l, L1, h1, ln2);
-		j.x = h1, j.y = h2;
-		rows(p, N, job_act, &j);
-		lin_forward(m, p, params, l, L2, out, h2);
-		for (r = 0; r < N * C; r++)
-			out[r] += mid[r];
-	}
 	j.x = m->res + m->L * N * C, j.y = m->lnf, j.w = P.lnfw, j.b = P.lnfb;
 	j.mean = m->lnfm, j.rstd = m->lnfr;
 	rows(p, N, job_norm, &j);
@@ -679,40 +828,12 @@ tl_model_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	rows(p, N, job_norm_back, &j);
 	tl_norm_dparams(m->c.norm, G.lnfw, G.lnfb, m->dln, j.x, m->lnfm,
 	    m->lnfr, N, C);
-
 	for (l = m->L - 1; l >= 0; l--) {
-		float *x = m->res + l * N * C, *mid = m->mid + l * N * C;
-		float *qkv = m->qkv + l * N * 3 * C, *ay = m->ay + l * N * C;
-		float *ln1 = m->ln1 + l * N * C, *ln2 = m->ln2 + l * N * C;
-		float *h1 = m->h1 + l * N * m->F1, *h2 = m->h2 + l * N * m->F;
-
-		/* FFN: dres is d/d(block output); it becomes d/d mid */
-		lin_backward(m, p, params, grads, l, L2, m->dh2, m->dres, h2);
-		j.x = m->dh2, j.y = m->dh1, j.b = h1;
-		rows(p, N, job_act_back, &j);
-		lin_backward(m, p, params, grads, l, L1, m->dln, m->dh1, ln2);
-		j.x = mid, j.y = m->dres, j.b = m->dln, j.w = P.ln2w + l * C;
-		j.mean = m->ln2m + l * N, j.rstd = m->ln2r + l * N;
-		rows(p, N, job_norm_back, &j);
-		tl_norm_dparams(m->c.norm, G.ln2w + l * C,
-		    G.ln2b ? G.ln2b + l * C : NULL, m->dln, mid, j.mean, j.rstd,
-		    N, C);
-		/* attention: dres becomes d/d(block input) */
-		lin_backward(m, p, params, grads, l, LO, m->day, m->dres, ay);
-		tl_attention_backward(p, m->dqkv, m->datt, m->day, qkv,
-		    m->att + (long)l * m->B * m->H * m->T * m->T, m->B, m->T, C,
-		    m->H);
-		if (m->c.pos == TL_POS_ROPE) {
-			j.y = m->dqkv, j.l = 1;
-			rows(p, N, job_rope, &j);
-		}
-		lin_backward(m, p, params, grads, l, LQKV, m->dln, m->dqkv, ln1);
-		j.x = x, j.y = m->dres, j.b = m->dln, j.w = P.ln1w + l * C;
-		j.mean = m->ln1m + l * N, j.rstd = m->ln1r + l * N;
-		rows(p, N, job_norm_back, &j);
-		tl_norm_dparams(m->c.norm, G.ln1w + l * C,
-		    G.ln1b ? G.ln1b + l * C : NULL, m->dln, x, j.mean, j.rstd,
-		    N, C);
+		/* the one set of activations holds the last block's from
+		 * the forward pass, and the others' once recomputed */
+		if (m->S == 1 && l < m->L - 1)
+			block_forward(m, p, params, l, 1);
+		block_backward(m, p, params, grads, l);
 	}
 	/* embedding: rows in order, so repeated ids add up the same way
 	 * whatever the thread count */

@@ -16,7 +16,7 @@
 
 int
 tl_trainer_init(tl_trainer *t, tl_ckpt *ck, tl_pool *p, const uint16_t *ids,
-    size_t n, char *err)
+    size_t n, int micro, int recompute, char *err)
 {
 	int T = ck->cfg.ctx, B = ck->hp.batch;
 
@@ -30,7 +30,12 @@ tl_trainer_init(tl_trainer *t, tl_ckpt *ck, tl_pool *p, const uint16_t *ids,
 	if (t->ntrain < (size_t)T + 1)
 		return tl_err(err, "%zu training tokens: a window needs %d",
 		    t->ntrain, T + 1);
-	if ((t->m = tl_model_new(&ck->cfg, B, T, err)) == NULL)
+	if (micro < 0 || micro > B || (micro > 0 && B % micro != 0))
+		return tl_err(err, "%d sequences per pass do not divide the "
+		    "batch of %d", micro, B);
+	t->micro = micro > 0 ? micro : B;
+	if ((t->m = tl_model_new(&ck->cfg, t->micro, T, recompute, err)) ==
+	    NULL)
 		return -1;
 	t->grads = calloc(tl_nparams(&ck->cfg), sizeof(float));
 	t->in = calloc(2 * (size_t)B * T, sizeof(uint16_t));
@@ -183,7 +188,9 @@ tl_trainer_step(tl_trainer *t, float *gnorm)
 	tl_ckpt *ck = t->ck;
 	tl_hparams *h = &ck->hp;
 	size_t n = tl_nparams(&ck->cfg), nch = (n + CHUNK - 1) / CHUNK, c;
+	size_t T = ck->cfg.ctx, b;
 	double loss = 0, ss = 0;
+	float f = 1.0f / h->accum / (h->batch / t->micro);
 	optjob j;
 	tl_params P;
 	unsigned a;
@@ -191,12 +198,16 @@ tl_trainer_step(tl_trainer *t, float *gnorm)
 	memset(t->grads, 0, n * sizeof(float));
 	for (a = 0; a < h->accum; a++) {
 		sample(t);
-		loss += tl_model_forward(t->m, t->pool, ck->params, t->in,
-		    t->tgt);
-		tl_model_backward(t->m, t->pool, ck->params, t->grads,
-		    1.0f / h->accum);
+		/* the mean loss of each pass of micro rows, each pass's
+		 * gradient scaled by its share of the step */
+		for (b = 0; b < h->batch; b += t->micro) {
+			loss += tl_model_forward(t->m, t->pool, ck->params,
+			    t->in + b * T, t->tgt + b * T);
+			tl_model_backward(t->m, t->pool, ck->params, t->grads,
+			    f);
+		}
 	}
-	loss /= h->accum;
+	loss /= (double)h->accum * (h->batch / t->micro);
 
 	memset(&j, 0, sizeof j);
 	j.t = t;

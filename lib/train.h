@@ -14,7 +14,8 @@
 typedef struct {
 	tl_ckpt *ck;
 	tl_pool *pool;
-	tl_model *m;		/* batch rows x ctx positions */
+	tl_model *m;		/* micro rows x ctx positions */
+	int micro;		/* sequences per forward and backward pass */
 	const uint16_t *train, *val;
 	size_t ntrain, nval;
 	float *grads;
@@ -22,9 +23,13 @@ typedef struct {
 } tl_trainer;
 
 /* Split ids (n tokens) into training head and held-out tail by the
- * checkpoint's val_frac; -1 if too few tokens for one window. */
+ * checkpoint's val_frac; -1 if too few tokens for one window.  Each
+ * batch goes through the model micro sequences at a time (0: all at
+ * once; else a divisor of the batch), its gradients accumulated: less
+ * memory, the same training up to the rounding of the sums.
+ * recompute: see tl_model_new. */
 int tl_trainer_init(tl_trainer *t, tl_ckpt *ck, tl_pool *p,
-    const uint16_t *ids, size_t n, char *err);
+    const uint16_t *ids, size_t n, int micro, int recompute, char *err);
 void tl_trainer_free(tl_trainer *t);
 /* How far the run is, in [0, 1]: the larger of step/steps and
  * elapsed/time for the budgets that are set. */

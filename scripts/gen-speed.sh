@@ -47,7 +47,7 @@ for m in $models; do
 	while [ $i -lt "$runs" ]; do
 		"$bin/tl-gen" -m "$tmp/$m" -p "" -n $((ctx - 1)) --greedy \
 		    -t "$threads" --stats > /dev/null 2> "$tmp/err"
-		sed -n 's/.* \([0-9.]*\) tokens\/s (\([0-9.]*\) per CPU second); \([0-9]*\) bytes.*; \([a-z0-9]*\), .*/\1 \2 \3 \4/p' \
+		sed -n 's/.* \([0-9.]*\) tokens\/s (\([0-9.]*\) per CPU second); \([0-9]*\) bytes.*; \([a-z0-9]*\) path, .*/\1 \2 \3 \4/p' \
 		    "$tmp/err" >> "$tmp/rates"
 		i=$((i + 1))
 	done

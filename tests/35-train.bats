@@ -5,6 +5,7 @@
 load helper
 
 SHAPE="--layers 1 --dim 16 --heads 2 --ffn 32 --ctx 16"
+SHAPE2="--layers 2 --dim 16 --heads 2 --ffn 32 --ctx 16"
 RUN="--steps 30 --batch 2 --warmup 3 --eval-every 10 --eval-tokens 200 --save-every 0"
 
 setup() {
@@ -45,30 +46,55 @@ setup() {
 
 @test "train: -t 1 and -t 2 give byte-identical checkpoints" {
 	for q in ternary fp32; do
-		tl-train -t 1 -m a.tl $SHAPE $RUN --quant $q < corpus.tok 2>/dev/null
-		tl-train -t 2 -m b.tl $SHAPE $RUN --quant $q < corpus.tok 2>/dev/null
+		for mem in "" "--micro 1 --recompute"; do
+			tl-train -t 1 -m a.tl $SHAPE2 $RUN --quant $q $mem < corpus.tok 2>/dev/null
+			tl-train -t 2 -m b.tl $SHAPE2 $RUN --quant $q $mem < corpus.tok 2>/dev/null
+			cmp a.tl b.tl
+			rm a.tl b.tl
+		done
+	done
+}
+
+@test "train: --recompute gives the same checkpoint, --micro the same training up to rounding" {
+	for q in ternary fp32; do
+		tl-train -m a.tl $SHAPE2 $RUN --quant $q --log a.log < corpus.tok 2>/dev/null
+		tl-train -m b.tl $SHAPE2 $RUN --quant $q --recompute < corpus.tok 2>b.err
+		grep -q "2 sequences per pass, recomputing;" b.err
 		cmp a.tl b.tl
-		rm a.tl b.tl
+		tl-train -m c.tl $SHAPE2 $RUN --quant $q --micro 1 --log c.log < corpus.tok 2>c.err
+		grep -q "1 sequence per pass;" c.err
+		# every logged loss, validation loss and gradient norm within
+		# 1e-3 (relative)
+		paste -d' ' a.log c.log | tr -d '{}"' | tr ',' ' ' | awk '
+		    { n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^(loss|val|gnorm):[0-9]/) v[++n] = substr($i, index($i, ":") + 1)
+		      if (n != 6 && n != 4) exit 1
+		      for (i = 1; i <= n / 2; i++) { d = (v[i] - v[i + n / 2]) / v[i]; if (d > 1e-3 || d < -1e-3) exit 1 }
+		      k++ }
+		    END { exit k < 3 }'
+		rm a.tl b.tl c.tl a.log c.log
 	done
 }
 
 @test "train: a run interrupted by SIGINT and resumed equals one never stopped" {
-	run="$SHAPE --steps 4000 --batch 2 --eval-every 50 --eval-tokens 200 --save-every 0"
-	tl-train -m a.tl $run < corpus.tok 2>/dev/null
-	tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
-	pid=$!
-	# interrupt once it is under way (and before it ends)
-	for i in $(seq 1 200); do
-		[ -s b.log ] && break
-		sleep 0.05
+	for mem in "" "--micro 1 --recompute"; do
+		run="$SHAPE2 --steps 4000 --batch 2 --eval-every 50 --eval-tokens 200 --save-every 0 $mem"
+		tl-train -m a.tl $run < corpus.tok 2>/dev/null
+		tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
+		pid=$!
+		# interrupt once it is under way (and before it ends)
+		for i in $(seq 1 200); do
+			[ -s b.log ] && break
+			sleep 0.05
+		done
+		kill -INT $pid
+		wait $pid
+		cat b.err
+		grep -q "interrupted, saved" b.err
+		! cmp -s a.tl b.tl
+		tl-train -m b.tl $run < corpus.tok 2>/dev/null
+		cmp a.tl b.tl
+		rm a.tl b.tl b.log
 	done
-	kill -INT $pid
-	wait $pid
-	cat b.err
-	grep -q "interrupted, saved" b.err
-	! cmp -s a.tl b.tl
-	tl-train -m b.tl $run < corpus.tok 2>/dev/null
-	cmp a.tl b.tl
 }
 
 @test "train: resuming keeps training to the total --steps" {
@@ -108,7 +134,8 @@ setup() {
 	[ "$status" -eq 1 ]
 	one_line "$output"
 	[ ! -e m.tl ]
-	for bad in "--steps abc" "--lr -1" "--bogus" "--dim 7 --heads 2" "--quant int3"; do
+	for bad in "--steps abc" "--lr -1" "--bogus" "--dim 7 --heads 2" "--quant int3" \
+	    "--micro 0" "--micro 3" "--micro 32" "--recompute=1"; do
 		run tl-train -m m.tl $bad < corpus.tok
 		echo "$bad: $output"
 		[ "$status" -eq 2 ]

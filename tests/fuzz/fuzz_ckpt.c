@@ -47,7 +47,7 @@ train(tl_ckpt *ck)
 	FUZZ_CHECK(ids != NULL);
 	for (i = 0; i < n; i++)
 		ids[i] = (uint16_t)(i * 13 % ck->cfg.vocab);
-	if (tl_trainer_init(&tr, ck, pool, ids, n, err) == 0) {
+	if (tl_trainer_init(&tr, ck, pool, ids, n, 0, 0, err) == 0) {
 		(void)tl_trainer_progress(&tr);
 		(void)tl_trainer_lr(&tr);
 		(void)tl_trainer_step(&tr, &gnorm);
@@ -84,7 +84,7 @@ use(tl_ckpt *ck)
 		tl_sampler_free(sp);
 		tl_infer_free(d);
 	}
-	if ((m = tl_model_new(c, 1, T, err)) != NULL) {
+	if ((m = tl_model_new(c, 1, T, 0, err)) != NULL) {
 		for (i = 0; i < T; i++) {
 			in[i] = (uint16_t)((i * 7) % c->vocab);
 			tgt[i] = (uint16_t)((i * 7 + 1) % c->vocab);

@@ -140,7 +140,7 @@ train(tl_ckpt *ck, const uint16_t *ids, size_t n, int nt, int k,
 	ck->hp.batch = 3;
 	ck->hp.steps = k;
 	ck->hp.warmup = 2;
-	CHECK(tl_trainer_init(&t, ck, p, ids, n, err) == 0);
+	CHECK(tl_trainer_init(&t, ck, p, ids, n, 0, 0, err) == 0);
 	for (i = 0; i < k; i++) {
 		CHECK(tl_trainer_step(&t, &gn) > 0);
 		if (save && i == k / 2) {
@@ -148,7 +148,7 @@ train(tl_ckpt *ck, const uint16_t *ids, size_t n, int nt, int k,
 			CHECK(tl_ckpt_save(ck, save, err) == 0);
 			tl_ckpt_free(ck);
 			CHECK(tl_ckpt_load(ck, save, err) == 0);
-			CHECK(tl_trainer_init(&t, ck, p, ids, n, err) == 0);
+			CHECK(tl_trainer_init(&t, ck, p, ids, n, 0, 0, err) == 0);
 		}
 	}
 	tl_trainer_free(&t);

@@ -102,7 +102,7 @@ check_forward(int quant, int pos, int norm, int act, tl_pool *p2, int exact)
 	tiny(&c, quant, pos, norm, act);
 	p = params(&c, seed);
 	randseq(ids, T, V, seed);
-	m = tl_model_new(&c, 1, T, NULL);
+	m = tl_model_new(&c, 1, T, 0, NULL);
 	CHECK(m != NULL);
 	tl_model_prepare(m, p);
 	tl_model_forward(m, NULL, p, ids, NULL);
@@ -193,7 +193,7 @@ check_long(int quant)
 		if (exact)
 			CHECK(tl_simd_set(TL_SIMD_SCALAR) == 0);
 		same = 1;
-		m = tl_model_new(&c, 1, LT, NULL);
+		m = tl_model_new(&c, 1, LT, 0, NULL);
 		d = tl_infer_new(&c, p, NULL);
 		CHECK(m != NULL && d != NULL);
 		tl_model_prepare(m, p);
@@ -410,7 +410,7 @@ check_eval(int quant, tl_pool *p2)
 	for (i = 1; i < N; i++)
 		direct(&c, p, ids, i, &loss[i], &rank[i]);
 	for (B = 1; B <= 3; B++) {
-		m = tl_model_new(&c, B, T, err);
+		m = tl_model_new(&c, B, T, 0, err);
 		CHECK(m != NULL);
 		for (lim = 0; lim <= 17; lim += 17) {
 			size_t n = lim ? lim : N - 1;

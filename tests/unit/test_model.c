@@ -1,9 +1,11 @@
 /*
  * test_model.c: the model's analytic gradients against central finite
- * differences (fp32 mode, every norm, position and activation), each
- * row layer's backward against finite differences, and the forward
- * pass (fp32 and ternary) against a plain double-precision reference
- * written from the BitNet b1.58 definitions.
+ * differences (fp32 mode, every norm, position and activation, with
+ * and without recomputation), each row layer's backward against finite
+ * differences, the forward pass (fp32 and ternary) against a plain
+ * double-precision reference written from the BitNet b1.58
+ * definitions, and the memory savers: recomputation gives the same
+ * gradients to the bit, passes of one sequence add up to the batch's.
  */
 #include <string.h>
 
@@ -62,7 +64,7 @@ close(double a, double b)
 }
 
 static void
-gradcheck(int pos, int norm, int act)
+gradcheck(int pos, int norm, int act, int rc)
 {
 	tl_config c;
 	tl_model *m;
@@ -75,7 +77,7 @@ gradcheck(int pos, int norm, int act)
 
 	tiny(&c, pos, norm, act, TL_QUANT_FP32);
 	tl_rng_seed(&r, 1 + pos * 9 + norm * 3 + act);
-	m = tl_model_new(&c, B, T, NULL);
+	m = tl_model_new(&c, B, T, rc, NULL);
 	CHECK(m != NULL);
 	n = tl_nparams(&c);
 	p = params(&c, &r);
@@ -107,12 +109,75 @@ gradcheck(int pos, int norm, int act)
 			worst = err;
 		CHECK_CLOSE(g[i], fd, 3e-4, 3e-2);
 	}
-	printf("gradcheck %s %s %s: %zu params, worst rel err %.2g\n",
-	    tl_pos_names[pos], tl_norm_names[norm], tl_act_names[act], n,
-	    worst);
+	printf("gradcheck %s %s %s%s: %zu params, worst rel err %.2g\n",
+	    tl_pos_names[pos], tl_norm_names[norm], tl_act_names[act],
+	    rc ? " recomputed" : "", n, worst);
 	free(p);
 	free(g);
 	tl_model_free(m);
+}
+
+/* The gradients of a batch three ways: in one pass keeping every
+ * activation; in one pass recomputing each block's (the same bits);
+ * and one sequence at a time, recomputing, each pass's gradient scaled
+ * by 1/B as tl_trainer_step does (the same up to the order of sums). */
+static void
+memcheck(int pos, int norm, int act, int quant)
+{
+	tl_config c;
+	tl_model *m, *mr, *m1;
+	tl_rng r;
+	uint16_t in[B * T], tgt[B * T];
+	float *p, *g, *gr, *g1, l, lr, l1 = 0;
+	size_t n, i;
+	double worst = 0;
+	int b;
+
+	tiny(&c, pos, norm, act, quant);
+	c.layers = 3;
+	tl_rng_seed(&r, 200 + quant * 50 + pos * 9 + norm * 3 + act);
+	m = tl_model_new(&c, B, T, 0, NULL);
+	mr = tl_model_new(&c, B, T, 1, NULL);
+	m1 = tl_model_new(&c, 1, T, 1, NULL);
+	CHECK(m != NULL && mr != NULL && m1 != NULL);
+	n = tl_nparams(&c);
+	p = params(&c, &r);
+	g = calloc(n, sizeof *g);
+	gr = calloc(n, sizeof *gr);
+	g1 = calloc(n, sizeof *g1);
+	batch(in, tgt, c.vocab, &r);
+	tl_model_prepare(m, p);
+	tl_model_prepare(mr, p);
+	tl_model_prepare(m1, p);
+	l = tl_model_forward(m, NULL, p, in, tgt);
+	tl_model_backward(m, NULL, p, g, 1.0f);
+	lr = tl_model_forward(mr, NULL, p, in, tgt);
+	tl_model_backward(mr, NULL, p, gr, 1.0f);
+	CHECK(l == lr);
+	CHECK(memcmp(g, gr, n * sizeof *g) == 0);
+	for (b = 0; b < B; b++) {
+		l1 += tl_model_forward(m1, NULL, p, in + b * T, tgt + b * T) /
+		    B;
+		tl_model_backward(m1, NULL, p, g1, 1.0f / B);
+	}
+	CHECK_CLOSE(l1, l, 1e-6, 1e-6);
+	for (i = 0; i < n; i++) {
+		if (fabs(g1[i] - g[i]) > worst)
+			worst = fabs(g1[i] - g[i]);
+		CHECK_CLOSE(g1[i], g[i], 1e-6, 1e-4);
+	}
+	printf("memory savers %s %s %s %s: recomputed gradients %s, "
+	    "one sequence per pass: worst abs err %.2g\n",
+	    tl_quant_names[quant], tl_pos_names[pos], tl_norm_names[norm],
+	    tl_act_names[act], memcmp(g, gr, n * sizeof *g) == 0 ?
+	    "bit-identical" : "DIFFER", worst);
+	free(p);
+	free(g);
+	free(gr);
+	free(g1);
+	tl_model_free(m);
+	tl_model_free(mr);
+	tl_model_free(m1);
 }
 
 /* Row layers: d/dx of sum(dy * f(x)) by finite differences. */
@@ -361,7 +426,7 @@ forwardcheck(int pos, int norm, int act, int quant)
 
 	tiny(&c, pos, norm, act, quant);
 	tl_rng_seed(&r, 100 + quant * 50 + pos * 9 + norm * 3 + act);
-	m = tl_model_new(&c, B, T, NULL);
+	m = tl_model_new(&c, B, T, 0, NULL);
 	p = params(&c, &r);
 	batch(in, tgt, c.vocab, &r);
 	tl_model_prepare(m, p);
@@ -389,9 +454,12 @@ main(void)
 	for (pos = 0; pos < TL_POS_N; pos++)
 		for (norm = 0; norm < TL_NORM_N; norm++)
 			for (act = 0; act < TL_ACT_N; act++) {
-				gradcheck(pos, norm, act);
-				for (q = 0; q < TL_QUANT_N; q++)
+				gradcheck(pos, norm, act, 0);
+				gradcheck(pos, norm, act, 1);
+				for (q = 0; q < TL_QUANT_N; q++) {
 					forwardcheck(pos, norm, act, q);
+					memcheck(pos, norm, act, q);
+				}
 			}
 	return unit_done("test_model");
 }
