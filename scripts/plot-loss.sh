@@ -23,13 +23,14 @@ for f in "$@"; do
 	# elapsed seconds, val loss
 	sed -n 's/.*"val":\([0-9.]*\).*"elapsed":\([0-9.]*\).*/\2 \1/p' "$f" > "$tmp/$n.dat"
 	[ -s "$tmp/$n.dat" ] || { echo "$0: $f: no validation loss in the log" >&2; exit 1; }
-	plot="$plot${plot:+, }'$tmp/$n.dat' using (\$1/60):2 with lines lw 2 title '$n'"
+	plot="$plot${plot:+, }'$tmp/$n.dat' using (\$1/60):2 with linespoints lw 2 pt 7 ps 0.6 title '$n'"
 done
 gnuplot <<G
 set terminal pngcairo size 900,600 noenhanced
 set output '$out'
 set xlabel 'wall-clock minutes'
 set ylabel 'validation loss (nats per token)'
+set xrange [0:]
 set yrange [:3]
 set grid
 set key top right
