@@ -14,13 +14,21 @@
 #include "stream.h"
 #include "train.h"
 
-static volatile sig_atomic_t stop;
-
-static void
-onsig(int sig)
+/*
+ * SIGINT and SIGTERM end a run after its current step.  They are
+ * blocked in every thread and looked for between steps, so that they
+ * interrupt neither a system call (a write to a pipe failing with
+ * EINTR) nor a computation (qemu-i386 does not keep the x87 registers
+ * of a thread it delivers a signal to, so a run resumed after one
+ * differed there from a run never stopped).
+ */
+static int
+stopped(void)
 {
-	(void)sig;
-	stop = 1;
+	sigset_t p;
+
+	return sigpending(&p) == 0 && (sigismember(&p, SIGINT) == 1 ||
+	    sigismember(&p, SIGTERM) == 1);
 }
 
 static void
@@ -101,7 +109,7 @@ main(int argc, char **argv)
 	char err[TL_ERRLEN], e2[TL_ERRLEN], tbuf[32];
 	const char *model = NULL, *in = "stdin", *logpath = NULL;
 	const char *shape[32][2];	/* model-shape flags given */
-	int nshape = 0, seedset = 0, micro = 0, recompute = 0, sched;
+	int nshape = 0, seedset = 0, micro = 0, recompute = 0, sched, stop;
 	tl_config c, cmod;
 	tl_hparams hp;
 	int set[O_WD + 1] = { 0 }, ch, li, threads = 0, tty, isnew;
@@ -115,7 +123,7 @@ main(int argc, char **argv)
 	tl_pool *pool;
 	tl_trainer tr;
 	tl_evalres ev;
-	struct sigaction sa;
+	sigset_t sigs;
 	double t0, tlast, tsave, tlog, p0;
 	uint64_t toklast;
 	float loss, gnorm, lr;
@@ -291,6 +299,10 @@ main(int argc, char **argv)
 	if (micro > 0 && ck.hp.batch % micro != 0)
 		tl_die(2, "--micro %d: not a divisor of the batch (%u)", micro,
 		    ck.hp.batch);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);	/* before the pool's threads */
 	if ((pool = tl_pool_new(threads)) == NULL)
 		tl_die(1, "cannot start threads");
 	if (tl_trainer_init(&tr, &ck, pool, ids, n, micro, recompute, err) < 0)
@@ -298,10 +310,6 @@ main(int argc, char **argv)
 	if (logpath && (logf = fopen(logpath, "a")) == NULL)
 		tl_die(1, "%s:", logpath);
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = onsig;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	tty = isatty(2);
 	fprintf(stderr, "%s: %s model, %zu parameters, %s path, %d thread%s, "
 	    "%d sequence%s per pass%s; %zu training and %zu held-out tokens\n",
@@ -313,7 +321,7 @@ main(int argc, char **argv)
 	t0 = tlast = tsave = tlog = tl_now();
 	p0 = tl_trainer_progress(&tr);
 	toklast = ck.st.tokens;
-	while (!stop && tl_trainer_progress(&tr) < 1) {
+	while (!(stop = stopped()) && tl_trainer_progress(&tr) < 1) {
 		double ts = tl_now(), now, tps;
 		int logit, evalit;
 

@@ -2,7 +2,9 @@
  * model.c: configuration, parameter layout and initialisation, and
  * the batched forward and backward pass used for training and for
  * evaluation (llm.c style: every activation the backward pass needs is
- * kept in one buffer per kind).
+ * kept in one buffer per kind; recomputing, only the block inputs are
+ * kept for all blocks, and the rest is computed again block by block in
+ * the backward pass).
  *
  * Shapes: N = B*T rows (one per position of the batch), C width, F FFN
  * width (F1 = 2F when gated), V vocabulary, L layers, H heads.
@@ -216,7 +218,9 @@ struct tl_model {
 	float *rope;		/* (T, hs/2, 2) */
 	uint16_t *in, *tgt;	/* (N) */
 	/* activations: the block inputs, then S sets of what a block's
-	 * backward pass needs (block_acts) */
+	 * backward pass needs (block_acts); ln1, ay, ln2 and h2 are the
+	 * inputs of linear layers, which in ternary mode hold their int8
+	 * values once lin_forward has run */
 	float *res;		/* (L+1, N, C) block inputs and final */
 	float *mid;		/* (S, N, C) after attention residual */
 	float *ln1, *ln1m, *ln1r;	/* (S,N,C), (S,N), (S,N) */

@@ -69,10 +69,14 @@ sanitized() {
 }
 # lowmem CMD...: run CMD where an allocation of more than about 256 MiB
 # fails (ulimit -v; under ASan, which reserves terabytes of address
-# space, its own limit on one allocation).
+# space, its own limit on one allocation; under TL_EXEC, taken to be
+# qemu-user, whose own address space is no guide, a guest address space
+# of 400 MiB: its -R).
 lowmem() {
 	if sanitized; then
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1:max_allocation_size_mb=256 "$@"
+	elif [ -n "${TL_EXEC:-}" ]; then
+		QEMU_RESERVED_VA=400M "$@"
 	else
 		(ulimit -v 400000 && "$@")
 	fi
