@@ -354,6 +354,7 @@ main(int argc, char **argv)
 			    "\"rss_mib\":%.1f}\n", (unsigned long long)ck.st.step,
 			    (unsigned long long)ck.st.tokens, loss, vbuf, lr,
 			    gnorm, tps, now - t0, tl_peak_rss_kib() / 1024.0);
+			fflush(logf);	/* a line at a time, for tail -f */
 		}
 		if (tty && (now - tlog > 0.25 || logit)) {
 			double p = tl_trainer_progress(&tr);

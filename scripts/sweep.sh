@@ -9,7 +9,7 @@
 #   budget: seconds, or steps:N (see exp.sh)
 #   set: shape (four shapes), recipe (one change at a time from the base
 #   flags: rate, schedule, norm, FFN activation, positions, context),
-#   twin (ternary and fp32)
+#   seed (seeds 2 and 3: the noise of the others), twin (ternary and fp32)
 # The base flags (a shape, say) go before each run's own, which win.
 # Results: dir/results.tsv (see exp.sh); plot with scripts/plot-loss.sh.
 set -eu
@@ -43,6 +43,9 @@ recipe) runs="
 	relu|--act relu
 	sinusoidal|--pos sinusoidal
 	ctx128|--ctx 128 --batch 8" ;;
+seed) runs="
+	seed2|--seed 2
+	seed3|--seed 3" ;;
 twin) runs="
 	ternary|--quant ternary
 	fp32|--quant fp32" ;;
