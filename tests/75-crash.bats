@@ -24,9 +24,13 @@ teardown() {
 	fi
 }
 
-# step_of FILE: the step a checkpoint of the byte tokenizer is at.
+# step_of FILE: the step a checkpoint of the byte tokenizer is at: after
+# the prefix, the tokenizer and the hyperparameters, 72 bytes in version
+# 1 and 76 from version 2 (tl-checkpoint(5)).
 step_of() {
-	od -An -tu8 -j $((56 + 8 + 72)) -N 8 "$1" | tr -d ' '
+	local v
+	v=$(od -An -tu4 -j 8 -N 4 "$1" | tr -d ' ')
+	od -An -tu8 -j $((56 + 8 + (v == 1 ? 72 : 76))) -N 8 "$1" | tr -d ' '
 }
 
 # small_fs DIR KIB: a file system of KIB KiB at DIR: a tmpfs where
