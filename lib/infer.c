@@ -215,6 +215,8 @@ tl_infer_weight_bytes(const tl_infer *d)
 
 	/* an embedding row, the norms, the head */
 	b = 4 * (C + (d->P.ln1b ? 2 : 1) * (2 * L * C + C) + V * C);
+	if (d->P.ln3w)
+		b += 4 * L * (C + d->F);
 	for (l = 0; l < d->L; l++)
 		for (i = 0; i < NLIN; i++) {
 			const tl_qmat *m = d->qm ? &d->qm[l * NLIN + i] : NULL;
@@ -448,6 +450,9 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 		aj.l = l;
 		tl_pool_for(2L * (pos + 1) * C < PAR_MIN ? NULL : p, d->H,
 		    att_head, &aj);
+		if (P->ln3w)	/* subln: in place, as its values are */
+			tl_norm_row(d->c.norm, d->ay, d->ay, P->ln3w + l * C,
+			    NULL, C, NULL, NULL);
 		lin_forward(d, p, l, LO, d->mid, d->ay);
 		for (i = 0; i < C; i++)
 			d->mid[i] += d->x[i];
@@ -456,6 +461,9 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 		    P->ln2b ? P->ln2b + l * C : NULL, C, NULL, NULL);
 		lin_forward(d, p, l, L1, d->h1, d->xn);
 		act_row(d->c.act, d->h2, d->h1, d->F);
+		if (P->ln4w)
+			tl_norm_row(d->c.norm, d->h2, d->h2, P->ln4w +
+			    (long)l * d->F, NULL, d->F, NULL, NULL);
 		lin_forward(d, p, l, L2, d->y, d->h2);
 		for (i = 0; i < C; i++)
 			d->y[i] += d->mid[i];

@@ -18,7 +18,8 @@
 #include "util.h"
 
 const char *const tl_pos_names[TL_POS_N] = { "rope", "sinusoidal" };
-const char *const tl_norm_names[TL_NORM_N] = { "rmsnorm", "layernorm" };
+const char *const tl_norm_names[TL_NORM_N] = { "rmsnorm", "layernorm",
+	"subln" };
 const char *const tl_quant_names[TL_QUANT_N] = { "fp32", "ternary" };
 const char *const tl_act_names[TL_ACT_N] = { "gelu", "relu", "relu2",
 	"swiglu" };
@@ -90,7 +91,7 @@ layout(tl_params *p, float *base, const tl_config *c)
 {
 	size_t V = c->vocab, C = c->dim, L = c->layers, F = c->ffn;
 	size_t F1 = tl_ffn_rows(c), off = 0;
-	int ln = c->norm == TL_NORM_LAYER;
+	int ln = c->norm == TL_NORM_LAYER, sub = c->norm == TL_NORM_SUBLN;
 
 #define TAKE(field, n) do { \
 	if (p) p->field = (n) != 0 ? base + off : NULL; \
@@ -100,10 +101,12 @@ layout(tl_params *p, float *base, const tl_config *c)
 	TAKE(ln1w, L * C);
 	TAKE(ln1b, ln ? L * C : 0);
 	TAKE(wqkv, L * 3 * C * C);
+	TAKE(ln3w, sub ? L * C : 0);
 	TAKE(wo, L * C * C);
 	TAKE(ln2w, L * C);
 	TAKE(ln2b, ln ? L * C : 0);
 	TAKE(w1, L * F1 * C);
+	TAKE(ln4w, sub ? L * F : 0);
 	TAKE(w2, L * C * F);
 	TAKE(lnfw, C);
 	TAKE(lnfb, ln ? C : 0);
@@ -164,6 +167,8 @@ tl_params_init(float *base, const tl_config *c, uint64_t seed)
 	fill_normal(p.head, V * C, 0.02f, &r);
 	fill_const(p.ln1w, L * C, 1);
 	fill_const(p.ln2w, L * C, 1);
+	fill_const(p.ln3w, L * C, 1);
+	fill_const(p.ln4w, L * F, 1);
 	fill_const(p.lnfw, C, 1);
 }
 
@@ -230,6 +235,10 @@ struct tl_model {
 	float *ln2, *ln2m, *ln2r;
 	float *h1;		/* (S, N, F1) */
 	float *h2;		/* (S, N, F) */
+	/* subln: the normed attention values and FFN activations, the
+	 * inputs of the output projections */
+	float *ays, *ln3m, *ln3r;	/* (S, N, C), (S, N), (S, N) */
+	float *h2s, *ln4m, *ln4r;	/* (S, N, F), (S, N), (S, N) */
 	float *xg;		/* ternary: (S, NLIN, N) input scales */
 	float *lnf, *lnfm, *lnfr;	/* (N, C), (N), (N) */
 	float *logits;		/* (N, V) */
@@ -238,6 +247,7 @@ struct tl_model {
 	/* backward scratch; the FFN's (dh1, dh2) and the attention's
 	 * (day, dqkv, datt) share memory: one block part at a time */
 	float *dres, *dln, *dsc, *dh1, *dh2, *day, *dqkv, *datt;
+	float *dsub;		/* subln: (N, max(C, F)) d/d a sub-norm's output */
 	/* all of the above come from one allocation */
 	float *mem;
 };
@@ -278,10 +288,10 @@ tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
 {
 	tl_model *m;
 	/* sizes in double so that they cannot wrap on 32-bit hosts */
-	double N, C, F, F1, V, L, H, S, att, ffn, size[32], tot = 0;
-	float **slot[32];
+	double N, C, F, F1, V, L, H, S, att, ffn, size[40], tot = 0;
+	float **slot[40];
 	size_t off;
-	int ns = 0, i;
+	int ns = 0, i, sub = c->norm == TL_NORM_SUBLN;
 
 	if (tl_config_check(c, err) < 0)
 		return NULL;
@@ -322,6 +332,12 @@ tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
 	BUF(m->ln2r, S * N);
 	BUF(m->h1, S * N * F1);
 	BUF(m->h2, S * N * F);
+	BUF(m->ays, sub ? S * N * C : 0);
+	BUF(m->ln3m, sub ? S * N : 0);
+	BUF(m->ln3r, sub ? S * N : 0);
+	BUF(m->h2s, sub ? S * N * F : 0);
+	BUF(m->ln4m, sub ? S * N : 0);
+	BUF(m->ln4r, sub ? S * N : 0);
 	BUF(m->xg, m->tern ? S * NLIN * N : 0);
 	BUF(m->lnf, N * C);
 	BUF(m->lnfm, N);
@@ -331,6 +347,7 @@ tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
 	BUF(m->rowloss, N);
 	BUF(m->dres, N * C);
 	BUF(m->dln, N * C);
+	BUF(m->dsub, sub ? N * (F > C ? F : C) : 0);
 	BUF(m->dsc, m->tern ? N * (3 * C > F1 ? 3 * C : F1) : 0);
 	ffn = N * (F + F1);
 	BUF(m->dh1, ffn > N * 4 * C + att ? ffn : N * 4 * C + att);
@@ -413,7 +430,7 @@ tl_model_prepare(tl_model *m, float *params)
 
 typedef struct {
 	tl_model *m;
-	int l, lin;
+	int l, lin, n;
 	const float *x, *w, *b;
 	float *y, *y2, *mean, *rstd;
 	float s;
@@ -479,21 +496,21 @@ static void
 job_norm(void *ctx, int r)
 {
 	rowjob *j = ctx;
-	int C = j->m->C;
+	int n = j->n;
 
-	tl_norm_row(j->m->c.norm, j->y + (long)r * C, j->x + (long)r * C,
-	    j->w, j->b, C, j->mean + r, j->rstd + r);
+	tl_norm_row(j->m->c.norm, j->y + (long)r * n, j->x + (long)r * n,
+	    j->w, j->b, n, j->mean + r, j->rstd + r);
 }
 
 static void
 job_norm_back(void *ctx, int r)
 {
 	rowjob *j = ctx;
-	int C = j->m->C;
+	int n = j->n;
 
 	/* dx (y) += from dy (b) at input x */
-	tl_norm_back_row(j->m->c.norm, j->y + (long)r * C, j->b + (long)r * C,
-	    j->x + (long)r * C, j->w, C, j->mean[r], j->rstd[r]);
+	tl_norm_back_row(j->m->c.norm, j->y + (long)r * n, j->b + (long)r * n,
+	    j->x + (long)r * n, j->w, n, j->mean[r], j->rstd[r]);
 }
 
 static void
@@ -540,6 +557,38 @@ static void
 rows(tl_pool *p, int n, void (*fn)(void *, int), rowjob *j)
 {
 	tl_pool_for(p, n, fn, j);
+}
+
+/* y (N, n) = norm(x (N, n)) by gains w (and biases b), keeping each
+ * row's mean and 1/rms or 1/std for the backward pass. */
+static void
+norm_rows(tl_model *m, tl_pool *p, float *y, const float *x, const float *w,
+    const float *b, float *mean, float *rstd, int n)
+{
+	rowjob j;
+
+	memset(&j, 0, sizeof j);
+	j.m = m;
+	j.x = x, j.y = y, j.w = w, j.b = b;
+	j.mean = mean, j.rstd = rstd, j.n = n;
+	rows(p, m->N, job_norm, &j);
+}
+
+/* Backward of norm_rows: dx (N, n) += d/dx given dy at input x, and
+ * the gains' (and biases') gradients added to dw (and db). */
+static void
+norm_back_rows(tl_model *m, tl_pool *p, float *dx, const float *dy,
+    const float *x, const float *w, float *mean, float *rstd, float *dw,
+    float *db, int n)
+{
+	rowjob j;
+
+	memset(&j, 0, sizeof j);
+	j.m = m;
+	j.x = x, j.y = dx, j.b = dy, j.w = w;
+	j.mean = mean, j.rstd = rstd, j.n = n;
+	rows(p, m->N, job_norm_back, &j);
+	tl_norm_dparams(m->c.norm, dw, db, dy, x, mean, rstd, m->N, n);
 }
 
 /* The weights (out, in) that linear layer i of block l multiplies by:
@@ -645,6 +694,10 @@ typedef struct {
 	float *qkv;			/* (N, 3C) */
 	float *att;			/* (B, H, T, T) */
 	float *h1, *h2;			/* (N, F1), (N, F) */
+	/* the inputs of the output projections: ay and h2, or under
+	 * subln their norms */
+	float *ays, *h2s;		/* (N, C), (N, F) */
+	float *ln3m, *ln3r, *ln4m, *ln4r;	/* subln: (N) */
 	float *xg;			/* ternary: (NLIN, N) */
 } acts;
 
@@ -668,6 +721,17 @@ block_acts(const tl_model *m, int l, acts *a)
 	a->h1 = m->h1 + s * N * m->F1;
 	a->h2 = m->h2 + s * N * m->F;
 	a->xg = m->xg + s * NLIN * N;
+	if (m->c.norm == TL_NORM_SUBLN) {
+		a->ays = m->ays + s * N * C;
+		a->h2s = m->h2s + s * N * m->F;
+		a->ln3m = m->ln3m + s * N;
+		a->ln3r = m->ln3r + s * N;
+		a->ln4m = m->ln4m + s * N;
+		a->ln4r = m->ln4r + s * N;
+	} else {
+		a->ays = a->ay;
+		a->h2s = a->h2;
+	}
 }
 
 /* Block l: out = mid + FFN(norm(mid)), mid = x + attention(norm(x)).
@@ -677,7 +741,7 @@ static void
 block_forward(tl_model *m, tl_pool *p, const float *params, int l,
     int again)
 {
-	long N = m->N, C = m->C, r;
+	long N = m->N, C = m->C, F = m->F, r;
 	tl_params P;
 	acts a;
 	rowjob j;
@@ -687,28 +751,30 @@ block_forward(tl_model *m, tl_pool *p, const float *params, int l,
 	memset(&j, 0, sizeof j);
 	j.m = m;
 	/* attention */
-	j.x = a.x, j.y = a.ln1, j.w = P.ln1w + l * C;
-	j.b = P.ln1b ? P.ln1b + l * C : NULL;
-	j.mean = a.ln1m, j.rstd = a.ln1r;
-	rows(p, N, job_norm, &j);
+	norm_rows(m, p, a.ln1, a.x, P.ln1w + l * C,
+	    P.ln1b ? P.ln1b + l * C : NULL, a.ln1m, a.ln1r, C);
 	lin_forward(m, p, params, l, LQKV, a.qkv, a.ln1, a.xg + LQKV * N);
 	if (m->c.pos == TL_POS_ROPE) {
 		j.y = a.qkv, j.l = 0;
 		rows(p, N, job_rope, &j);
 	}
 	tl_attention_forward(p, a.ay, a.att, a.qkv, m->B, m->T, C, m->H);
-	lin_forward(m, p, params, l, LO, a.mid, a.ay, a.xg + LO * N);
+	if (P.ln3w)
+		norm_rows(m, p, a.ays, a.ay, P.ln3w + l * C, NULL, a.ln3m,
+		    a.ln3r, C);
+	lin_forward(m, p, params, l, LO, a.mid, a.ays, a.xg + LO * N);
 	for (r = 0; r < N * C; r++)
 		a.mid[r] += a.x[r];
 	/* FFN */
-	j.x = a.mid, j.y = a.ln2, j.w = P.ln2w + l * C;
-	j.b = P.ln2b ? P.ln2b + l * C : NULL;
-	j.mean = a.ln2m, j.rstd = a.ln2r;
-	rows(p, N, job_norm, &j);
+	norm_rows(m, p, a.ln2, a.mid, P.ln2w + l * C,
+	    P.ln2b ? P.ln2b + l * C : NULL, a.ln2m, a.ln2r, C);
 	lin_forward(m, p, params, l, L1, a.h1, a.ln2, a.xg + L1 * N);
 	j.x = a.h1, j.y = a.h2;
 	rows(p, N, job_act, &j);
-	lin_forward(m, p, params, l, L2, again ? NULL : a.out, a.h2,
+	if (P.ln4w)
+		norm_rows(m, p, a.h2s, a.h2, P.ln4w + l * F, NULL, a.ln4m,
+		    a.ln4r, F);
+	lin_forward(m, p, params, l, L2, again ? NULL : a.out, a.h2s,
 	    a.xg + L2 * N);
 	if (!again)
 		for (r = 0; r < N * C; r++)
@@ -721,7 +787,7 @@ static void
 block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
     int l)
 {
-	long N = m->N, C = m->C;
+	long N = m->N, C = m->C, F = m->F;
 	tl_params P, G;
 	acts a;
 	rowjob j;
@@ -732,21 +798,27 @@ block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	memset(&j, 0, sizeof j);
 	j.m = m;
 	/* FFN: dres becomes d/d mid */
-	lin_backward(m, p, params, grads, l, L2, m->dh2, m->dres, a.h2,
-	    a.xg + L2 * N);
+	lin_backward(m, p, params, grads, l, L2, P.ln4w ? m->dsub : m->dh2,
+	    m->dres, a.h2s, a.xg + L2 * N);
+	if (P.ln4w) {
+		memset(m->dh2, 0, N * F * sizeof(float));
+		norm_back_rows(m, p, m->dh2, m->dsub, a.h2, P.ln4w + l * F,
+		    a.ln4m, a.ln4r, G.ln4w + l * F, NULL, F);
+	}
 	j.x = m->dh2, j.y = m->dh1, j.b = a.h1;
 	rows(p, N, job_act_back, &j);
 	lin_backward(m, p, params, grads, l, L1, m->dln, m->dh1, a.ln2,
 	    a.xg + L1 * N);
-	j.x = a.mid, j.y = m->dres, j.b = m->dln, j.w = P.ln2w + l * C;
-	j.mean = a.ln2m, j.rstd = a.ln2r;
-	rows(p, N, job_norm_back, &j);
-	tl_norm_dparams(m->c.norm, G.ln2w + l * C,
-	    G.ln2b ? G.ln2b + l * C : NULL, m->dln, a.mid, j.mean, j.rstd,
-	    N, C);
+	norm_back_rows(m, p, m->dres, m->dln, a.mid, P.ln2w + l * C, a.ln2m,
+	    a.ln2r, G.ln2w + l * C, G.ln2b ? G.ln2b + l * C : NULL, C);
 	/* attention: dres becomes d/d(block input) */
-	lin_backward(m, p, params, grads, l, LO, m->day, m->dres, a.ay,
-	    a.xg + LO * N);
+	lin_backward(m, p, params, grads, l, LO, P.ln3w ? m->dsub : m->day,
+	    m->dres, a.ays, a.xg + LO * N);
+	if (P.ln3w) {
+		memset(m->day, 0, N * C * sizeof(float));
+		norm_back_rows(m, p, m->day, m->dsub, a.ay, P.ln3w + l * C,
+		    a.ln3m, a.ln3r, G.ln3w + l * C, NULL, C);
+	}
 	tl_attention_backward(p, m->dqkv, m->datt, m->day, a.qkv, a.att,
 	    m->B, m->T, C, m->H);
 	if (m->c.pos == TL_POS_ROPE) {
@@ -755,12 +827,8 @@ block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	}
 	lin_backward(m, p, params, grads, l, LQKV, m->dln, m->dqkv, a.ln1,
 	    a.xg + LQKV * N);
-	j.x = a.x, j.y = m->dres, j.b = m->dln, j.w = P.ln1w + l * C;
-	j.mean = a.ln1m, j.rstd = a.ln1r;
-	rows(p, N, job_norm_back, &j);
-	tl_norm_dparams(m->c.norm, G.ln1w + l * C,
-	    G.ln1b ? G.ln1b + l * C : NULL, m->dln, a.x, j.mean, j.rstd,
-	    N, C);
+	norm_back_rows(m, p, m->dres, m->dln, a.x, P.ln1w + l * C, a.ln1m,
+	    a.ln1r, G.ln1w + l * C, G.ln1b ? G.ln1b + l * C : NULL, C);
 }
 
 float
@@ -782,11 +850,10 @@ tl_model_forward(tl_model *m, tl_pool *p, const float *params,
 	}
 	for (l = 0; l < m->L; l++)
 		block_forward(m, p, params, l, 0);
+	norm_rows(m, p, m->lnf, m->res + m->L * N * C, P.lnfw, P.lnfb,
+	    m->lnfm, m->lnfr, C);
 	memset(&j, 0, sizeof j);
 	j.m = m;
-	j.x = m->res + m->L * N * C, j.y = m->lnf, j.w = P.lnfw, j.b = P.lnfb;
-	j.mean = m->lnfm, j.rstd = m->lnfr;
-	rows(p, N, job_norm, &j);
 	tl_sgemm(p, N, V, C, m->lnf, C, 1, P.head, 1, C, m->logits, V, 0);
 	if (tgt == NULL)
 		return 0;
@@ -809,13 +876,10 @@ tl_model_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	long N = m->N, C = m->C, V = m->V, r;
 	int l;
 	tl_params P, G;
-	rowjob j;
 	float *dl = m->logits, f = gscale / N;
 
 	tl_params_map(&P, (float *)params, &m->c);
 	tl_params_map(&G, grads, &m->c);
-	memset(&j, 0, sizeof j);
-	j.m = m;
 	/* d loss / d logits = (softmax - onehot) / N */
 	for (r = 0; r < N; r++) {
 		long i;
@@ -827,11 +891,8 @@ tl_model_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	tl_sgemm(p, V, C, N, dl, 1, V, m->lnf, C, 1, G.head, C, 1);
 	tl_sgemm(p, N, C, V, dl, V, 1, P.head, C, 1, m->dln, C, 0);
 	memset(m->dres, 0, N * C * sizeof(float));
-	j.x = m->res + m->L * N * C, j.y = m->dres, j.b = m->dln, j.w = P.lnfw;
-	j.mean = m->lnfm, j.rstd = m->lnfr;
-	rows(p, N, job_norm_back, &j);
-	tl_norm_dparams(m->c.norm, G.lnfw, G.lnfb, m->dln, j.x, m->lnfm,
-	    m->lnfr, N, C);
+	norm_back_rows(m, p, m->dres, m->dln, m->res + m->L * N * C, P.lnfw,
+	    m->lnfm, m->lnfr, G.lnfw, G.lnfb, C);
 	for (l = m->L - 1; l >= 0; l--) {
 		/* the one set of activations holds the last block's from
 		 * the forward pass, and the others' once recomputed */

@@ -19,7 +19,10 @@
 #include "kernels.h"
 
 enum { TL_POS_ROPE, TL_POS_SIN, TL_POS_N };
-enum { TL_NORM_RMS, TL_NORM_LAYER, TL_NORM_N };
+/* subln: RMSNorm, and (BitNet's SubLN) a further RMSNorm of the
+ * attention values before the output projection and of the FFN's
+ * hidden activations before its down projection */
+enum { TL_NORM_RMS, TL_NORM_LAYER, TL_NORM_SUBLN, TL_NORM_N };
 enum { TL_QUANT_FP32, TL_QUANT_TERNARY, TL_QUANT_N };
 enum { TL_ACT_GELU, TL_ACT_RELU, TL_ACT_RELU2, TL_ACT_SWIGLU, TL_ACT_N };
 
@@ -53,15 +56,17 @@ int tl_config_check(const tl_config *c, char *err);
 
 /* Pointers into one flat array of parameters (or of gradients, or of
  * optimizer moments: all share this layout).  Pointers of tensors the
- * configuration does not have (layernorm biases under rmsnorm) are
- * NULL. */
+ * configuration does not have (layernorm biases under rmsnorm, the
+ * sub-norms unless subln) are NULL. */
 typedef struct {
 	float *wte;		/* (V,C) token embedding */
 	float *ln1w, *ln1b;	/* (L,C) */
 	float *wqkv;		/* (L,3C,C) q, k, v projections */
+	float *ln3w;		/* (L,C) subln: before the attention output */
 	float *wo;		/* (L,C,C) attention output */
 	float *ln2w, *ln2b;	/* (L,C) */
 	float *w1;		/* (L,F1,C) FFN in; F1 = 2F when gated */
+	float *ln4w;		/* (L,F) subln: before the FFN output */
 	float *w2;		/* (L,C,F) FFN out */
 	float *lnfw, *lnfb;	/* (C) final norm */
 	float *head;		/* (V,C) output head */

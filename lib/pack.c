@@ -45,7 +45,8 @@ typedef char check_float[sizeof(float) == 4 ? 1 : -1];
 
 /* Offsets of every tensor, in file order. */
 typedef struct {
-	uint64_t wte, ln1w, ln1b, ln2w, ln2b, lnfw, lnfb, head, scales;
+	uint64_t wte, ln1w, ln1b, ln2w, ln2b, ln3w, ln4w, lnfw, lnfb, head;
+	uint64_t scales;
 	uint64_t d[TL_MAX_LAYERS][NLIN], w[TL_MAX_LAYERS][NLIN];
 	uint64_t end;			/* the crc's offset */
 	int nsec;			/* sections in order, for gaps */
@@ -99,7 +100,9 @@ static void
 lay(layout *y, const tl_config *c, int type, uint32_t toklen)
 {
 	uint64_t V = c->vocab, C = c->dim, L = c->layers, off = HDR + toklen;
-	int ln = c->norm == TL_NORM_LAYER, l, i, rows, cols, n;
+	uint64_t F = c->ffn;
+	int ln = c->norm == TL_NORM_LAYER, sub = c->norm == TL_NORM_SUBLN;
+	int l, i, rows, cols, n;
 
 	memset(y, 0, sizeof *y);
 	y->wte = take(y, &off, 4 * V * C);
@@ -107,6 +110,8 @@ lay(layout *y, const tl_config *c, int type, uint32_t toklen)
 	y->ln1b = ln ? take(y, &off, 4 * L * C) : 0;
 	y->ln2w = take(y, &off, 4 * L * C);
 	y->ln2b = ln ? take(y, &off, 4 * L * C) : 0;
+	y->ln3w = sub ? take(y, &off, 4 * L * C) : 0;
+	y->ln4w = sub ? take(y, &off, 4 * L * F) : 0;
 	y->lnfw = take(y, &off, 4 * C);
 	y->lnfb = ln ? take(y, &off, 4 * C) : 0;
 	y->head = take(y, &off, 4 * V * C);
@@ -304,6 +309,10 @@ tl_packed_write(const char *path, const tl_config *c, const tl_tok *tok,
 	wfloats(&w, y->ln2w, P.ln2w, (size_t)L * c->dim);
 	if (P.ln2b)
 		wfloats(&w, y->ln2b, P.ln2b, (size_t)L * c->dim);
+	if (P.ln3w) {
+		wfloats(&w, y->ln3w, P.ln3w, (size_t)L * c->dim);
+		wfloats(&w, y->ln4w, P.ln4w, (size_t)L * c->ffn);
+	}
 	wfloats(&w, y->lnfw, P.lnfw, c->dim);
 	if (P.lnfb)
 		wfloats(&w, y->lnfb, P.lnfb, c->dim);
@@ -639,6 +648,8 @@ tl_packed_open(const char *path, int flags, char *err)
 	pk->P.ln1b = F(y->ln1b);
 	pk->P.ln2w = F(y->ln2w);
 	pk->P.ln2b = F(y->ln2b);
+	pk->P.ln3w = F(y->ln3w);
+	pk->P.ln4w = F(y->ln4w);
 	pk->P.lnfw = F(y->lnfw);
 	pk->P.lnfb = F(y->lnfb);
 	pk->P.head = F(y->head);

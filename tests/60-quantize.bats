@@ -51,6 +51,22 @@ field() {
 	done
 }
 
+@test "quantize: a subln model trains, and its packed model generates its text and loss" {
+	tl-train -m s.tl $SHAPE --norm subln --steps 30 --batch 8 --lr 0.01 \
+	    --warmup 5 --save-every 0 "$F/train.tok" 2> err
+	# L(C + F) = 192 gains more than rmsnorm's 32,928 (tl-checkpoint(5))
+	grep -q "new model, 33120 parameters" err
+	tl-quantize -q tq2 -m s.tl -o s.tq2
+	tl-gen -m s.tl -p "ROMEO:" -n 100 --greedy --slide > want
+	tl-gen -m s.tq2 -p "ROMEO:" -n 100 --greedy --slide > got
+	[ "$(wc -c < got)" -eq 106 ]
+	cmp want got
+	a=$(tl-eval -m s.tl "$F/val.tok" | sed -n 's/.*loss \([0-9.]*\).*/\1/p')
+	b=$(tl-eval -m s.tq2 "$F/val.tok" | sed -n 's/.*loss \([0-9.]*\).*/\1/p')
+	echo "$a $b"
+	[ -n "$a" ] && [ "$a" = "$b" ]
+}
+
 @test "quantize: tl-eval loss of the packed model is the checkpoint's (within 0.005 nats)" {
 	run tl-eval -j -m "$F/tern.tl" "$F/val.tok"
 	want=$(field loss)

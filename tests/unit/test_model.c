@@ -377,6 +377,10 @@ ref_forward(const tl_config *c, const float *pp, const uint16_t *in,
 					ay[r * C + h * hs + i] = v;
 				}
 			}
+		if (p.ln3w)	/* subln */
+			for (r = 0; r < N; r++)
+				ref_norm(c->norm, ay + r * C, ay + r * C,
+				    p.ln3w + l * C, NULL, C);
 		ref_linear(o, ay, p.wo + l * C * C, N, C, C, tern);
 		for (i = 0; i < N * C; i++)
 			x[i] += o[i];
@@ -404,6 +408,10 @@ ref_forward(const tl_config *c, const float *pp, const uint16_t *in,
 				}
 				h2[r * F + i] = v;
 			}
+		if (p.ln4w)
+			for (r = 0; r < N; r++)
+				ref_norm(c->norm, h2 + r * F, h2 + r * F,
+				    p.ln4w + l * F, NULL, F);
 		ref_linear(o, h2, p.w2 + l * C * F, N, F, C, tern);
 		for (i = 0; i < N * C; i++)
 			x[i] += o[i];
