@@ -59,6 +59,35 @@ enum {
 	O_TIME, O_VALFRAC, O_WARMUP, O_WD
 };
 
+/*
+ * The shape a new model given --time and no size flags gets: the one
+ * the experiments (README, "Choosing the defaults") found best for the
+ * budget -- the last row whose seconds the budget reaches.  The first
+ * row is tl_config_default's shape and the default batch.
+ */
+static const struct {
+	float secs;
+	const char *dims[5];	/* layers, dim, heads, ffn, ctx */
+	uint32_t batch;
+} bytime[] = {
+	{ 0, { "4", "128", "4", "512", "64" }, 16 },
+	{ 2700, { "4", "192", "4", "768", "64" }, 16 },
+};
+static const char *const sizeopt[5] = { "layers", "dim", "heads", "ffn",
+	"ctx" };
+
+/* The row of bytime for budget secs. */
+static int
+bytime_row(float secs)
+{
+	int r = 0;
+
+	while (r + 1 < (int)(sizeof bytime / sizeof bytime[0]) &&
+	    secs >= bytime[r + 1].secs)
+		r++;
+	return r;
+}
+
 static void
 fmt_time(char *b, size_t n, double s)
 {
@@ -110,6 +139,7 @@ main(int argc, char **argv)
 	const char *model = NULL, *in = "stdin", *logpath = NULL;
 	const char *shape[32][2];	/* model-shape flags given */
 	int nshape = 0, seedset = 0, micro = 0, recompute = 0, sched, stop;
+	int sized = 0, row = -1, k;
 	tl_config c, cmod;
 	tl_hparams hp;
 	int set[O_WD + 1] = { 0 }, ch, li, threads = 0, tty, isnew;
@@ -138,7 +168,11 @@ main(int argc, char **argv)
 		case 0:
 			if (tl_config_opt(&cmod, lo[li].name, optarg, err) != 0)
 				tl_die(2, "%s", err);
-			if (nshape < 32) {
+			for (k = 0; k < 5; k++)
+				sized |= strcmp(lo[li].name, sizeopt[k]) == 0;
+			if (nshape == 32)
+				tl_die(2, "too many model-shape flags");
+			else {
 				shape[nshape][0] = lo[li].name;
 				shape[nshape++][1] = optarg;
 			}
@@ -267,12 +301,26 @@ main(int argc, char **argv)
 		if (!tl_tok_equal(&tok, &ck.tok))
 			tl_die(2, "%s: tokenizer differs from %s's", in, model);
 	} else {
+		/* a time budget alone picks the size; the other shape
+		 * flags (quantization, norm...) apply on top */
+		if (set[O_TIME] && !set[O_STEPS] && !sized) {
+			row = bytime_row(hp.time);
+			tl_config_default(&cmod);
+			for (k = 0; k < 5; k++)
+				tl_config_opt(&cmod, sizeopt[k],
+				    bytime[row].dims[k], err);
+			for (li = 0; li < nshape; li++)
+				tl_config_opt(&cmod, shape[li][0], shape[li][1],
+				    err);
+		}
 		c = cmod;
 		c.vocab = tok.vocab;
 		if (tl_ckpt_create(&ck, &c, &tok, seed, err) < 0)
 			tl_die(2, "%s: %s", model, err);
 		ck.hp.seed = seed;
 		tl_rng_seed(&ck.st.rng, seed);
+		if (row >= 0)
+			ck.hp.batch = bytime[row].batch;
 	}
 	/* --time alone is a time-only budget for a run not yet started */
 	if (set[O_TIME] && !set[O_STEPS] && ck.st.step == 0)
@@ -317,6 +365,11 @@ main(int argc, char **argv)
 	    tl_simd_name(tl_simd_path()), tl_pool_threads(pool),
 	    tl_pool_threads(pool) > 1 ? "s" : "", tr.micro, tr.micro > 1 ?
 	    "s" : "", recompute ? ", recomputing" : "", tr.ntrain, tr.nval);
+	if (row >= 0)
+		fprintf(stderr, "%s: the shape for %g s of training: %u layers, "
+		    "width %u, %u heads, FFN %u, context %u, batch %u\n", model,
+		    hp.time, ck.cfg.layers, ck.cfg.dim, ck.cfg.heads, ck.cfg.ffn,
+		    ck.cfg.ctx, ck.hp.batch);
 
 	t0 = tlast = tsave = tlog = tl_now();
 	p0 = tl_trainer_progress(&tr);

@@ -7,8 +7,8 @@
 #
 # usage: scripts/sweep.sh [-d dir] [-j 1|2] set budget [base flags]
 #   budget: seconds, or steps:N (see exp.sh)
-#   set: shape (four shapes), wide (the default's context and batch,
-#   192 and 256 wide: for long budgets), recipe (one change at a time from the base
+#   set: shape (four shapes), wide (the default against 192 wide with
+#   its context and batch: for long budgets), recipe (one change at a time from the base
 #   flags: rate, schedule, norm (and SubLN), FFN activation, positions, context),
 #   seed (seeds 2 and 3: the noise of the others), twin (ternary and fp32)
 # The base flags (a shape, say) go before each run's own, which win.
@@ -35,8 +35,8 @@ shape) runs="
 	l4d256|--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 128 --batch 8
 	l6d192|--layers 6 --dim 192 --heads 4 --ffn 768 --ctx 128 --batch 8" ;;
 wide) runs="
-	l4d192|--layers 4 --dim 192 --heads 4 --ffn 768 --ctx 64 --batch 16
-	l4d256|--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 64 --batch 16" ;;
+	l4d128|--layers 4 --dim 128 --heads 4 --ffn 512 --ctx 64 --batch 16
+	l4d192|--layers 4 --dim 192 --heads 4 --ffn 768 --ctx 64 --batch 16" ;;
 recipe) runs="
 	base|
 	lr1.5e-3|--lr 0.0015

@@ -265,3 +265,38 @@ setup() {
 	tl-train -m old.tl --steps 2000000 --time 1 c.tok 2>/dev/null
 	od -A n -t u4 -j 8 -N 4 old.tl | grep -qw 2
 }
+
+# started: run tl-train with $@ in the background, stderr to t.err, and
+# interrupt it once it reports its shape; its status in $st
+started() {
+	tl-train "$@" < corpus.tok 2> t.err &
+	pid=$!
+	for i in $(seq 1 400); do
+		grep -q "new model" t.err && break
+		sleep 0.05
+	done
+	kill -INT $pid
+	st=0
+	wait $pid || st=$?
+	cat t.err
+}
+
+@test "train: --time alone picks the size for the budget; size flags and --steps keep theirs" {
+	# from an hour on: 192 wide (tl-train(1)); shorter, the default
+	started -m a.tl --time 3600 --eval-every 0 --quant fp32
+	[ "$st" -eq 0 ]
+	grep -q "a.tl: new model, 1869504 parameters" t.err
+	grep -q "the shape for 3600 s of training: 4 layers, width 192, 4 heads, FFN 768, context 64, batch 16" t.err
+	started -m b.tl --time 600 --eval-every 0 --batch 4
+	grep -q "b.tl: new model, 853120 parameters" t.err
+	grep -q "the shape for 600 s of training: .*, context 64, batch 4$" t.err
+	started -m c.tl --time 3600 --eval-every 0 --dim 64
+	grep -q "c.tl: new model, 361024 parameters" t.err
+	! grep -q "the shape for" t.err
+	started -m d.tl --time 3600 --steps 100000 --eval-every 0
+	grep -q "d.tl: new model, 853120 parameters" t.err
+	! grep -q "the shape for" t.err
+	# resumed, a model keeps its shape
+	started -m a.tl --time 600 --eval-every 0
+	grep -q "a.tl: resumed model, 1869504 parameters" t.err
+}
