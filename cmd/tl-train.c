@@ -60,27 +60,26 @@ enum {
 };
 
 /*
- * The shape a new model given --time and no size flags gets: the one
+ * The size a new model given --time and no size flags gets: the one
  * the experiments (README, "Choosing the defaults") found best for the
- * budget -- the last row whose seconds the budget reaches.  The first
- * row is tl_config_default's shape and the default batch.
+ * budget -- the last row whose seconds the budget reaches, or below
+ * the first, the default shape and batch.
  */
 static const struct {
 	float secs;
 	const char *dims[5];	/* layers, dim, heads, ffn, ctx */
 	uint32_t batch;
 } bytime[] = {
-	{ 0, { "4", "128", "4", "512", "64" }, 16 },
 	{ 2700, { "4", "192", "4", "768", "64" }, 16 },
 };
 static const char *const sizeopt[5] = { "layers", "dim", "heads", "ffn",
 	"ctx" };
 
-/* The row of bytime for budget secs. */
+/* The row of bytime for budget secs, or -1. */
 static int
 bytime_row(float secs)
 {
-	int r = 0;
+	int r = -1;
 
 	while (r + 1 < (int)(sizeof bytime / sizeof bytime[0]) &&
 	    secs >= bytime[r + 1].secs)
@@ -139,7 +138,7 @@ main(int argc, char **argv)
 	const char *model = NULL, *in = "stdin", *logpath = NULL;
 	const char *shape[32][2];	/* model-shape flags given */
 	int nshape = 0, seedset = 0, micro = 0, recompute = 0, sched, stop;
-	int sized = 0, row = -1, k;
+	int sized = 0, picked = 0, row, k;
 	tl_config c, cmod;
 	tl_hparams hp;
 	int set[O_WD + 1] = { 0 }, ch, li, threads = 0, tty, isnew;
@@ -303,23 +302,18 @@ main(int argc, char **argv)
 	} else {
 		/* a time budget alone picks the size; the other shape
 		 * flags (quantization, norm...) apply on top */
-		if (set[O_TIME] && !set[O_STEPS] && !sized) {
-			row = bytime_row(hp.time);
-			tl_config_default(&cmod);
+		picked = set[O_TIME] && !set[O_STEPS] && !sized;
+		if (picked && (row = bytime_row(hp.time)) >= 0)
 			for (k = 0; k < 5; k++)
 				tl_config_opt(&cmod, sizeopt[k],
 				    bytime[row].dims[k], err);
-			for (li = 0; li < nshape; li++)
-				tl_config_opt(&cmod, shape[li][0], shape[li][1],
-				    err);
-		}
 		c = cmod;
 		c.vocab = tok.vocab;
 		if (tl_ckpt_create(&ck, &c, &tok, seed, err) < 0)
 			tl_die(2, "%s: %s", model, err);
 		ck.hp.seed = seed;
 		tl_rng_seed(&ck.st.rng, seed);
-		if (row >= 0)
+		if (picked && (row = bytime_row(hp.time)) >= 0)
 			ck.hp.batch = bytime[row].batch;
 	}
 	/* --time alone is a time-only budget for a run not yet started */
@@ -365,7 +359,7 @@ main(int argc, char **argv)
 	    tl_simd_name(tl_simd_path()), tl_pool_threads(pool),
 	    tl_pool_threads(pool) > 1 ? "s" : "", tr.micro, tr.micro > 1 ?
 	    "s" : "", recompute ? ", recomputing" : "", tr.ntrain, tr.nval);
-	if (row >= 0)
+	if (picked)
 		fprintf(stderr, "%s: the shape for %g s of training: %u layers, "
 		    "width %u, %u heads, FFN %u, context %u, batch %u\n", model,
 		    hp.time, ck.cfg.layers, ck.cfg.dim, ck.cfg.heads, ck.cfg.ffn,
