@@ -62,15 +62,16 @@ enum {
 /*
  * The size a new model given --time and no size flags gets: the one
  * the experiments (README, "Choosing the defaults") found best for the
- * budget -- the last row whose seconds the budget reaches, or below
- * the first, the default shape and batch.
+ * budget -- the first row whose budget it is under, and after the
+ * last, the default shape and batch (measured best up to an hour).
  */
 static const struct {
-	float secs;
+	float under;		/* seconds */
 	const char *dims[5];	/* layers, dim, heads, ffn, ctx */
 	uint32_t batch;
 } bytime[] = {
-	{ 2700, { "4", "192", "4", "768", "64" }, 16 },
+	{ 300, { "2", "128", "4", "512", "64" }, 16 },
+	{ 1200, { "3", "128", "4", "512", "64" }, 16 },
 };
 static const char *const sizeopt[5] = { "layers", "dim", "heads", "ffn",
 	"ctx" };
@@ -79,12 +80,12 @@ static const char *const sizeopt[5] = { "layers", "dim", "heads", "ffn",
 static int
 bytime_row(float secs)
 {
-	int r = -1;
+	int r;
 
-	while (r + 1 < (int)(sizeof bytime / sizeof bytime[0]) &&
-	    secs >= bytime[r + 1].secs)
-		r++;
-	return r;
+	for (r = 0; r < (int)(sizeof bytime / sizeof bytime[0]); r++)
+		if (secs < bytime[r].under)
+			return r;
+	return -1;
 }
 
 static void

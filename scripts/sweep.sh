@@ -7,8 +7,9 @@
 #
 # usage: scripts/sweep.sh [-d dir] [-j 1|2] set budget [base flags]
 #   budget: seconds, or steps:N (see exp.sh)
-#   set: shape (four shapes), wide (the default against 192 wide with
-#   its context and batch: for long budgets), recipe (one change at a time from the base
+#   set: shape (four shapes), short (the default against smaller ones:
+#   for short budgets), wide (the default against 192 wide with its
+#   context and batch: for long budgets), recipe (one change at a time from the base
 #   flags: rate, schedule, norm (and SubLN), FFN activation, positions, context),
 #   seed (seeds 2 and 3: the noise of the others), twin (ternary and fp32)
 # The base flags (a shape, say) go before each run's own, which win.
@@ -34,6 +35,11 @@ shape) runs="
 	l4d192|--layers 4 --dim 192 --heads 4 --ffn 768 --ctx 128 --batch 8
 	l4d256|--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 128 --batch 8
 	l6d192|--layers 6 --dim 192 --heads 4 --ffn 768 --ctx 128 --batch 8" ;;
+short) runs="
+	l4d128|--layers 4 --dim 128 --heads 4 --ffn 512 --ctx 64 --batch 16
+	l2d128|--layers 2 --dim 128 --heads 4 --ffn 512 --ctx 64 --batch 16
+	l3d128|--layers 3 --dim 128 --heads 4 --ffn 512 --ctx 64 --batch 16
+	l4d96|--layers 4 --dim 96 --heads 4 --ffn 384 --ctx 64 --batch 16" ;;
 wide) runs="
 	l4d128|--layers 4 --dim 128 --heads 4 --ffn 512 --ctx 64 --batch 16
 	l4d192|--layers 4 --dim 192 --heads 4 --ffn 768 --ctx 64 --batch 16" ;;

@@ -282,21 +282,21 @@ started() {
 }
 
 @test "train: --time alone picks the size for the budget; size flags and --steps keep theirs" {
-	# from an hour on: 192 wide (tl-train(1)); shorter, the default
-	started -m a.tl --time 3600 --eval-every 0 --quant fp32
+	# under a few minutes: 2 layers (tl-train(1)); longer, the default
+	started -m a.tl --time 60 --eval-every 0 --quant fp32
 	[ "$st" -eq 0 ]
-	grep -q "a.tl: new model, 1869504 parameters" t.err
-	grep -q "the shape for 3600 s of training: 4 layers, width 192, 4 heads, FFN 768, context 64, batch 16" t.err
-	started -m b.tl --time 600 --eval-every 0 --batch 4
+	grep -q "a.tl: new model, 459392 parameters" t.err
+	grep -q "the shape for 60 s of training: 2 layers, width 128, 4 heads, FFN 512, context 64, batch 16" t.err
+	started -m b.tl --time 3600 --eval-every 0 --batch 4
 	grep -q "b.tl: new model, 853120 parameters" t.err
-	grep -q "the shape for 600 s of training: .*, context 64, batch 4$" t.err
-	started -m c.tl --time 3600 --eval-every 0 --dim 64
+	grep -q "the shape for 3600 s of training: 4 layers, .*, context 64, batch 4$" t.err
+	started -m c.tl --time 60 --eval-every 0 --dim 64
 	grep -q "c.tl: new model, 361024 parameters" t.err
 	! grep -q "the shape for" t.err
-	started -m d.tl --time 3600 --steps 100000 --eval-every 0
+	started -m d.tl --time 60 --steps 100000 --eval-every 0
 	grep -q "d.tl: new model, 853120 parameters" t.err
 	! grep -q "the shape for" t.err
 	# resumed, a model keeps its shape
-	started -m a.tl --time 600 --eval-every 0
-	grep -q "a.tl: resumed model, 1869504 parameters" t.err
+	started -m a.tl --time 3600 --eval-every 0
+	grep -q "a.tl: resumed model, 459392 parameters" t.err
 }
