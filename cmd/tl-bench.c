@@ -597,9 +597,9 @@ packed_model(const tl_ckpt *ck, char *err)
 			return NULL;
 		tok = &bytes;
 	}
-	snprintf(path, sizeof path, "%s/tl-bench.XXXXXX",
+	snprintf(path, sizeof path, "%s/tl-bench.",
 	    dir && *dir ? dir : "/tmp");
-	if ((fd = mkstemp(path)) < 0) {
+	if ((fd = tl_mkstemp(path, sizeof path)) < 0) {
 		tl_tok_free(&bytes);
 		return NULL;
 	}

@@ -74,8 +74,8 @@ out_open(const char *path)
 	if (path == NULL)
 		return stdout;
 	tmpname = tl_xmalloc(strlen(path) + 8);
-	sprintf(tmpname, "%s.XXXXXX", path);
-	if ((fd = mkstemp(tmpname)) < 0) {
+	sprintf(tmpname, "%s.", path);
+	if ((fd = tl_mkstemp(tmpname, strlen(path) + 8)) < 0) {
 		free(tmpname);
 		tmpname = NULL;
 		tl_die(1, "%s:", path);

@@ -341,8 +341,8 @@ tl_ckpt_save(const tl_ckpt *ck, const char *path, char *err)
 	put_st(h + PREFIX_SIZE + bl + HP_SIZE, &ck->st);
 	tl_put_u64(h + hl - 8, n);
 
-	sprintf(tmp, "%s.tmpXXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
+	sprintf(tmp, "%s.tmp", path);
+	if ((fd = tl_mkstemp(tmp, strlen(path) + 16)) < 0) {
 		tl_err(err, "%s: cannot create temporary file: %s", path,
 		    strerror(errno));
 		free(h);

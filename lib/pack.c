@@ -286,8 +286,8 @@ tl_packed_write(const char *path, const tl_config *c, const tl_tok *tok,
 	put_header(h, c, type, scheme, bl);
 	tl_tok_blob_put(tok, blob);
 
-	sprintf(tmp, "%s.tmpXXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
+	sprintf(tmp, "%s.tmp", path);
+	if ((fd = tl_mkstemp(tmp, strlen(path) + 16)) < 0) {
 		tl_err(err, "%s: cannot create temporary file: %s", path,
 		    strerror(errno));
 		goto out;

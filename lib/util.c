@@ -81,6 +81,20 @@ tl_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+tl_mkstemp(char *name, size_t n)
+{
+	size_t k = strlen(name);
+
+	if (n < k + 7) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memset(name + k, 'X', 6);	/* mkstemp's template */
+	name[k + 6] = '\0';
+	return mkstemp(name);
+}
+
 void *
 tl_xmalloc(size_t n)
 {

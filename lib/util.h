@@ -25,6 +25,10 @@ const char *tl_prog(void);
 void tl_die(int status, const char *fmt, ...);
 void tl_warn(const char *fmt, ...);
 void *tl_xmalloc(size_t n);		/* dies on failure */
+/* Create a new file named the string in name (n bytes of room) plus six
+ * characters that make it unique (mkstemp(3)), and complete name;
+ * returns its descriptor, or -1 with errno set. */
+int tl_mkstemp(char *name, size_t n);
 void *tl_xcalloc(size_t n, size_t size);
 /* Flush and close stdout; die if anything was lost (full disk, closed
  * pipe is reported by the caller's choice of SIGPIPE handling). */
