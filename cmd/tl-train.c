@@ -304,7 +304,8 @@ main(int argc, char **argv)
 		/* a time budget alone picks the size; the other shape
 		 * flags (quantization, norm...) apply on top */
 		picked = set[O_TIME] && !set[O_STEPS] && !sized;
-		if (picked && (row = bytime_row(hp.time)) >= 0)
+		row = picked ? bytime_row(hp.time) : -1;
+		if (row >= 0)
 			for (k = 0; k < 5; k++)
 				tl_config_opt(&cmod, sizeopt[k],
 				    bytime[row].dims[k], err);
@@ -314,7 +315,7 @@ main(int argc, char **argv)
 			tl_die(2, "%s: %s", model, err);
 		ck.hp.seed = seed;
 		tl_rng_seed(&ck.st.rng, seed);
-		if (picked && (row = bytime_row(hp.time)) >= 0)
+		if (row >= 0)
 			ck.hp.batch = bytime[row].batch;
 	}
 	/* --time alone is a time-only budget for a run not yet started */
