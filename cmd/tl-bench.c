@@ -19,7 +19,7 @@
 #include "infer.h"
 #include "kernels.h"
 #include "model.h"
-#include "pack.h"
+#include "qmat.h"
 #include "peak.h"
 #include "train.h"
 #include "util.h"
@@ -371,11 +371,10 @@ static double
 ops_model(const bench *b, char *s, size_t n)
 {
 	const tl_config *c = &b->c;
-	double C = c->dim, F = c->ffn, F1 = b->F1, lin;
+	double C = c->dim;
 
 	snprintf(s, n, "N %d", b->N);
-	lin = c->layers * (3 * C * C + C * C + F1 * C + C * F) + C * c->vocab;
-	return 2.0 * b->N * lin + 2.0 * 2 * c->layers * b->B *
+	return 2.0 * b->N * tl_matmul_weights(c) + 2.0 * 2 * c->layers * b->B *
 	    (b->T * (b->T + 1.0) / 2) * C;
 }
 
@@ -576,40 +575,6 @@ gen_call(void *ctx)
 	for (t = 0; t < j->T; t++)
 		tl_infer_step(j->inf, j->pool, (uint16_t)tl_rng_below(&j->r,
 		    j->V), t);
-}
-
-/* The model as a packed tq2 model, through a temporary file that is
- * gone once open; NULL (no figure) where that cannot be done, as for a
- * vocabulary without a tokenizer of its size. */
-static tl_packed *
-packed_model(const tl_ckpt *ck, char *err)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[512];
-	tl_tok bytes;
-	const tl_tok *tok = &ck->tok;
-	tl_packed *pk;
-	int fd, rc;
-
-	memset(&bytes, 0, sizeof bytes);
-	if (tok->vocab != ck->cfg.vocab) {
-		if (ck->cfg.vocab != 256 || tl_tok_bytes(&bytes, err) < 0)
-			return NULL;
-		tok = &bytes;
-	}
-	snprintf(path, sizeof path, "%s/tl-bench.",
-	    dir && *dir ? dir : "/tmp");
-	if ((fd = tl_mkstemp(path, sizeof path)) < 0) {
-		tl_tok_free(&bytes);
-		return NULL;
-	}
-	close(fd);
-	rc = tl_packed_write(path, &ck->cfg, tok, ck->params, TL_W_TQ2,
-	    tl_scheme_default(TL_W_TQ2), NULL, err);
-	pk = rc < 0 ? NULL : tl_packed_open(path, 0, err);
-	unlink(path);
-	tl_tok_free(&bytes);
-	return pk;
 }
 
 /* ---- results ---- */
@@ -885,7 +850,8 @@ main(int argc, char **argv)
 	tl_config c;
 	tl_ckpt ck;
 	tl_pool *pool;
-	tl_packed *pk = NULL;
+	tl_qmodel q;
+	int qt, qs;
 	bench b;
 
 	tl_setprog(argv[0]);
@@ -964,7 +930,7 @@ main(int argc, char **argv)
 		if (shapeset)
 			tl_die(2, "-m %s: the model gives the shape; drop the "
 			    "shape flags", mpath);
-		if (tl_ckpt_load(&ck, mpath, err) < 0)
+		if (tl_ckpt_load(&ck, mpath, TL_CKPT_ALL, err) < 0)
 			tl_die(2, "%s", err);
 		if (!batchset)
 			batch = (int)ck.hp.batch;
@@ -1028,8 +994,6 @@ main(int argc, char **argv)
 
 	if (kern)
 		bench_init(&b, &c, batch, ck.params, pool);
-	if (e2e)
-		pk = packed_model(&ck, err);
 	for (p = 0; p < TL_SIMD_NPATH; p++) {
 		if (!(paths >> p & 1))
 			continue;
@@ -1080,7 +1044,11 @@ main(int argc, char **argv)
 			tl_trainer_free(&tr);
 			free(ids);
 
-			if ((j.inf = tl_infer_new(&c, ck.params, err)) == NULL)
+			/* as tl-gen runs the checkpoint: quantized as it
+			 * trained (tq2 for ternary), in memory */
+			tl_qmodel_native(&c, &qt, &qs);
+			if (tl_qmodel_quant(&q, &c, ck.params, qt, qs, err) < 0 ||
+			    (j.inf = tl_infer_new(&q, err)) == NULL)
 				tl_die(1, "%s", err);
 			j.pool = pool;
 			j.T = c.ctx;
@@ -1094,11 +1062,14 @@ main(int argc, char **argv)
 			snprintf(r->shape, sizeof r->shape, "1 x %u", c.ctx);
 			r->s = measure(gen_call, &j, c.ctx);
 			tl_infer_free(j.inf);
+			tl_qmodel_free(&q);
 
-			/* the same as a packed tq2 model (tl-quantize's
-			 * default), written to a temporary file */
-			if (pk != NULL) {
-				if ((j.inf = tl_infer_new_packed(pk, err)) == NULL)
+			/* an fp32 model packed as tq2 (tl-quantize's
+			 * default) */
+			if (qt != TL_W_TQ2) {
+				if (tl_qmodel_quant(&q, &c, ck.params, TL_W_TQ2,
+				    tl_scheme_default(TL_W_TQ2), err) < 0 ||
+				    (j.inf = tl_infer_new(&q, err)) == NULL)
 					tl_die(1, "%s", err);
 				r = add_result();
 				r->name = "generate tq2";
@@ -1109,6 +1080,7 @@ main(int argc, char **argv)
 				snprintf(r->shape, sizeof r->shape, "1 x %u", c.ctx);
 				r->s = measure(gen_call, &j, c.ctx);
 				tl_infer_free(j.inf);
+				tl_qmodel_free(&q);
 			}
 		}
 	}
@@ -1121,7 +1093,6 @@ main(int argc, char **argv)
 	if (kern)
 		bench_free(&b);
 	tl_pool_free(pool);
-	tl_packed_close(pk);
 	if (mpath)
 		tl_ckpt_free(&ck);
 	else {

@@ -10,7 +10,7 @@
 
 #include "eval.h"
 #include "infer.h"
-#include "pack.h"
+#include "mfile.h"
 #include "stream.h"
 #include "util.h"
 
@@ -116,7 +116,7 @@ main(int argc, char **argv)
 		nd = tl_pool_threads(pool);
 		dec = tl_xcalloc(nd, sizeof *dec);
 		for (i = 0; i < nd; i++)
-			if ((dec[i] = tl_infer_new_packed(mf.pk, err)) == NULL)
+			if ((dec[i] = tl_infer_new(mf.q, err)) == NULL)
 				tl_die(1, "%s: %s", model, err);
 		if (tl_eval_infer(dec, nd, pool, mf.tok, ids, n,
 		    (size_t)limit, &r, err) < 0)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "infer.h"
-#include "pack.h"
+#include "mfile.h"
 #include "sample.h"
 #include "util.h"
 
@@ -104,7 +104,8 @@ main(int argc, char **argv)
 	tl_sampling sm;
 	tl_mfile mf;
 	tl_pool *pool;
-	tl_infer *d;
+	tl_infer *d = NULL;
+	const tl_qmodel *q;
 	tl_sampler *sp;
 	float *lg = NULL;
 
@@ -185,8 +186,8 @@ main(int argc, char **argv)
 		tl_die(2, "prompt: %s", err);
 	if ((pool = tl_pool_new(threads)) == NULL)
 		tl_die(1, "cannot start threads");
-	if ((d = mf.pk ? tl_infer_new_packed(mf.pk, err) :
-	    tl_infer_new(mf.cfg, mf.params, err)) == NULL ||
+	if ((q = tl_mfile_qmodel(&mf, err)) == NULL ||
+	    (d = tl_infer_new(q, err)) == NULL ||
 	    (sp = tl_sampler_new(mf.cfg->vocab, &sm, seed, err)) == NULL)
 		tl_die(1, "%s: %s", model, err);
 
@@ -220,7 +221,7 @@ main(int argc, char **argv)
 		    "%.1f MiB\n", tl_prog(), k, t1 - t0, i, t2 - t1,
 		    i / (t2 - t1 > 0 ? t2 - t1 : 1e-9),
 		    i / (c2 - c1 > 0 ? c2 - c1 : 1e-9),
-		    tl_infer_weight_bytes(d), tl_simd_name(tl_simd_path()),
+		    tl_qmodel_token_bytes(q), tl_simd_name(tl_simd_path()),
 		    tl_pool_threads(pool), tl_peak_rss_kib() / 1024.0);
 	if (full)
 		tl_warn("%s: the context of %d tokens is full after %ld new "

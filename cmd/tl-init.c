@@ -7,7 +7,7 @@
 
 #include "ckpt.h"
 #include "train.h"
-#include "vocab.h"
+#include "mfile.h"
 
 static void
 usage(int status)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ckpt.h"
-#include "pack.h"
+#include "mfile.h"
 
 static void
 usage(void)
@@ -33,6 +33,7 @@ main(int argc, char **argv)
 	int ch, verbose = 0, type = TL_W_TQ2, scheme = -1;
 	tl_packstats st;
 	tl_ckpt ck;
+	tl_qmodel q;
 
 	tl_setprog(argv[0]);
 	while ((ch = getopt_long(argc, argv, ":hm:o:q:s:Vv", lo, NULL)) != -1) {
@@ -85,13 +86,15 @@ main(int argc, char **argv)
 		    type)]);
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
-	if (tl_packed_is(model))
+	if (tl_file_kind(model, err) == TL_FILE_PACKED)
 		tl_die(2, "%s: a packed model: tl-quantize reads checkpoints",
 		    model);
-	if (tl_ckpt_load(&ck, model, err) < 0)
+	if (tl_ckpt_load(&ck, model, TL_CKPT_WEIGHTS, err) < 0)
 		tl_die(2, "%s", err);
-	if (tl_packed_write(outp, &ck.cfg, &ck.tok, ck.params, type, scheme,
-	    &st, err) < 0)
+	if (tl_qmodel_quant(&q, &ck.cfg, ck.params, type, scheme, err) < 0)
+		tl_die(1, "%s: %s", model, err);
+	tl_afile_signals();
+	if (tl_packed_write(outp, &q, &ck.tok, &st, err) < 0)
 		tl_die(1, "%s", err);
 	if (verbose)
 		fprintf(stderr, "%s: %s: %s %s, %llu weights in %llu bytes "
@@ -101,6 +104,7 @@ main(int argc, char **argv)
 		    (unsigned long long)st.lbytes,
 		    8.0 * (double)st.lbytes / (double)st.weights,
 		    (unsigned long long)st.fbytes);
+	tl_qmodel_free(&q);
 	tl_ckpt_free(&ck);
 	return 0;
 }

@@ -14,13 +14,13 @@
 #include "stream.h"
 #include "tokenizer.h"
 #include "util.h"
-#include "vocab.h"
+#include "mfile.h"
 
 #define BLOCK 65536		/* bytes of text read at a time */
 
 /* The output file of -o while it is being written under a temporary
  * name; removed if the program dies before renaming it. */
-static char *tmpname;
+static tl_afile outfile;	/* -o */
 static int stats;		/* --stats: counts and times on stderr */
 
 static void
@@ -47,68 +47,29 @@ usage(FILE *f, int status)
 	exit(status);
 }
 
-static void
-rmtmp(void)
-{
-	if (tmpname)
-		unlink(tmpname);
-}
-
-static void
-onsignal(int sig)
-{
-	if (tmpname)
-		unlink(tmpname);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Open the output: stdout, or a temporary file beside path. */
+/* Open the output: stdout, or an atomic file at path. */
 static FILE *
 out_open(const char *path)
 {
-	mode_t mask;
-	FILE *f;
-	int fd;
+	char err[TL_ERRLEN];
 
 	if (path == NULL)
 		return stdout;
-	tmpname = tl_xmalloc(strlen(path) + 8);
-	sprintf(tmpname, "%s.", path);
-	if ((fd = tl_mkstemp(tmpname, strlen(path) + 8)) < 0) {
-		free(tmpname);
-		tmpname = NULL;
-		tl_die(1, "%s:", path);
-	}
-	mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	if ((f = fdopen(fd, "wb")) == NULL)
-		tl_die(1, "%s:", path);
-	return f;
+	if (tl_afile_open(&outfile, path, err) < 0)
+		tl_die(1, "%s", err);
+	return outfile.f;
 }
 
 /* Finish the output: check it all went out, then give it its name. */
 static void
 out_close(FILE *f, const char *path)
 {
-	if (path == NULL) {
-		tl_fshut(f, "stdout");
-		return;
-	}
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-		int e = errno;
+	char err[TL_ERRLEN];
 
-		fclose(f);
-		errno = e;
-		tl_die(1, "%s: write error:", path);
-	}
-	if (fclose(f) != 0)
-		tl_die(1, "%s: write error:", path);
-	if (rename(tmpname, path) != 0)
-		tl_die(1, "%s:", path);
-	free(tmpname);
-	tmpname = NULL;
+	if (path == NULL)
+		tl_fshut(f, "stdout");
+	else if (tl_afile_commit(&outfile, err) < 0)
+		tl_die(1, "%s", err);
 }
 
 static FILE *
@@ -355,10 +316,7 @@ main(int argc, char **argv)
 	} else if (tl_tok_bytes(&tok, err) != 0)
 		tl_die(1, "%s", err);
 	in = in_open(ipath);
-	atexit(rmtmp);
-	signal(SIGINT, onsignal);
-	signal(SIGTERM, onsignal);
-	signal(SIGHUP, onsignal);
+	tl_afile_signals();
 	out = out_open(opath);
 
 	if (nbpe)

@@ -281,7 +281,7 @@ main(int argc, char **argv)
 	/* the model: resumed, or new with the stream's tokenizer */
 	isnew = access(model, F_OK) != 0;
 	if (!isnew) {
-		if (tl_ckpt_load(&ck, model, err) < 0)
+		if (tl_ckpt_load(&ck, model, TL_CKPT_ALL, err) < 0)
 			tl_die(2, "%s", err);
 		/* shape flags and --seed may repeat the model's own values
 		 * (so a run resumes with the command that started it), but

@@ -16,7 +16,7 @@
 
 #include "ckpt.h"
 
-static const char magic[8] = "tl-ckpt\n";
+static const char magic[8] = TL_CKPT_MAGIC;
 
 const char *const tl_sched_names[TL_SCHED_N] = { "cosine", "two-stage" };
 
@@ -50,13 +50,18 @@ tl_hparams_default(tl_hparams *hp, const tl_config *c)
 	hp->sched = TL_SCHED_COSINE;
 }
 
+/* The arrays that what (TL_CKPT_*) asks for. */
 static int
-alloc_arrays(tl_ckpt *ck, size_t n, char *err)
+alloc_arrays(tl_ckpt *ck, size_t n, int what, char *err)
 {
+	if (what == TL_CKPT_META)
+		return 0;
 	ck->params = calloc(n, sizeof(float));
-	ck->m = calloc(n, sizeof(float));
-	ck->v = calloc(n, sizeof(float));
-	if (!ck->params || !ck->m || !ck->v) {
+	if (what == TL_CKPT_ALL) {
+		ck->m = calloc(n, sizeof(float));
+		ck->v = calloc(n, sizeof(float));
+	}
+	if (!ck->params || (what == TL_CKPT_ALL && (!ck->m || !ck->v))) {
 		tl_ckpt_free(ck);
 		return tl_err(err, "out of memory for %zu parameters", n);
 	}
@@ -89,7 +94,7 @@ tl_ckpt_create(tl_ckpt *ck, const tl_config *c, const tl_tok *tok,
 		return -1;
 	tl_hparams_default(&ck->hp, c);
 	tl_rng_seed(&ck->st.rng, ck->hp.seed);
-	if (alloc_arrays(ck, tl_nparams(c), err) < 0)
+	if (alloc_arrays(ck, tl_nparams(c), TL_CKPT_ALL, err) < 0)
 		return -1;
 	tl_params_init(ck->params, c, init_seed);
 	return 0;
@@ -103,28 +108,6 @@ tl_ckpt_free(tl_ckpt *ck)
 	free(ck->v);
 	ck->params = ck->m = ck->v = NULL;
 	tl_tok_free(&ck->tok);
-}
-
-static void
-put_config(unsigned char *p, const tl_config *c)
-{
-	uint32_t f[10] = { c->vocab, c->layers, c->dim, c->heads, c->ffn,
-		c->ctx, c->pos, c->norm, c->quant, c->act };
-	int i;
-
-	for (i = 0; i < 10; i++)
-		tl_put_u32(p + 4 * i, f[i]);
-}
-
-static void
-get_config(tl_config *c, const unsigned char *p)
-{
-	uint32_t *f[10] = { &c->vocab, &c->layers, &c->dim, &c->heads,
-		&c->ffn, &c->ctx, &c->pos, &c->norm, &c->quant, &c->act };
-	int i;
-
-	for (i = 0; i < 10; i++)
-		*f[i] = tl_get_u32(p + 4 * i);
 }
 
 static void
@@ -231,6 +214,8 @@ bad_float(const float *x, size_t n, int nonneg)
 {
 	size_t i;
 
+	if (x == NULL)		/* not loaded */
+		return n;
 	for (i = 0; i < n; i++)
 		if (!isfinite(x[i]) || (nonneg && x[i] < 0))
 			break;
@@ -284,36 +269,13 @@ get_floats(FILE *f, float *x, size_t n, uint32_t *crc)
 		if (fread(buf, 4, k, f) != k)
 			return -1;
 		*crc = tl_crc32(*crc, buf, 4 * k);
-		for (i = 0; i < k; i++)
+		for (i = 0; x && i < k; i++)
 			x[i] = tl_get_f32(buf + 4 * i);
-		x += k;
+		if (x)
+			x += k;
 		n -= k;
 	}
 	return 0;
-}
-
-/* Make a rename durable: fsync the directory that holds path. */
-static void
-sync_dir(const char *path)
-{
-	char dir[4096];
-	const char *sl = strrchr(path, '/');
-	size_t n = sl ? (size_t)(sl - path) : 0;
-	int fd;
-
-	if (sl == NULL)
-		strcpy(dir, ".");
-	else if (n == 0)
-		strcpy(dir, "/");
-	else if (n < sizeof dir) {
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	} else
-		return;
-	if ((fd = open(dir, O_RDONLY)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
 }
 
 int
@@ -322,75 +284,43 @@ tl_ckpt_save(const tl_ckpt *ck, const char *path, char *err)
 	size_t bl = tl_tok_blob_size(&ck->tok), n = tl_nparams(&ck->cfg);
 	size_t hl = PREFIX_SIZE + bl + HP_SIZE + ST_SIZE + 8;
 	unsigned char *h, tail[4];
-	char *tmp;
 	uint32_t crc;
-	FILE *f = NULL;
-	int fd, ok;
+	tl_afile af;
+	int ok;
 
-	if ((h = malloc(hl)) == NULL ||
-	    (tmp = malloc(strlen(path) + 16)) == NULL) {
-		free(h);
+	if ((h = malloc(hl)) == NULL)
 		return tl_err(err, "%s: out of memory", path);
-	}
 	memcpy(h, magic, 8);
 	tl_put_u32(h + 8, TL_CKPT_VERSION);
-	put_config(h + 12, &ck->cfg);
+	tl_config_put(h + 12, &ck->cfg);
 	tl_put_u32(h + 52, (uint32_t)bl);
 	tl_tok_blob_put(&ck->tok, h + PREFIX_SIZE);
 	put_hp(h + PREFIX_SIZE + bl, &ck->hp);
 	put_st(h + PREFIX_SIZE + bl + HP_SIZE, &ck->st);
 	tl_put_u64(h + hl - 8, n);
-
-	sprintf(tmp, "%s.tmp", path);
-	if ((fd = tl_mkstemp(tmp, strlen(path) + 16)) < 0) {
-		tl_err(err, "%s: cannot create temporary file: %s", path,
-		    strerror(errno));
+	if (tl_afile_open(&af, path, err) < 0) {
 		free(h);
-		free(tmp);
 		return -1;
 	}
-	fchmod(fd, 0644);
-	ok = (f = fdopen(fd, "wb")) != NULL;
 	crc = tl_crc32(0, h, hl);
-	ok = ok && fwrite(h, 1, hl, f) == hl;
-	ok = ok && put_floats(f, ck->params, n, &crc) == 0;
-	ok = ok && put_floats(f, ck->m, n, &crc) == 0;
-	ok = ok && put_floats(f, ck->v, n, &crc) == 0;
+	ok = fwrite(h, 1, hl, af.f) == hl;
+	ok = ok && put_floats(af.f, ck->params, n, &crc) == 0;
+	ok = ok && put_floats(af.f, ck->m, n, &crc) == 0;
+	ok = ok && put_floats(af.f, ck->v, n, &crc) == 0;
 	tl_put_u32(tail, crc);
-	ok = ok && fwrite(tail, 1, 4, f) == 4;
-	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-	if (f ? fclose(f) != 0 : close(fd) != 0)
-		ok = 0;
-	if (ok && rename(tmp, path) != 0)
-		ok = 0;
-	if (ok)
-		sync_dir(path);
+	ok = ok && fwrite(tail, 1, 4, af.f) == 4;
+	free(h);
 	if (!ok) {
 		tl_err(err, "%s: write failed: %s", path, strerror(errno ?
 		    errno : EIO));
-		unlink(tmp);
+		tl_afile_abort(&af);
+		return -1;
 	}
-	free(h);
-	free(tmp);
-	return ok ? 0 : -1;
+	return tl_afile_commit(&af, err);
 }
 
 int
-tl_ckpt_is(const char *path)
-{
-	char b[8];
-	FILE *f = fopen(path, "rb");
-	int is;
-
-	if (f == NULL)
-		return 0;
-	is = fread(b, 1, 8, f) == 8 && memcmp(b, magic, 8) == 0;
-	fclose(f);
-	return is;
-}
-
-int
-tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
+tl_ckpt_load(tl_ckpt *ck, const char *path, int what, char *err)
 {
 	unsigned char pre[PREFIX_SIZE], *rest = NULL, tail[4];
 	struct stat sb;
@@ -423,7 +353,7 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
 		return tl_err(err, "%s: checkpoint version %u, this program "
 		    "reads versions 1 to %d", path, ver, TL_CKPT_VERSION);
 	}
-	get_config(&ck->cfg, pre + 12);
+	tl_config_get(&ck->cfg, pre + 12);
 	bl = tl_get_u32(pre + 52);
 	if (tl_config_check(&ck->cfg, e2) < 0) {
 		fclose(f);
@@ -455,8 +385,9 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, char *err)
 		    "configuration", path);
 		goto fail;
 	}
-	if (alloc_arrays(ck, n, err) < 0)
+	if (alloc_arrays(ck, n, what, err) < 0)
 		goto fail;
+	/* the arrays not asked for are read for the checksum only */
 	if (get_floats(f, ck->params, n, &crc) < 0 ||
 	    get_floats(f, ck->m, n, &crc) < 0 ||
 	    get_floats(f, ck->v, n, &crc) < 0 || fread(tail, 1, 4, f) != 4)

@@ -15,6 +15,7 @@
 #include "util.h"
 
 #define TL_CKPT_VERSION 2	/* reads 1 too: it had no schedule field */
+#define TL_CKPT_MAGIC "tl-ckpt\n"	/* 8 bytes */
 
 enum { TL_SCHED_COSINE, TL_SCHED_TWOSTAGE, TL_SCHED_N };
 extern const char *const tl_sched_names[TL_SCHED_N];
@@ -62,11 +63,14 @@ void tl_hparams_default(tl_hparams *hp, const tl_config *c);
  * step 0; tok is copied. */
 int tl_ckpt_create(tl_ckpt *ck, const tl_config *c, const tl_tok *tok,
     uint64_t init_seed, char *err);
-int tl_ckpt_load(tl_ckpt *ck, const char *path, char *err);
+/* Read a checkpoint: what it holds (TL_CKPT_ALL), or without the
+ * optimizer moments (TL_CKPT_WEIGHTS: m and v NULL), or without any
+ * array (TL_CKPT_META: configuration, tokenizer, hyperparameters and
+ * state).  Every check of tl-checkpoint(5) is made whatever is kept:
+ * the arrays not kept are read through for the checksum. */
+enum { TL_CKPT_ALL, TL_CKPT_WEIGHTS, TL_CKPT_META };
+int tl_ckpt_load(tl_ckpt *ck, const char *path, int what, char *err);
 int tl_ckpt_save(const tl_ckpt *ck, const char *path, char *err);
 void tl_ckpt_free(tl_ckpt *ck);
-
-/* Does the file start with the checkpoint magic? (0 if unreadable) */
-int tl_ckpt_is(const char *path);
 
 #endif

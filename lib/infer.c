@@ -1,7 +1,8 @@
 /*
  * infer.c: one position at a time through the transformer, with the
- * keys and values of earlier positions kept in a cache; from a
- * checkpoint's weights or from a packed model (pack.h).
+ * keys and values of earlier positions kept in a cache, over a model
+ * quantized for inference (qmat.h: from a checkpoint or a packed
+ * model alike).
  *
  * Every step follows tl_model_forward (model.c) operation for
  * operation on one row: the same row functions (layers.h), the same
@@ -29,11 +30,9 @@
 
 #include "infer.h"
 #include "layers.h"
-#include "pack.h"
+#include "qmat.h"
 #include "util.h"
 
-/* The four linear layers of a block, as in model.c. */
-enum { LQKV, LO, L1, L2, NLIN };
 
 /* Output rows per pool item of a matrix-vector product. */
 #define MV_ROWS 8
@@ -44,12 +43,9 @@ enum { LQKV, LO, L1, L2, NLIN };
 struct tl_infer {
 	tl_config c;
 	int C, F, F1, V, L, H, hs, T;
-	int tern;
-	tl_params P;		/* into the caller's params or packed model */
-	float *qw[NLIN];	/* ternary: (L, out, in) quantized weights */
-	float *qs;		/* ternary: (L, NLIN) their scales */
-	tl_qmat *qm;		/* packed: (L, NLIN) the linear layers */
-	tl_xq8buf xb;		/* packed: the int8 input of a layer */
+	tl_params P;		/* the fp32 tensors, the caller's */
+	const tl_qmat *qm;	/* (L, TL_NLIN) the linear layers, the caller's */
+	tl_xq8buf xb;		/* the int8 input of a layer */
 	float *rope;		/* (T, hs/2, 2) */
 	float *kt;		/* (L, C, Tk) cached keys (rotated), transposed */
 	int Tk;			/* their row stride: T + 16, so that the rows
@@ -65,53 +61,21 @@ struct tl_infer {
 	float *mid;		/* (C) after the attention residual */
 	float *h1;		/* (F1) */
 	float *h2;		/* (F) */
-	float *xq;		/* (max in) quantized linear input */
 	float *att;		/* (H, T) attention probabilities */
 	float *logits;		/* (V) */
 	float *mem;		/* all of the above */
 };
 
-static int
-lin_in(const tl_infer *d, int i)
+tl_infer *
+tl_infer_new(const tl_qmodel *q, char *err)
 {
-	return i == L2 ? d->F : d->C;
-}
-
-static int
-lin_out(const tl_infer *d, int i)
-{
-	return i == LQKV ? 3 * d->C : i == L1 ? d->F1 : d->C;
-}
-
-/* Latent weights (out, in) of linear layer i of block l. */
-static const float *
-lin_w(const tl_infer *d, int l, int i)
-{
-	long n = (long)lin_in(d, i) * lin_out(d, i);
-
-	switch (i) {
-	case LQKV:
-		return d->P.wqkv + l * n;
-	case LO:
-		return d->P.wo + l * n;
-	case L1:
-		return d->P.w1 + l * n;
-	default:
-		return d->P.w2 + l * n;
-	}
-}
-
-/* The decoder of config c, its fp32 tensors at P; ternary weights
- * quantized from P's latent ones unless packed. */
-static tl_infer *
-infer_new(const tl_config *c, const tl_params *P, int packed, char *err)
-{
+	const tl_config *c = &q->cfg;
 	tl_infer *d;
 	/* sizes in double so that they cannot wrap on 32-bit hosts */
 	double C, F, F1, V, L, H, T, size[32], tot = 0;
 	float **slot[32];
 	size_t off;
-	int ns = 0, i, l;
+	int ns = 0, i;
 
 	if (tl_config_check(c, err) < 0)
 		return NULL;
@@ -127,8 +91,8 @@ infer_new(const tl_config *c, const tl_params *P, int packed, char *err)
 	d->hs = c->dim / c->heads;
 	d->T = c->ctx;
 	d->Tk = d->T + 16;
-	d->tern = !packed && c->quant == TL_QUANT_TERNARY;
-	d->P = *P;
+	d->P = q->P;
+	d->qm = q->qm;
 	C = d->C, F = d->F, F1 = d->F1, V = d->V, L = d->L, H = d->H;
 	T = d->T;
 
@@ -144,22 +108,15 @@ infer_new(const tl_config *c, const tl_params *P, int packed, char *err)
 	BUF(d->mid, C);
 	BUF(d->h1, F1);
 	BUF(d->h2, F);
-	BUF(d->xq, F > C ? F : C);
 	BUF(d->att, H * T);
 	BUF(d->logits, V);
-	if (d->tern) {
-		for (i = 0; i < NLIN; i++)
-			BUF(d->qw[i], L * lin_out(d, i) * lin_in(d, i));
-		BUF(d->qs, L * NLIN);
-	}
 #undef BUF
 	for (i = 0; i < ns; i++)
 		tot += size[i];
 	if (tot > (double)((size_t)-1 / sizeof(float) / 2) ||
 	    (d->mem = calloc((size_t)tot, sizeof(float))) == NULL ||
 	    (d->hist = calloc(d->T, sizeof *d->hist)) == NULL ||
-	    (packed && ((d->qm = calloc(d->L * NLIN, sizeof *d->qm)) == NULL ||
-	    tl_xq8buf_init(&d->xb, F > C ? F : C, err) < 0))) {
+	    tl_xq8buf_init(&d->xb, F > C ? F : C, err) < 0) {
 		tl_infer_free(d);
 		return tl_err(err, "out of memory for the decoder (%.0f MiB)",
 		    tot / (1 << 18)), NULL;
@@ -169,65 +126,7 @@ infer_new(const tl_config *c, const tl_params *P, int packed, char *err)
 		off += (size_t)size[i];
 	}
 	tl_rope_table(d->rope, d->T, d->hs);
-	/* The scales of tl_model_prepare: one per matrix per layer. */
-	if (d->tern)
-		for (l = 0; l < d->L; l++)
-			for (i = 0; i < NLIN; i++) {
-				size_t n = (size_t)lin_out(d, i) * lin_in(d, i);
-
-				d->qs[l * NLIN + i] = tl_ternary_quant(
-				    d->qw[i] + l * n, lin_w(d, l, i), n);
-			}
 	return d;
-}
-
-tl_infer *
-tl_infer_new(const tl_config *c, const float *params, char *err)
-{
-	tl_params P;
-
-	if (tl_config_check(c, err) < 0)
-		return NULL;
-	tl_params_map(&P, (float *)params, c);
-	return infer_new(c, &P, 0, err);
-}
-
-tl_infer *
-tl_infer_new_packed(const tl_packed *pk, char *err)
-{
-	tl_infer *d;
-	int l, i;
-
-	if ((d = infer_new(tl_packed_config(pk), tl_packed_params(pk), 1,
-	    err)) == NULL)
-		return NULL;
-	for (l = 0; l < d->L; l++)
-		for (i = 0; i < NLIN; i++)
-			d->qm[l * NLIN + i] = *tl_packed_qmat(pk, l, i);
-	return d;
-}
-
-double
-tl_infer_weight_bytes(const tl_infer *d)
-{
-	double C = d->C, V = d->V, L = d->L, b = 0;
-	int l, i;
-
-	/* an embedding row, the norms, the head */
-	b = 4 * (C + (d->P.ln1b ? 2 : 1) * (2 * L * C + C) + V * C);
-	if (d->P.ln3w)
-		b += 4 * L * (C + d->F);
-	for (l = 0; l < d->L; l++)
-		for (i = 0; i < NLIN; i++) {
-			const tl_qmat *m = d->qm ? &d->qm[l * NLIN + i] : NULL;
-
-			if (m == NULL)
-				b += 4.0 * lin_out(d, i) * lin_in(d, i);
-			else
-				b += (double)m->rows * m->ld + (m->d ? 4.0 *
-				    m->rows * (m->n / TL_QBLOCK) : 4);
-		}
-	return b;
 }
 
 void
@@ -237,7 +136,6 @@ tl_infer_free(tl_infer *d)
 		return;
 	free(d->mem);
 	free(d->hist);
-	free(d->qm);
 	tl_xq8buf_free(&d->xb);
 	free(d);
 }
@@ -314,7 +212,7 @@ matvec(tl_pool *p, float *y, const float *w, const float *x, int out, int in,
 	    (out + MV_ROWS - 1) / MV_ROWS, mv_rows, &j);
 }
 
-/* y (out) = layer i of block l applied to x (in).  Ternary: x is
+/* y = linear layer i of block l applied to x: in ternary mode x is
  * quantized to int8 values by absmax g (Qb = 127), multiplied by the
  * ternary weights with exact integer sums, and the sums are scaled by
  * s * (g/127), in that order, as in model.c (job_actquant, tl_sgemm,
@@ -322,25 +220,7 @@ matvec(tl_pool *p, float *y, const float *w, const float *x, int out, int in,
 static void
 lin_forward(tl_infer *d, tl_pool *p, int l, int i, float *y, const float *x)
 {
-	const tl_kern *k = tl_k();
-	int in = lin_in(d, i), out = lin_out(d, i);
-	float g;
-
-	if (d->qm) {
-		tl_qmat_mv(p, y, &d->qm[l * NLIN + i], x, &d->xb);
-		return;
-	}
-	if (!d->tern) {
-		matvec(p, y, lin_w(d, l, i), x, out, in, 0, 0);
-		return;
-	}
-	g = k->absmax(x, in);
-	if (g > 0)
-		k->quant(d->xq, x, in, 127.0f / g, -128.0f, 127.0f);
-	else
-		memset(d->xq, 0, in * sizeof *d->xq);
-	matvec(p, y, d->qw[i] + (long)l * out * in, d->xq, out, in, 1,
-	    d->qs[l * NLIN + i] * (g / 127.0f));
+	tl_qmat_mv(p, y, &d->qm[l * TL_NLIN + i], x, &d->xb);
 }
 
 /* ---- attention ---- */
@@ -440,7 +320,7 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 		/* attention */
 		tl_norm_row(d->c.norm, d->xn, d->x, P->ln1w + l * C,
 		    P->ln1b ? P->ln1b + l * C : NULL, C, NULL, NULL);
-		lin_forward(d, p, l, LQKV, d->qkv, d->xn);
+		lin_forward(d, p, l, TL_LIN_QKV, d->qkv, d->xn);
 		if (d->c.pos == TL_POS_ROPE)
 			tl_rope_row(d->qkv, d->rope, pos, 2 * C, d->hs, 0);
 		for (i = 0; i < C; i++)
@@ -453,18 +333,18 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 		if (P->ln3w)	/* subln: in place, as its values are */
 			tl_norm_row(d->c.norm, d->ay, d->ay, P->ln3w + l * C,
 			    NULL, C, NULL, NULL);
-		lin_forward(d, p, l, LO, d->mid, d->ay);
+		lin_forward(d, p, l, TL_LIN_O, d->mid, d->ay);
 		for (i = 0; i < C; i++)
 			d->mid[i] += d->x[i];
 		/* FFN */
 		tl_norm_row(d->c.norm, d->xn, d->mid, P->ln2w + l * C,
 		    P->ln2b ? P->ln2b + l * C : NULL, C, NULL, NULL);
-		lin_forward(d, p, l, L1, d->h1, d->xn);
+		lin_forward(d, p, l, TL_LIN_IN, d->h1, d->xn);
 		act_row(d->c.act, d->h2, d->h1, d->F);
 		if (P->ln4w)
 			tl_norm_row(d->c.norm, d->h2, d->h2, P->ln4w +
 			    (long)l * d->F, NULL, d->F, NULL, NULL);
-		lin_forward(d, p, l, L2, d->y, d->h2);
+		lin_forward(d, p, l, TL_LIN_OUT, d->y, d->h2);
 		for (i = 0; i < C; i++)
 			d->y[i] += d->mid[i];
 		t = d->x, d->x = d->y, d->y = t;

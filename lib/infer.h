@@ -16,25 +16,15 @@
 
 #include "kernels.h"
 #include "model.h"
+#include "qmat.h"
 
 typedef struct tl_infer tl_infer;
 
-/* A decoder for config c over params (tl_nparams(c) floats).  params
- * must stay alive and unchanged while the decoder is used: the
- * embedding, norms and head are read from it in place (and, in fp32
- * mode, the linear layers too). */
-tl_infer *tl_infer_new(const tl_config *c, const float *params, char *err);
-/* A decoder over a packed model (pack.h), which must stay open while
- * the decoder is used.  Its linear layers run on int8 activations
- * against the packed weights; the rest is the code of the checkpoint
- * decoder, so for a ternary model packed with absmean (tq2, tq1) the
- * two give the same bits. */
-struct tl_packed;
-tl_infer *tl_infer_new_packed(const struct tl_packed *pk, char *err);
+/* A decoder for the quantized model q (qmat.h: from a checkpoint by
+ * tl_qmodel_quant, or a packed model), whose memory must stay alive
+ * and unchanged while the decoder is used. */
+tl_infer *tl_infer_new(const tl_qmodel *q, char *err);
 void tl_infer_free(tl_infer *d);
-/* Bytes of weights one step reads: the linear layers (as stored), the
- * norms, the head and one row of the embedding. */
-double tl_infer_weight_bytes(const tl_infer *d);
 
 /* Run token at position pos and return the logits (V) of the next
  * token, valid until the next call.  pos may be at most the number of

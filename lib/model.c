@@ -17,161 +17,6 @@
 #include "model.h"
 #include "util.h"
 
-const char *const tl_pos_names[TL_POS_N] = { "rope", "sinusoidal" };
-const char *const tl_norm_names[TL_NORM_N] = { "rmsnorm", "layernorm",
-	"subln" };
-const char *const tl_quant_names[TL_QUANT_N] = { "fp32", "ternary" };
-const char *const tl_act_names[TL_ACT_N] = { "gelu", "relu", "relu2",
-	"swiglu" };
-
-int
-tl_lookup(const char *const *names, int n, const char *s)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(names[i], s) == 0)
-			return i;
-	return -1;
-}
-
-void
-tl_config_default(tl_config *c)
-{
-	c->vocab = 256;
-	c->layers = 4;
-	c->dim = 128;
-	c->heads = 4;
-	c->ffn = 512;
-	c->ctx = 64;
-	c->pos = TL_POS_ROPE;
-	c->norm = TL_NORM_RMS;
-	c->quant = TL_QUANT_TERNARY;
-	c->act = TL_ACT_RELU2;	/* measured: see README */
-}
-
-int
-tl_config_check(const tl_config *c, char *err)
-{
-	if (c->vocab < 2 || c->vocab > 65536)
-		return tl_err(err, "vocabulary %u out of range [2, 65536]",
-		    c->vocab);
-	if (c->layers < 1 || c->layers > TL_MAX_LAYERS)
-		return tl_err(err, "layers %u out of range [1, %d]",
-		    c->layers, TL_MAX_LAYERS);
-	if (c->dim < 2 || c->dim > TL_MAX_DIM)
-		return tl_err(err, "width %u out of range [2, %d]", c->dim,
-		    TL_MAX_DIM);
-	if (c->heads < 1 || c->heads > TL_MAX_HEADS || c->dim % c->heads ||
-	    (c->dim / c->heads) % 2)
-		return tl_err(err, "heads %u must divide width %u into even "
-		    "head sizes", c->heads, c->dim);
-	if (c->ffn < 1 || c->ffn > TL_MAX_FFN)
-		return tl_err(err, "FFN width %u out of range [1, %d]", c->ffn,
-		    TL_MAX_FFN);
-	if (c->ctx < 1 || c->ctx > TL_MAX_CTX)
-		return tl_err(err, "context %u out of range [1, %d]", c->ctx,
-		    TL_MAX_CTX);
-	if (c->pos >= TL_POS_N || c->norm >= TL_NORM_N ||
-	    c->quant >= TL_QUANT_N || c->act >= TL_ACT_N)
-		return tl_err(err, "unknown positional encoding, norm, "
-		    "quantization or activation code");
-	return 0;
-}
-
-int
-tl_ffn_rows(const tl_config *c)
-{
-	return c->act == TL_ACT_SWIGLU ? 2 * c->ffn : c->ffn;
-}
-
-/* Lay the tensors out in the order of tl_params; returns the count. */
-static size_t
-layout(tl_params *p, float *base, const tl_config *c)
-{
-	size_t V = c->vocab, C = c->dim, L = c->layers, F = c->ffn;
-	size_t F1 = tl_ffn_rows(c), off = 0;
-	int ln = c->norm == TL_NORM_LAYER, sub = c->norm == TL_NORM_SUBLN;
-
-#define TAKE(field, n) do { \
-	if (p) p->field = (n) != 0 ? base + off : NULL; \
-	off += (n); \
-} while (0)
-	TAKE(wte, V * C);
-	TAKE(ln1w, L * C);
-	TAKE(ln1b, ln ? L * C : 0);
-	TAKE(wqkv, L * 3 * C * C);
-	TAKE(ln3w, sub ? L * C : 0);
-	TAKE(wo, L * C * C);
-	TAKE(ln2w, L * C);
-	TAKE(ln2b, ln ? L * C : 0);
-	TAKE(w1, L * F1 * C);
-	TAKE(ln4w, sub ? L * F : 0);
-	TAKE(w2, L * C * F);
-	TAKE(lnfw, C);
-	TAKE(lnfb, ln ? C : 0);
-	TAKE(head, V * C);
-#undef TAKE
-	return off;
-}
-
-size_t
-tl_nparams(const tl_config *c)
-{
-	return layout(NULL, NULL, c);
-}
-
-void
-tl_params_map(tl_params *p, float *base, const tl_config *c)
-{
-	layout(p, base, c);
-}
-
-static void
-fill_normal(float *w, size_t n, float sd, tl_rng *r)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		w[i] = sd * tl_rng_normal(r);
-}
-
-static void
-fill_const(float *w, size_t n, float v)
-{
-	size_t i;
-
-	for (i = 0; w && i < n; i++)
-		w[i] = v;
-}
-
-/* GPT-2 initialisation: N(0, 0.02), residual output projections
- * scaled by 1/sqrt(2L); norm gains 1, biases 0. */
-void
-tl_params_init(float *base, const tl_config *c, uint64_t seed)
-{
-	size_t V = c->vocab, C = c->dim, L = c->layers, F = c->ffn;
-	size_t F1 = tl_ffn_rows(c);
-	float sdres = 0.02f / sqrtf(2.0f * c->layers);
-	tl_params p;
-	tl_rng r;
-
-	tl_rng_seed(&r, seed);
-	memset(base, 0, tl_nparams(c) * sizeof *base);
-	tl_params_map(&p, base, c);
-	fill_normal(p.wte, V * C, 0.02f, &r);
-	fill_normal(p.wqkv, L * 3 * C * C, 0.02f, &r);
-	fill_normal(p.wo, L * C * C, sdres, &r);
-	fill_normal(p.w1, L * F1 * C, 0.02f, &r);
-	fill_normal(p.w2, L * C * F, sdres, &r);
-	fill_normal(p.head, V * C, 0.02f, &r);
-	fill_const(p.ln1w, L * C, 1);
-	fill_const(p.ln2w, L * C, 1);
-	fill_const(p.ln3w, L * C, 1);
-	fill_const(p.ln4w, L * F, 1);
-	fill_const(p.lnfw, C, 1);
-}
-
 /* Pieces of at most 2^30: the kernels take an int count. */
 #define PIECE(n, i) ((n) - (i) < (1u << 30) ? (n) - (i) : (1u << 30))
 
@@ -208,8 +53,6 @@ tl_ternary_quant(float *q, const float *w, size_t n)
 	return s;
 }
 
-/* The four linear layers of a block. */
-enum { LQKV, LO, L1, L2, NLIN };
 
 struct tl_model {
 	tl_config c;
@@ -219,7 +62,7 @@ struct tl_model {
 				 * recomputing */
 	float *qw;		/* ternary: (out, in) the quantized weights of
 				 * the linear layer in use (lin_weff) */
-	float *qs;		/* (L, NLIN) their scales */
+	float *qs;		/* (L, TL_NLIN) their scales */
 	float *rope;		/* (T, hs/2, 2) */
 	uint16_t *in, *tgt;	/* (N) */
 	/* activations: the block inputs, then S sets of what a block's
@@ -239,7 +82,7 @@ struct tl_model {
 	 * inputs of the output projections */
 	float *ays, *ln3m, *ln3r;	/* (S, N, C), (S, N), (S, N) */
 	float *h2s, *ln4m, *ln4r;	/* (S, N, F), (S, N), (S, N) */
-	float *xg;		/* ternary: (S, NLIN, N) input scales */
+	float *xg;		/* ternary: (S, TL_NLIN, N) input scales */
 	float *lnf, *lnfm, *lnfr;	/* (N, C), (N), (N) */
 	float *logits;		/* (N, V) */
 	float *lse;		/* (N) log-sum-exp of each row */
@@ -252,35 +95,34 @@ struct tl_model {
 	float *mem;
 };
 
+/* Columns and rows of linear layer i (TL_LIN_*). */
 static int
 lin_in(const tl_model *m, int i)
 {
-	return i == L2 ? m->F : m->C;
+	int rows, cols;
+
+	tl_lin_shape(&m->c, i, &rows, &cols);
+	return cols;
 }
 
 static int
 lin_out(const tl_model *m, int i)
 {
-	return i == LQKV ? 3 * m->C : i == L1 ? m->F1 : m->C;
+	int rows, cols;
+
+	tl_lin_shape(&m->c, i, &rows, &cols);
+	return rows;
 }
 
+/* Latent weights (out, in) of linear layer i of block l. */
 static float *
 lin_w(const tl_model *m, const float *params, int l, int i)
 {
 	tl_params p;
-	long in = lin_in(m, i), out = lin_out(m, i);
 
 	tl_params_map(&p, (float *)params, &m->c);
-	switch (i) {
-	case LQKV:
-		return p.wqkv + l * out * in;
-	case LO:
-		return p.wo + l * out * in;
-	case L1:
-		return p.w1 + l * out * in;
-	default:
-		return p.w2 + l * out * in;
-	}
+	return tl_params_get(&p, tl_lin(i)) + (size_t)l * lin_out(m, i) *
+	    lin_in(m, i);
 }
 
 tl_model *
@@ -338,7 +180,7 @@ tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
 	BUF(m->h2s, sub ? S * N * F : 0);
 	BUF(m->ln4m, sub ? S * N : 0);
 	BUF(m->ln4r, sub ? S * N : 0);
-	BUF(m->xg, m->tern ? S * NLIN * N : 0);
+	BUF(m->xg, m->tern ? S * TL_NLIN * N : 0);
 	BUF(m->lnf, N * C);
 	BUF(m->lnfm, N);
 	BUF(m->lnfr, N);
@@ -353,7 +195,7 @@ tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
 	BUF(m->dh1, ffn > N * 4 * C + att ? ffn : N * 4 * C + att);
 	BUF(m->qw, m->tern ? C * (F1 > 3 * C ? (F1 > F ? F1 : F) :
 	    3 * C > F ? 3 * C : F) : 0);
-	BUF(m->qs, L * NLIN);
+	BUF(m->qs, L * TL_NLIN);
 #undef BUF
 	for (i = 0; i < ns; i++)
 		tot += size[i];
@@ -421,8 +263,8 @@ tl_model_prepare(tl_model *m, float *params)
 	if (!m->tern)
 		return;
 	for (l = 0; l < m->L; l++)
-		for (i = 0; i < NLIN; i++)
-			m->qs[l * NLIN + i] = tl_ternary_scale(lin_w(m, params,
+		for (i = 0; i < TL_NLIN; i++)
+			m->qs[l * TL_NLIN + i] = tl_ternary_scale(lin_w(m, params,
 			    l, i), (size_t)lin_out(m, i) * lin_in(m, i));
 }
 
@@ -607,7 +449,7 @@ lin_weff(tl_model *m, tl_pool *p, const float *params, int l, int i)
 	j.lin = i;
 	j.x = lin_w(m, params, l, i);
 	j.y = m->qw;
-	j.s = m->qs[l * NLIN + i];
+	j.s = m->qs[l * TL_NLIN + i];
 	rows(p, lin_out(m, i), job_wquant, &j);
 	return m->qw;
 }
@@ -643,7 +485,7 @@ lin_forward(tl_model *m, tl_pool *p, const float *params, int l, int i,
 	/* the integer sums on integer SIMD: tl_sgemm's very bits */
 	tl_tgemm(p, N, o, in, x, in, lin_weff(m, p, params, l, i), in, out, o);
 	j.y = out;
-	j.s = m->qs[l * NLIN + i];
+	j.s = m->qs[l * TL_NLIN + i];
 	rows(p, N, job_rescale, &j);
 }
 
@@ -666,7 +508,7 @@ lin_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 		tl_sgemm(p, N, in, o, dout, o, 1, lin_weff(m, p, params, l, i),
 		    in, 1, dx, in, 0);
 		if (m->tern) {
-			float s = m->qs[l * NLIN + i];
+			float s = m->qs[l * TL_NLIN + i];
 
 			for (r = 0, n = (long)N * in; r < n; r++)
 				dx[r] *= s;
@@ -698,7 +540,7 @@ typedef struct {
 	 * subln their norms */
 	float *ays, *h2s;		/* (N, C), (N, F) */
 	float *ln3m, *ln3r, *ln4m, *ln4r;	/* subln: (N) */
-	float *xg;			/* ternary: (NLIN, N) */
+	float *xg;			/* ternary: (TL_NLIN, N) */
 } acts;
 
 static void
@@ -720,7 +562,7 @@ block_acts(const tl_model *m, int l, acts *a)
 	a->att = m->att + s * m->B * m->H * m->T * m->T;
 	a->h1 = m->h1 + s * N * m->F1;
 	a->h2 = m->h2 + s * N * m->F;
-	a->xg = m->xg + s * NLIN * N;
+	a->xg = m->xg + s * TL_NLIN * N;
 	if (m->c.norm == TL_NORM_SUBLN) {
 		a->ays = m->ays + s * N * C;
 		a->h2s = m->h2s + s * N * m->F;
@@ -753,7 +595,7 @@ block_forward(tl_model *m, tl_pool *p, const float *params, int l,
 	/* attention */
 	norm_rows(m, p, a.ln1, a.x, P.ln1w + l * C,
 	    P.ln1b ? P.ln1b + l * C : NULL, a.ln1m, a.ln1r, C);
-	lin_forward(m, p, params, l, LQKV, a.qkv, a.ln1, a.xg + LQKV * N);
+	lin_forward(m, p, params, l, TL_LIN_QKV, a.qkv, a.ln1, a.xg + TL_LIN_QKV * N);
 	if (m->c.pos == TL_POS_ROPE) {
 		j.y = a.qkv, j.l = 0;
 		rows(p, N, job_rope, &j);
@@ -762,20 +604,20 @@ block_forward(tl_model *m, tl_pool *p, const float *params, int l,
 	if (P.ln3w)
 		norm_rows(m, p, a.ays, a.ay, P.ln3w + l * C, NULL, a.ln3m,
 		    a.ln3r, C);
-	lin_forward(m, p, params, l, LO, a.mid, a.ays, a.xg + LO * N);
+	lin_forward(m, p, params, l, TL_LIN_O, a.mid, a.ays, a.xg + TL_LIN_O * N);
 	for (r = 0; r < N * C; r++)
 		a.mid[r] += a.x[r];
 	/* FFN */
 	norm_rows(m, p, a.ln2, a.mid, P.ln2w + l * C,
 	    P.ln2b ? P.ln2b + l * C : NULL, a.ln2m, a.ln2r, C);
-	lin_forward(m, p, params, l, L1, a.h1, a.ln2, a.xg + L1 * N);
+	lin_forward(m, p, params, l, TL_LIN_IN, a.h1, a.ln2, a.xg + TL_LIN_IN * N);
 	j.x = a.h1, j.y = a.h2;
 	rows(p, N, job_act, &j);
 	if (P.ln4w)
 		norm_rows(m, p, a.h2s, a.h2, P.ln4w + l * F, NULL, a.ln4m,
 		    a.ln4r, F);
-	lin_forward(m, p, params, l, L2, again ? NULL : a.out, a.h2s,
-	    a.xg + L2 * N);
+	lin_forward(m, p, params, l, TL_LIN_OUT, again ? NULL : a.out, a.h2s,
+	    a.xg + TL_LIN_OUT * N);
 	if (!again)
 		for (r = 0; r < N * C; r++)
 			a.out[r] += a.mid[r];
@@ -798,8 +640,8 @@ block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	memset(&j, 0, sizeof j);
 	j.m = m;
 	/* FFN: dres becomes d/d mid */
-	lin_backward(m, p, params, grads, l, L2, P.ln4w ? m->dsub : m->dh2,
-	    m->dres, a.h2s, a.xg + L2 * N);
+	lin_backward(m, p, params, grads, l, TL_LIN_OUT, P.ln4w ? m->dsub : m->dh2,
+	    m->dres, a.h2s, a.xg + TL_LIN_OUT * N);
 	if (P.ln4w) {
 		memset(m->dh2, 0, N * F * sizeof(float));
 		norm_back_rows(m, p, m->dh2, m->dsub, a.h2, P.ln4w + l * F,
@@ -807,13 +649,13 @@ block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	}
 	j.x = m->dh2, j.y = m->dh1, j.b = a.h1;
 	rows(p, N, job_act_back, &j);
-	lin_backward(m, p, params, grads, l, L1, m->dln, m->dh1, a.ln2,
-	    a.xg + L1 * N);
+	lin_backward(m, p, params, grads, l, TL_LIN_IN, m->dln, m->dh1, a.ln2,
+	    a.xg + TL_LIN_IN * N);
 	norm_back_rows(m, p, m->dres, m->dln, a.mid, P.ln2w + l * C, a.ln2m,
 	    a.ln2r, G.ln2w + l * C, G.ln2b ? G.ln2b + l * C : NULL, C);
 	/* attention: dres becomes d/d(block input) */
-	lin_backward(m, p, params, grads, l, LO, P.ln3w ? m->dsub : m->day,
-	    m->dres, a.ays, a.xg + LO * N);
+	lin_backward(m, p, params, grads, l, TL_LIN_O, P.ln3w ? m->dsub : m->day,
+	    m->dres, a.ays, a.xg + TL_LIN_O * N);
 	if (P.ln3w) {
 		memset(m->day, 0, N * C * sizeof(float));
 		norm_back_rows(m, p, m->day, m->dsub, a.ay, P.ln3w + l * C,
@@ -825,8 +667,8 @@ block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 		j.y = m->dqkv, j.l = 1;
 		rows(p, N, job_rope, &j);
 	}
-	lin_backward(m, p, params, grads, l, LQKV, m->dln, m->dqkv, a.ln1,
-	    a.xg + LQKV * N);
+	lin_backward(m, p, params, grads, l, TL_LIN_QKV, m->dln, m->dqkv, a.ln1,
+	    a.xg + TL_LIN_QKV * N);
 	norm_back_rows(m, p, m->dres, m->dln, a.x, P.ln1w + l * C, a.ln1m,
 	    a.ln1r, G.ln1w + l * C, G.ln1b ? G.ln1b + l * C : NULL, C);
 }

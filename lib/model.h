@@ -16,68 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "kernels.h"
-
-enum { TL_POS_ROPE, TL_POS_SIN, TL_POS_N };
-/* subln: RMSNorm, and (BitNet's SubLN) a further RMSNorm of the
- * attention values before the output projection and of the FFN's
- * hidden activations before its down projection */
-enum { TL_NORM_RMS, TL_NORM_LAYER, TL_NORM_SUBLN, TL_NORM_N };
-enum { TL_QUANT_FP32, TL_QUANT_TERNARY, TL_QUANT_N };
-enum { TL_ACT_GELU, TL_ACT_RELU, TL_ACT_RELU2, TL_ACT_SWIGLU, TL_ACT_N };
-
-extern const char *const tl_pos_names[TL_POS_N];
-extern const char *const tl_norm_names[TL_NORM_N];
-extern const char *const tl_quant_names[TL_QUANT_N];
-extern const char *const tl_act_names[TL_ACT_N];
-/* Index of s in names[0..n), or -1. */
-int tl_lookup(const char *const *names, int n, const char *s);
-
-/* Documented maximums (tl-checkpoint(5)): every reader checks them
- * before it computes a size. */
-#define TL_MAX_LAYERS 64
-#define TL_MAX_DIM 4096
-#define TL_MAX_HEADS 64
-#define TL_MAX_FFN 16384
-#define TL_MAX_CTX 4096
-
-typedef struct {
-	uint32_t vocab;		/* V: token ids */
-	uint32_t layers;	/* L: blocks */
-	uint32_t dim;		/* C: model width */
-	uint32_t heads;		/* H: attention heads, C % H == 0 */
-	uint32_t ffn;		/* F: FFN hidden width */
-	uint32_t ctx;		/* T: context length */
-	uint32_t pos, norm, quant, act;
-} tl_config;
-
-void tl_config_default(tl_config *c);
-int tl_config_check(const tl_config *c, char *err);
-
-/* Pointers into one flat array of parameters (or of gradients, or of
- * optimizer moments: all share this layout).  Pointers of tensors the
- * configuration does not have (layernorm biases under rmsnorm, the
- * sub-norms unless subln) are NULL. */
-typedef struct {
-	float *wte;		/* (V,C) token embedding */
-	float *ln1w, *ln1b;	/* (L,C) */
-	float *wqkv;		/* (L,3C,C) q, k, v projections */
-	float *ln3w;		/* (L,C) subln: before the attention output */
-	float *wo;		/* (L,C,C) attention output */
-	float *ln2w, *ln2b;	/* (L,C) */
-	float *w1;		/* (L,F1,C) FFN in; F1 = 2F when gated */
-	float *ln4w;		/* (L,F) subln: before the FFN output */
-	float *w2;		/* (L,C,F) FFN out */
-	float *lnfw, *lnfb;	/* (C) final norm */
-	float *head;		/* (V,C) output head */
-} tl_params;
-
-size_t tl_nparams(const tl_config *c);
-void tl_params_map(tl_params *p, float *base, const tl_config *c);
-/* Fill base (tl_nparams floats) with the initial weights for seed. */
-void tl_params_init(float *base, const tl_config *c, uint64_t seed);
-/* Rows of w1: F, or 2F for a gated FFN (gate and up side by side). */
-int tl_ffn_rows(const tl_config *c);
 
 /* Quantize a (rows x cols) matrix w by the BitNet b1.58 absmean rule:
  * s = max(mean|w|, 1e-5), q = clamp(rint(w/s), -1, 1).  q holds the

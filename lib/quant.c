@@ -1,7 +1,8 @@
 /*
- * quant.c: post-training quantization of linear layers into the packed
- * formats of pack.h, the row layouts of tkernels_ref.c, int8
- * activations, and the packed matrix-vector product of inference.
+ * quant.c: quantization of linear layers into the weight formats of
+ * qmat.h, the row layouts of tkernels_ref.c, int8 activations, the
+ * quantized matrix-vector product of inference, and whole models
+ * quantized in memory.
  *
  * Every scheme is computed with sums in double in a fixed order, so a
  * quantized model does not depend on the kernel path or the thread
@@ -11,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pack.h"
+#include "model.h"
+#include "qmat.h"
 #include "util.h"
 
 const char *const tl_wtype_names[TL_W_N] = { "f32", "tq2", "tq1", "q8",
@@ -464,4 +466,117 @@ tl_qmat_mv(tl_pool *p, float *y, const tl_qmat *m, const float *x,
 	tl_pool_for((long)m->rows * m->n < (m->type == TL_W_F32 ? FMV_PAR :
 	    QMV_PAR) ? NULL : p, (m->rows + QMV_ROWS - 1) / QMV_ROWS,
 	    qmv_rows, &j);
+}
+
+/* ---- a quantized model ---- */
+
+uint64_t
+tl_qmat_bytes(const tl_qmat *m)
+{
+	uint64_t b = (uint64_t)m->rows * m->ld;
+
+	if (m->type == TL_W_Q8 || m->type == TL_W_Q4)
+		b += 4 * (uint64_t)m->rows * (m->n / TL_QBLOCK);
+	return b;
+}
+
+void
+tl_qmodel_native(const tl_config *c, int *type, int *scheme)
+{
+	*type = c->quant == TL_QUANT_TERNARY ? TL_W_TQ2 : TL_W_F32;
+	*scheme = tl_scheme_default(*type);
+}
+
+const tl_qmat *
+tl_qmodel_lin(const tl_qmodel *q, int l, int i)
+{
+	return &q->qm[l * TL_NLIN + i];
+}
+
+int
+tl_qmodel_quant(tl_qmodel *q, const tl_config *c, const float *params,
+    int type, int scheme, char *err)
+{
+	int L = (int)c->layers, l, i, rows, cols;
+	const float *w;
+
+	memset(q, 0, sizeof *q);
+	if (tl_config_check(c, err) < 0)
+		return -1;
+	if (type < 0 || type >= TL_W_N || !tl_scheme_ok(type, scheme))
+		return tl_err(err, "bad weight format or scheme");
+	q->cfg = *c;
+	q->type = type;
+	q->scheme = scheme;
+	tl_params_map(&q->P, (float *)params, c);
+	if ((q->qm = calloc((size_t)L * TL_NLIN, sizeof *q->qm)) == NULL)
+		return tl_err(err, "out of memory");
+	for (l = 0; l < L; l++)
+		for (i = 0; i < TL_NLIN; i++) {
+			tl_qmat *m = &q->qm[l * TL_NLIN + i];
+
+			tl_lin_shape(c, i, &rows, &cols);
+			w = tl_params_get(&q->P, tl_lin(i)) + (size_t)l * rows *
+			    cols;
+			if (type == TL_W_F32) {
+				/* in place: f32 rows are the weights */
+				m->type = type;
+				m->rows = rows;
+				m->cols = m->n = cols;
+				m->ld = tl_qrow_bytes(type, cols);
+				m->w = w;
+			} else if (tl_qmat_quant(m, type, scheme, w, rows,
+			    cols, err) < 0) {
+				tl_qmodel_free(q);
+				return -1;
+			}
+		}
+	return 0;
+}
+
+void
+tl_qmodel_free(tl_qmodel *q)
+{
+	int i;
+
+	if (q->qm)
+		for (i = 0; i < (int)q->cfg.layers * TL_NLIN; i++)
+			tl_qmat_free(&q->qm[i]);
+	free(q->qm);
+	q->qm = NULL;
+}
+
+void
+tl_qmodel_stats(const tl_qmodel *q, tl_packstats *st)
+{
+	int i, n = (int)q->cfg.layers * TL_NLIN;
+
+	memset(st, 0, sizeof *st);
+	for (i = 0; i < n; i++) {
+		st->weights += (uint64_t)q->qm[i].rows * q->qm[i].cols;
+		st->lbytes += tl_qmat_bytes(&q->qm[i]);
+	}
+	/* one scale per ternary matrix */
+	if (q->type == TL_W_TQ2 || q->type == TL_W_TQ1)
+		st->lbytes += 4 * (uint64_t)n;
+}
+
+double
+tl_qmodel_token_bytes(const tl_qmodel *q)
+{
+	tl_packstats st;
+	double b;
+	int k;
+
+	tl_qmodel_stats(q, &st);
+	b = (double)st.lbytes;
+	for (k = 0; k < TL_NTENSORS; k++) {
+		const tl_tensor *t = &tl_tensors[k];
+
+		if (t->kind == TL_T_EMBED)
+			b += 4.0 * q->cfg.dim;
+		else if (t->kind != TL_T_LINEAR)
+			b += 4.0 * (double)tl_tensor_size(t, &q->cfg);
+	}
+	return b;
 }

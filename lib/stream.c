@@ -398,44 +398,15 @@ tl_vocab_read(FILE *f, const char *name, tl_tok *tok, char *err)
 	return 0;
 }
 
-/* ---- the tokenizer of any file ---- */
+/* ---- the tokenizer of a stream or vocabulary file ---- */
 
 int
-tl_tok_load(const char *path, tl_tok_reader *const *readers, tl_tok *tok,
-    char *err)
+tl_tokfile_read(FILE *f, const char *name, int vocab, tl_tok *tok, char *err)
 {
 	unsigned char hdr[12];
-	size_t got;
-	FILE *f;
-	int rc;
 
 	memset(tok, 0, sizeof(*tok));
-	if ((f = fopen(path, "rb")) == NULL)
-		return tl_err(err, "%s: %s", path, strerror(errno));
-	got = fread(hdr, 1, 4, f);
-	if (got == 4 && memcmp(hdr, TL_VOCAB_MAGIC, 4) == 0) {
-		rc = header_read(f, path, &vocab_kind, hdr, 4, tok, err);
-		if (rc == 0 && getc(f) != EOF) {
-			tl_tok_free(tok);
-			rc = tl_err(err, "%s: data after the vocabulary", path);
-		}
-		fclose(f);
-		return rc;
-	}
-	if (got == 4 && memcmp(hdr, TL_STREAM_MAGIC, 4) == 0) {
-		rc = header_read(f, path, &stream_kind, hdr, 4, tok, err);
-		fclose(f);
-		return rc;
-	}
-	if (ferror(f)) {
-		rc = tl_err(err, "%s: read error: %s", path, strerror(errno));
-		fclose(f);
-		return rc;
-	}
-	fclose(f);
-	for (; readers && *readers; readers++)
-		if ((rc = (*readers)(path, tok, err)) <= 0)
-			return rc;
-	return tl_err(err, "%s: not a vocabulary file, token stream or model",
-	    path);
+	if (vocab)
+		return tl_vocab_read(f, name, tok, err);
+	return header_read(f, name, &stream_kind, hdr, 0, tok, err);
 }

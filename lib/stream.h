@@ -46,16 +46,10 @@ int tl_stream_load(FILE *f, const char *name, tl_tok *tok, uint16_t **ids,
 int tl_vocab_write(FILE *f, const tl_tok *tok, char *err);
 int tl_vocab_read(FILE *f, const char *name, tl_tok *tok, char *err);
 
-/*
- * The tokenizer held in the file at path: a vocabulary file, a token
- * stream (its header), or any file that one of readers (a NULL
- * terminated list, may be NULL) knows.  A reader returns 0 with *tok
- * filled, -1 with a message in err ("path: problem"), or 1 when the
- * file is not of its kind, so that the next one is tried.  This is how
- * the checkpoint and packed model formats plug in.
- */
-typedef int tl_tok_reader(const char *path, tl_tok *tok, char *err);
-int tl_tok_load(const char *path, tl_tok_reader *const *readers, tl_tok *tok,
+/* The tokenizer in the header of a token stream (vocab 0) or a
+ * vocabulary file (vocab 1) read from the start of f; name is for
+ * messages.  mfile.h finds which kind a file is. */
+int tl_tokfile_read(FILE *f, const char *name, int vocab, tl_tok *tok,
     char *err);
 
 #endif

@@ -131,7 +131,7 @@ typedef struct {
 	size_t n;
 	double *part;		/* per chunk sum of squares */
 	float scale, lr, wd, bc1, bc2;
-	size_t nodecay_lo[8], nodecay_hi[8];
+	size_t nodecay_lo[TL_NTENSORS], nodecay_hi[TL_NTENSORS];
 	int nnd;
 } optjob;
 
@@ -192,8 +192,9 @@ tl_trainer_step(tl_trainer *t, float *gnorm)
 	double loss = 0, ss = 0;
 	float f = 1.0f / h->accum / (h->batch / t->micro);
 	optjob j;
-	tl_params P;
+	size_t off;
 	unsigned a;
+	int k;
 
 	memset(t->grads, 0, n * sizeof(float));
 	for (a = 0; a < h->accum; a++) {
@@ -224,17 +225,16 @@ tl_trainer_step(tl_trainer *t, float *gnorm)
 	j.wd = tl_trainer_wd(t);
 	j.bc1 = 1.0f - powf(h->beta1, (float)(ck->st.step + 1));
 	j.bc2 = 1.0f - powf(h->beta2, (float)(ck->st.step + 1));
-	/* no decay on norm parameters */
-	tl_params_map(&P, ck->params, &ck->cfg);
-#define ND(a, len) do { if (a) { j.nodecay_lo[j.nnd] = (size_t)((a) - ck->params); \
-	j.nodecay_hi[j.nnd] = j.nodecay_lo[j.nnd] + (len); j.nnd++; } } while (0)
-	ND(P.ln1w, ck->cfg.layers * ck->cfg.dim);
-	ND(P.ln1b, ck->cfg.layers * ck->cfg.dim);
-	ND(P.ln2w, ck->cfg.layers * ck->cfg.dim);
-	ND(P.ln2b, ck->cfg.layers * ck->cfg.dim);
-	ND(P.lnfw, ck->cfg.dim);
-	ND(P.lnfb, ck->cfg.dim);
-#undef ND
+	/* no decay where the table of tensors says so */
+	for (k = 0, off = 0; k < TL_NTENSORS; k++) {
+		size_t len = tl_tensor_size(&tl_tensors[k], &ck->cfg);
+
+		if (len && !tl_tensors[k].decay && j.nnd < TL_NTENSORS) {
+			j.nodecay_lo[j.nnd] = off;
+			j.nodecay_hi[j.nnd++] = off + len;
+		}
+		off += len;
+	}
 	tl_pool_for(t->pool, (int)nch, job_adamw, &j);
 
 	ck->st.step++;

@@ -1,10 +1,12 @@
 /*
- * util.c: error messages, dying, checked allocation, byte helpers,
- * CRC-32, the random number generator, clocks.
+ * util.c: error messages, dying, checked allocation, atomic files,
+ * byte helpers, CRC-32, the random number generator, clocks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 #include <getopt.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -79,20 +82,6 @@ tl_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarn(fmt, ap);
 	va_end(ap);
-}
-
-int
-tl_mkstemp(char *name, size_t n)
-{
-	size_t k = strlen(name);
-
-	if (n < k + 7) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memset(name + k, 'X', 6);	/* mkstemp's template */
-	name[k + 6] = '\0';
-	return mkstemp(name);
 }
 
 void *
@@ -352,4 +341,153 @@ tl_ncpu(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* ---- atomic files ---- */
+
+/* The open atomic files, for the signal handler (programs only). */
+#define MAXAFILE 8
+static tl_afile *volatile afiles[MAXAFILE];
+
+static void
+afile_track(tl_afile *a, int on)
+{
+	int i;
+
+	for (i = 0; i < MAXAFILE; i++)
+		if (on ? afiles[i] == NULL : afiles[i] == a) {
+			afiles[i] = on ? a : NULL;
+			return;
+		}
+}
+
+static void
+afile_onsignal(int sig)
+{
+	int i;
+
+	for (i = 0; i < MAXAFILE; i++)
+		if (afiles[i] && afiles[i]->tmp)
+			unlink(afiles[i]->tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+afile_atexit(void)
+{
+	int i;
+
+	for (i = 0; i < MAXAFILE; i++)
+		if (afiles[i] && afiles[i]->tmp)
+			unlink(afiles[i]->tmp);
+}
+
+void
+tl_afile_signals(void)
+{
+	atexit(afile_atexit);
+	signal(SIGINT, afile_onsignal);
+	signal(SIGTERM, afile_onsignal);
+	signal(SIGHUP, afile_onsignal);
+}
+
+int
+tl_afile_open(tl_afile *a, const char *path, char *err)
+{
+	size_t k = strlen(path);
+	mode_t mask;
+	int fd;
+
+	memset(a, 0, sizeof *a);
+	if ((a->tmp = malloc(k + 8)) == NULL ||
+	    (a->path = malloc(k + 1)) == NULL) {
+		free(a->tmp);
+		return tl_err(err, "%s: out of memory", path);
+	}
+	strcpy(a->path, path);
+	/* path.XXXXXX: mkstemp's template */
+	sprintf(a->tmp, "%s.XXXXXX", path);
+	if ((fd = mkstemp(a->tmp)) < 0) {
+		tl_err(err, "%s: cannot create a temporary file: %s", path,
+		    strerror(errno));
+		free(a->tmp);
+		free(a->path);
+		return -1;
+	}
+	afile_track(a, 1);
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	if ((a->f = fdopen(fd, "wb")) == NULL) {
+		tl_err(err, "%s: %s", path, strerror(errno));
+		close(fd);
+		tl_afile_abort(a);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+afile_done(tl_afile *a)
+{
+	afile_track(a, 0);
+	free(a->tmp);
+	free(a->path);
+	memset(a, 0, sizeof *a);
+}
+
+void
+tl_afile_abort(tl_afile *a)
+{
+	if (a->f)
+		fclose(a->f);
+	if (a->tmp)
+		unlink(a->tmp);
+	afile_done(a);
+}
+
+/* Make a rename durable: fsync the directory that holds path. */
+static void
+sync_dir(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (sl == NULL)
+		dir = strdup(".");
+	else if ((dir = strdup(path)) != NULL)
+		dir[sl == path ? 1 : sl - path] = '\0';
+	if (dir && (fd = open(dir, O_RDONLY)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int
+tl_afile_commit(tl_afile *a, char *err)
+{
+	int ok = fflush(a->f) == 0 && !ferror(a->f) && fsync(fileno(a->f)) == 0;
+	int e = errno;
+
+	if (fclose(a->f) != 0 && ok) {
+		ok = 0;
+		e = errno;
+	}
+	a->f = NULL;
+	if (ok && rename(a->tmp, a->path) != 0) {
+		ok = 0;
+		e = errno;
+	}
+	if (!ok) {
+		tl_err(err, "%s: write failed: %s", a->path, strerror(e ? e :
+		    EIO));
+		tl_afile_abort(a);
+		return -1;
+	}
+	sync_dir(a->path);
+	afile_done(a);
+	return 0;
 }

@@ -25,11 +25,25 @@ const char *tl_prog(void);
 void tl_die(int status, const char *fmt, ...);
 void tl_warn(const char *fmt, ...);
 void *tl_xmalloc(size_t n);		/* dies on failure */
-/* Create a new file named the string in name (n bytes of room) plus six
- * characters that make it unique (mkstemp(3)), and complete name;
- * returns its descriptor, or -1 with errno set. */
-int tl_mkstemp(char *name, size_t n);
 void *tl_xcalloc(size_t n, size_t size);
+
+/* Atomic files: every file tl writes is written under a temporary
+ * name beside its target (mode 0666 less the umask), flushed to disk,
+ * renamed over the target and its directory synced, so that a crash
+ * or kill never leaves a half-written file under the target's name;
+ * on any failure the temporary is removed. */
+typedef struct {
+	FILE *f;		/* write here between open and commit */
+	char *path, *tmp;
+} tl_afile;
+int tl_afile_open(tl_afile *a, const char *path, char *err);
+/* Flush, fsync, close and rename; -1 with a message on failure. */
+int tl_afile_commit(tl_afile *a, char *err);
+/* Close and remove the temporary (after a failed write). */
+void tl_afile_abort(tl_afile *a);
+/* Programs, once: remove the temporaries of open atomic files when the
+ * process exits (tl_die) or SIGINT, SIGTERM or SIGHUP ends it. */
+void tl_afile_signals(void);
 /* Flush and close stdout; die if anything was lost (full disk, closed
  * pipe is reported by the caller's choice of SIGPIPE handling). */
 void tl_fshut(FILE *f, const char *name);

@@ -66,13 +66,17 @@ use(tl_ckpt *ck)
 	tl_sampling sm;
 	tl_sampler *sp;
 	tl_infer *d;
+	tl_qmodel q;
+	int qt, qs;
 	tl_model *m;
 	float *lg;
 	int T = c->ctx < 4 ? (int)c->ctx : 4, i, tok = '\n' % c->vocab;
 
 	FUZZ_CHECK(c->vocab == ck->tok.vocab);
 	tl_sampling_default(&sm);
-	if ((d = tl_infer_new(c, ck->params, err)) != NULL) {
+	tl_qmodel_native(c, &qt, &qs);
+	if (tl_qmodel_quant(&q, c, ck->params, qt, qs, err) == 0 &&
+	    (d = tl_infer_new(&q, err)) != NULL) {
 		FUZZ_CHECK((sp = tl_sampler_new(c->vocab, &sm, 1, err)) !=
 		    NULL);
 		for (i = 0; i < 3; i++) {
@@ -84,6 +88,7 @@ use(tl_ckpt *ck)
 		tl_sampler_free(sp);
 		tl_infer_free(d);
 	}
+	tl_qmodel_free(&q);
 	if ((m = tl_model_new(c, 1, T, 0, err)) != NULL) {
 		for (i = 0; i < T; i++) {
 			in[i] = (uint16_t)((i * 7) % c->vocab);
@@ -104,7 +109,7 @@ run(const uint8_t *data, size_t size)
 	tl_ckpt ck, ck2;
 	size_t n;
 
-	if (tl_ckpt_load(&ck, path, err) != 0) {
+	if (tl_ckpt_load(&ck, path, TL_CKPT_ALL, err) != 0) {
 		FUZZ_CHECK(strncmp(err, path, strlen(path)) == 0);
 		return;
 	}
@@ -112,7 +117,7 @@ run(const uint8_t *data, size_t size)
 	/* save and load back: the same configuration and numbers */
 	snprintf(saved, sizeof saved, "%s.saved", path);
 	FUZZ_CHECK(tl_ckpt_save(&ck, saved, err2) == 0);
-	FUZZ_CHECK(tl_ckpt_load(&ck2, saved, err2) == 0);
+	FUZZ_CHECK(tl_ckpt_load(&ck2, saved, TL_CKPT_ALL, err2) == 0);
 	unlink(saved);
 	n = tl_nparams(&ck.cfg);
 	FUZZ_CHECK(memcmp(&ck.cfg, &ck2.cfg, sizeof ck.cfg) == 0);

@@ -8,9 +8,8 @@
  */
 #include "fuzz.h"
 #include "infer.h"
-#include "pack.h"
+#include "mfile.h"
 #include "sample.h"
-#include "vocab.h"
 
 static tl_pool *pool;
 
@@ -34,7 +33,7 @@ static void
 use(const tl_packed *pk)
 {
 	char err[TL_ERRLEN];
-	const tl_config *c = tl_packed_config(pk);
+	const tl_config *c = &tl_packed_model(pk)->cfg;
 	const tl_tok *tok = tl_packed_tok(pk);
 	const tl_qmat *m;
 	tl_packstats st;
@@ -49,7 +48,7 @@ use(const tl_packed *pk)
 	FUZZ_CHECK(st.lbytes <= st.fbytes);
 	for (l = 0; l < (int)c->layers; l++)
 		for (i = 0; i < 4; i++) {
-			m = tl_packed_qmat(pk, l, i);
+			m = tl_qmodel_lin(tl_packed_model(pk), l, i);
 			FUZZ_CHECK(m != NULL && m->rows > 0 && m->cols > 0);
 			for (r = 0; r < m->rows; r += 1 + m->rows / 4)
 				for (j = 0; j < m->cols; j++)
@@ -57,7 +56,7 @@ use(const tl_packed *pk)
 		}
 	(void)sum;
 	tl_sampling_default(&sm);
-	if ((d = tl_infer_new_packed(pk, err)) == NULL)
+	if ((d = tl_infer_new(tl_packed_model(pk), err)) == NULL)
 		return;
 	FUZZ_CHECK((sp = tl_sampler_new(c->vocab, &sm, 1, err)) != NULL);
 	for (i = 0; i < 3; i++) {
@@ -87,7 +86,7 @@ run(const uint8_t *data, size_t size)
 		FUZZ_CHECK(strncmp(err, path, plen) == 0);
 		FUZZ_CHECK(strcmp(err, err2) == 0);
 	} else {
-		FUZZ_CHECK(memcmp(tl_packed_config(pk), tl_packed_config(pr),
+		FUZZ_CHECK(memcmp(&tl_packed_model(pk)->cfg, &tl_packed_model(pr)->cfg,
 		    sizeof(tl_config)) == 0);
 		use(pk);
 		tl_packed_close(pr);

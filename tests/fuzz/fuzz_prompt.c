@@ -67,6 +67,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tl_sampling sm;
 	tl_sampler *sp;
 	tl_infer *d;
+	tl_qmodel q;
+	int qt, qs;
 	tl_ckpt *ck;
 	float *lg = NULL;
 	int slide, t, i, full = 0;
@@ -84,7 +86,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(tl_tok_encode(&ck->tok, n ? prompt :
 	    (const unsigned char *)"\n", n ? n : 1, &ids, &nids, err) == 0);
 	FUZZ_CHECK(nids >= 1 && nids <= (n ? n : 1));
-	FUZZ_CHECK((d = tl_infer_new(&ck->cfg, ck->params, err)) != NULL);
+	tl_qmodel_native(&ck->cfg, &qt, &qs);
+	FUZZ_CHECK(tl_qmodel_quant(&q, &ck->cfg, ck->params, qt, qs, err) == 0);
+	FUZZ_CHECK((d = tl_infer_new(&q, err)) != NULL);
 	FUZZ_CHECK((sp = tl_sampler_new(ck->cfg.vocab, &sm, size, err)) !=
 	    NULL);
 	for (k = 0; k < nids && !full; k++) {
@@ -103,6 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	tl_sampler_free(sp);
 	tl_infer_free(d);
+	tl_qmodel_free(&q);
 	free(ids);
 	return 0;
 }

@@ -8,7 +8,7 @@
 #include "fuzz.h"
 #include "stream.h"
 #include "tokenizer.h"
-#include "vocab.h"
+#include "mfile.h"
 
 static const char text[] = "To be, or not to be, that is the question:\n"
     "\xe2\x80\x94 \x00\xff\xfe aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";

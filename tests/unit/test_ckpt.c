@@ -69,7 +69,7 @@ roundtrip(const char *dir)
 	ck.st.elapsed = 3.25;
 	ck.m[3] = 0.5f;
 	CHECK(tl_ckpt_save(&ck, a, err) == 0);
-	CHECK(tl_ckpt_load(&ck2, a, err) == 0);
+	CHECK(tl_ckpt_load(&ck2, a, TL_CKPT_ALL, err) == 0);
 	CHECK(tl_ckpt_save(&ck2, b, err) == 0);
 	ba = slurp(a, &na);
 	bb = slurp(b, &nb);
@@ -81,13 +81,13 @@ roundtrip(const char *dir)
 	/* one flipped byte in the weights */
 	ba[na / 2] ^= 0x10;
 	spit(d, ba, na);
-	CHECK(tl_ckpt_load(&ck2, d, err) < 0 && strstr(err, "checksum"));
+	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "checksum"));
 	ba[na / 2] ^= 0x10;
 	/* truncated */
 	spit(d, ba, na - 7);
-	CHECK(tl_ckpt_load(&ck2, d, err) < 0 && strstr(err, "truncated"));
+	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "truncated"));
 	spit(d, ba, 20);
-	CHECK(tl_ckpt_load(&ck2, d, err) < 0 && strstr(err, "truncated"));
+	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "truncated"));
 	/* longer than its header says */
 	spit(d, ba, na);
 	{
@@ -96,21 +96,21 @@ roundtrip(const char *dir)
 		fputc(0, f);
 		fclose(f);
 	}
-	CHECK(tl_ckpt_load(&ck2, d, err) < 0 && strstr(err, "does not match"));
+	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "does not match"));
 	/* wrong magic, newer version */
 	ba[0] = 'X';
 	spit(d, ba, na);
-	CHECK(tl_ckpt_load(&ck2, d, err) < 0 && strstr(err, "bad magic"));
+	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "bad magic"));
 	ba[0] = 't';
 	ba[8] = 3;
 	spit(d, ba, na);
-	CHECK(tl_ckpt_load(&ck2, d, err) < 0 && strstr(err, "version 3"));
+	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "version 3"));
 	ba[8] = 2;
 	/* a dimension past its maximum is refused before any allocation */
 	tl_put_u32(ba + 12 + 4 * 2, 1u << 30);
 	spit(d, ba, na);
-	CHECK(tl_ckpt_load(&ck2, d, err) < 0 && strstr(err, "configuration"));
-	CHECK(tl_ckpt_load(&ck2, "/nonexistent/x.tl", err) < 0);
+	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "configuration"));
+	CHECK(tl_ckpt_load(&ck2, "/nonexistent/x.tl", TL_CKPT_ALL, err) < 0);
 	free(ba);
 	free(bb);
 	tl_ckpt_free(&ck);
@@ -147,7 +147,7 @@ train(tl_ckpt *ck, const uint16_t *ids, size_t n, int nt, int k,
 			tl_trainer_free(&t);
 			CHECK(tl_ckpt_save(ck, save, err) == 0);
 			tl_ckpt_free(ck);
-			CHECK(tl_ckpt_load(ck, save, err) == 0);
+			CHECK(tl_ckpt_load(ck, save, TL_CKPT_ALL, err) == 0);
 			CHECK(tl_trainer_init(&t, ck, p, ids, n, 0, 0, err) == 0);
 		}
 	}
@@ -226,6 +226,71 @@ schedules(void)
 	}
 }
 
+/* One step of a model of each norm kind with weight decay 1 and with
+ * none, from the same weights and data: norm gains and biases (every
+ * tensor of a norm kind in the table, and by name every ln*) must come
+ * out the same, since tl-train(1) says norms are never decayed; the
+ * linear layers must not. */
+static void
+no_norm_decay(void)
+{
+	char err[TL_ERRLEN];
+	uint16_t ids[400];
+	tl_pool *p = tl_pool_new(1);
+	tl_config c;
+	tl_tok tok;
+	tl_ckpt ck[2];
+	tl_trainer t;
+	tl_params P[2];
+	float gn;
+	int norm, i, k;
+	size_t n, j;
+
+	for (j = 0; j < sizeof ids / sizeof ids[0]; j++)
+		ids[j] = (uint16_t)(j * 7 % 251);
+	tl_tok_bytes(&tok, err);
+	for (norm = 0; norm < TL_NORM_N; norm++) {
+		tiny(&c, TL_QUANT_TERNARY);
+		c.layers = 1;
+		c.norm = (uint32_t)norm;
+		for (i = 0; i < 2; i++) {
+			CHECK(tl_ckpt_create(&ck[i], &c, &tok, 3, err) == 0);
+			ck[i].hp.batch = 2;
+			ck[i].hp.warmup = 0;
+			ck[i].hp.lr = 1e-2f;
+			ck[i].hp.wd = i ? 1.0f : 0.0f;
+			CHECK(tl_trainer_init(&t, &ck[i], p, ids, 400, 0, 0,
+			    err) == 0);
+			CHECK(tl_trainer_step(&t, &gn) > 0);
+			tl_trainer_free(&t);
+			tl_params_map(&P[i], ck[i].params, &c);
+		}
+		for (k = 0; k < TL_NTENSORS; k++) {
+			const tl_tensor *tt = &tl_tensors[k];
+			int isnorm = tt->kind == TL_T_NORM ||
+			    tt->kind == TL_T_SUBNORM || tt->kind == TL_T_FNORM;
+			float *a = tl_params_get(&P[0], tt);
+			float *b = tl_params_get(&P[1], tt);
+
+			n = tl_tensor_size(tt, &c);
+			if (n == 0)
+				continue;
+			CHECK(isnorm == (strncmp(tt->name, "ln", 2) == 0));
+			if (isnorm && memcmp(a, b, n * sizeof *a) != 0) {
+				fprintf(stderr, "%s: %s is weight-decayed\n",
+				    tl_norm_names[norm], tt->name);
+				CHECK(!"norm parameters decayed");
+			}
+			if (tt->kind == TL_T_LINEAR)
+				CHECK(memcmp(a, b, n * sizeof *a) != 0);
+		}
+		tl_ckpt_free(&ck[0]);
+		tl_ckpt_free(&ck[1]);
+	}
+	tl_tok_free(&tok);
+	tl_pool_free(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -234,5 +299,6 @@ main(int argc, char **argv)
 	roundtrip(dir);
 	determinism(dir);
 	schedules();
+	no_norm_decay();
 	return unit_done("test_ckpt");
 }

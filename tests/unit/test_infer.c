@@ -66,7 +66,7 @@ infer_all(const tl_config *c, const float *p, tl_pool *pool,
     const uint16_t *ids, float *out)
 {
 	char err[TL_ERRLEN];
-	tl_infer *d = tl_infer_new(c, p, err);
+	tl_infer *d = unit_infer_new(c, p, err);
 	float *lg;
 	int t;
 
@@ -76,12 +76,12 @@ infer_all(const tl_config *c, const float *p, tl_pool *pool,
 	}
 	for (t = 0; t < T; t++) {
 		if ((lg = tl_infer_step(d, pool, ids[t], t)) == NULL) {
-			tl_infer_free(d);
+			unit_infer_free(d);
 			return -1;
 		}
 		memcpy(out + t * V, lg, V * sizeof *lg);
 	}
-	tl_infer_free(d);
+	unit_infer_free(d);
 	return 0;
 }
 
@@ -154,13 +154,13 @@ check_threads(int quant, tl_pool *p2, tl_pool *p3)
 	pools[0] = NULL, pools[1] = p2, pools[2] = p3;
 	for (i = 0; i < 3; i++) {
 		out[i] = malloc((size_t)BT * BV * sizeof(float));
-		d = tl_infer_new(&c, p, NULL);
+		d = unit_infer_new(&c, p, NULL);
 		CHECK(d != NULL);
 		for (t = 0; t < BT; t++) {
 			lg = tl_infer_step(d, pools[i], ids[t], t);
 			memcpy(out[i] + t * BV, lg, BV * sizeof *lg);
 		}
-		tl_infer_free(d);
+		unit_infer_free(d);
 	}
 	CHECK(memcmp(out[0], out[1], (size_t)BT * BV * sizeof(float)) == 0);
 	CHECK(memcmp(out[0], out[2], (size_t)BT * BV * sizeof(float)) == 0);
@@ -194,7 +194,7 @@ check_long(int quant)
 			CHECK(tl_simd_set(TL_SIMD_SCALAR) == 0);
 		same = 1;
 		m = tl_model_new(&c, 1, LT, 0, NULL);
-		d = tl_infer_new(&c, p, NULL);
+		d = unit_infer_new(&c, p, NULL);
 		CHECK(m != NULL && d != NULL);
 		tl_model_prepare(m, p);
 		tl_model_forward(m, NULL, p, ids, NULL);
@@ -208,7 +208,7 @@ check_long(int quant)
 		}
 		if (exact)
 			CHECK(same);
-		tl_infer_free(d);
+		unit_infer_free(d);
 		tl_model_free(m);
 	}
 	CHECK(tl_simd_set(path) == 0);
@@ -229,8 +229,8 @@ check_cache(void)
 	tiny(&c, TL_QUANT_TERNARY, TL_POS_ROPE, TL_NORM_RMS, TL_ACT_GELU);
 	p = params(&c, 77);
 	randseq(ids, 3 * T, V, 78);
-	d = tl_infer_new(&c, p, NULL);
-	e = tl_infer_new(&c, p, NULL);
+	d = unit_infer_new(&c, p, NULL);
+	e = unit_infer_new(&c, p, NULL);
 	CHECK(d != NULL && e != NULL);
 	CHECK(tl_infer_ctx(d) == T);
 	keep = tl_infer_keep(d);
@@ -274,8 +274,8 @@ check_cache(void)
 		CHECK(memcmp(a, b, sizeof a) == 0);
 		CHECK(n >= keep + 1 && n <= T);
 	}
-	tl_infer_free(d);
-	tl_infer_free(e);
+	unit_infer_free(d);
+	unit_infer_free(e);
 	free(p);
 }
 
@@ -371,7 +371,7 @@ static void
 direct(const tl_config *c, const float *p, const uint16_t *ids, size_t i,
     double *loss, int *rank)
 {
-	tl_infer *d = tl_infer_new(c, p, NULL);
+	tl_infer *d = unit_infer_new(c, p, NULL);
 	size_t s = (i - 1) / T * T, u;
 	float *lg = NULL;
 	double mx, z = 0;
@@ -385,7 +385,7 @@ direct(const tl_config *c, const float *p, const uint16_t *ids, size_t i,
 	*loss = log(z) + mx - lg[tgt];
 	for (*rank = 0, j = 0; j < V; j++)
 		*rank += lg[j] > lg[tgt] || (lg[j] == lg[tgt] && j < tgt);
-	tl_infer_free(d);
+	unit_infer_free(d);
 }
 
 static void

@@ -18,11 +18,27 @@
 #include <unistd.h>
 
 #include "infer.h"
-#include "pack.h"
+#include "packed.h"
 #include "sample.h"
 #include "tokenizer.h"
 #include "unit.h"
 #include "util.h"
+
+/* Quantize params in format type by sch and write them as a packed
+ * model, as tl-quantize does. */
+static int
+pack_write(const char *path, const tl_config *c, const tl_tok *tok,
+    const float *p, int type, int sch, tl_packstats *st, char *err)
+{
+	tl_qmodel q;
+	int rc;
+
+	if (tl_qmodel_quant(&q, c, p, type, sch, err) < 0)
+		return -1;
+	rc = tl_packed_write(path, &q, tok, st, err);
+	tl_qmodel_free(&q);
+	return rc;
+}
 
 static tl_rng rng;
 
@@ -443,7 +459,7 @@ test_file_roundtrip(int type, int sch, int norm)
 	p = params(&c, 7);
 	tl_params_map(&P, p, &c);
 	CHECK(tl_tok_bytes(&tok, NULL) == 0);
-	CHECK(tl_packed_write(path, &c, &tok, p, type, sch, &st, err) == 0);
+	CHECK(pack_write(path, &c, &tok, p, type, sch, &st, err) == 0);
 	for (k = 0; k < 2; k++) {
 		pk[k] = tl_packed_open(path, k ? TL_PACKED_READ : 0, err);
 		CHECK(pk[k] != NULL);
@@ -451,24 +467,24 @@ test_file_roundtrip(int type, int sch, int norm)
 			fprintf(stderr, "%s\n", err);
 			continue;
 		}
-		CHECK(memcmp(tl_packed_config(pk[k]), &c, sizeof c) == 0);
+		CHECK(memcmp(&tl_packed_model(pk[k])->cfg, &c, sizeof c) == 0);
 		CHECK(tl_tok_equal(tl_packed_tok(pk[k]), &tok));
-		CHECK(tl_packed_type(pk[k]) == type);
-		CHECK(tl_packed_scheme(pk[k]) == sch);
+		CHECK(tl_packed_model(pk[k])->type == type);
+		CHECK(tl_packed_model(pk[k])->scheme == sch);
 		tl_packed_stats(pk[k], &st2);
 		CHECK(memcmp(&st, &st2, sizeof st) == 0);
-		CHECK(memcmp(tl_packed_params(pk[k])->wte, P.wte,
+		CHECK(memcmp(tl_packed_model(pk[k])->P.wte, P.wte,
 		    c.vocab * c.dim * sizeof(float)) == 0);
-		CHECK(memcmp(tl_packed_params(pk[k])->head, P.head,
+		CHECK(memcmp(tl_packed_model(pk[k])->P.head, P.head,
 		    c.vocab * c.dim * sizeof(float)) == 0);
-		CHECK(memcmp(tl_packed_params(pk[k])->ln2w, P.ln2w,
+		CHECK(memcmp(tl_packed_model(pk[k])->P.ln2w, P.ln2w,
 		    c.layers * c.dim * sizeof(float)) == 0);
-		CHECK((tl_packed_params(pk[k])->ln1b != NULL) ==
+		CHECK((tl_packed_model(pk[k])->P.ln1b != NULL) ==
 		    (norm == TL_NORM_LAYER));
-		CHECK(tl_packed_params(pk[k])->wqkv == NULL);
+		CHECK(tl_packed_model(pk[k])->P.wqkv == NULL);
 		for (l = 0; l < (int)c.layers; l++)
 			for (i = 0; i < 4; i++) {
-				const tl_qmat *m = tl_packed_qmat(pk[k], l, i);
+				const tl_qmat *m = tl_qmodel_lin(tl_packed_model(pk[k]), l, i);
 				const float *w = i == 0 ? P.wqkv : i == 1 ?
 				    P.wo : i == 2 ? P.w1 : P.w2;
 
@@ -556,7 +572,7 @@ test_file_damage(void)
 	c.heads = 2;
 	p = params(&c, 9);
 	CHECK(tl_tok_bytes(&tok, NULL) == 0);
-	CHECK(tl_packed_write(path, &c, &tok, p, TL_W_TQ2, TL_QS_ABSMEAN, NULL,
+	CHECK(pack_write(path, &c, &tok, p, TL_W_TQ2, TL_QS_ABSMEAN, NULL,
 	    NULL) == 0);
 	good = slurp(path, &n);
 	b = malloc(n + 1);
@@ -687,12 +703,13 @@ test_forward(int type, int pos, int norm, int act, tl_pool *pool)
 	tiny(&c, 256, TL_QUANT_TERNARY, pos, norm, act);
 	p = params(&c, 11 + pos + 2 * norm + 4 * act);
 	CHECK(tl_tok_bytes(&tok, NULL) == 0);
-	CHECK(tl_packed_write(path, &c, &tok, p, type, TL_QS_ABSMEAN, NULL,
+	CHECK(pack_write(path, &c, &tok, p, type, TL_QS_ABSMEAN, NULL,
 	    err) == 0);
 	pk = tl_packed_open(path, 0, err);
+	if (pk == NULL) fprintf(stderr, "open: %s\n", err);
 	CHECK(pk != NULL);
-	a = tl_infer_new(&c, p, err);
-	b = tl_infer_new_packed(pk, err);
+	a = unit_infer_new(&c, p, err);
+	b = tl_infer_new(tl_packed_model(pk), err);
 	CHECK(a != NULL && b != NULL);
 	for (t = 0; t < T; t++)
 		ids[t] = (uint16_t)tl_rng_below(&rng, 256);
@@ -713,8 +730,8 @@ test_forward(int type, int pos, int norm, int act, tl_pool *pool)
 	    tl_simd_name(tl_simd_path()), tl_wtype_names[type],
 	    tl_pos_names[pos], tl_norm_names[norm], tl_act_names[act],
 	    same ? "bit-identical" : "DIFFERENT", worst);
-	tl_infer_free(a);
-	tl_infer_free(b);
+	unit_infer_free(a);
+	unit_infer_free(b);
 	tl_packed_close(pk);
 	tl_tok_free(&tok);
 	free(p);
@@ -743,14 +760,14 @@ test_threads_greedy(int type, tl_pool **pools)
 	c.ctx = 64;
 	p = params(&c, 33);
 	CHECK(tl_tok_bytes(&tok, NULL) == 0);
-	CHECK(tl_packed_write(path, &c, &tok, p, type, TL_QS_ABSMEAN, NULL,
+	CHECK(pack_write(path, &c, &tok, p, type, TL_QS_ABSMEAN, NULL,
 	    err) == 0);
 	pk[0] = tl_packed_open(path, 0, err);
 	pk[1] = tl_packed_open(path, TL_PACKED_READ, err);
 	CHECK(pk[0] != NULL && pk[1] != NULL);
 	ref = malloc((size_t)NT * 256 * sizeof *ref);
 	for (k = 0; k < 4; k++) {
-		d = tl_infer_new_packed(pk[k == 3], err);
+		d = tl_infer_new(tl_packed_model(pk[k == 3]), err);
 		for (t = 0; t < NT; t++) {
 			lg = tl_infer_step(d, pools[k % 3], (uint16_t)((t * 7 +
 			    3) % 256), t);
@@ -760,12 +777,12 @@ test_threads_greedy(int type, tl_pool **pools)
 				same &= memcmp(ref + t * 256, lg,
 				    256 * sizeof *lg) == 0;
 		}
-		tl_infer_free(d);
+		unit_infer_free(d);
 	}
 	CHECK(same);
 	/* greedy: 200 tokens */
-	d = tl_infer_new(&c, p, err);
-	e = tl_infer_new_packed(pk[0], err);
+	d = unit_infer_new(&c, p, err);
+	e = tl_infer_new(tl_packed_model(pk[0]), err);
 	ta = tb = tok0;
 	for (i = 0; i < 200; i++) {
 		lg = tl_infer_push(d, pools[1], ta, 1);
@@ -775,8 +792,8 @@ test_threads_greedy(int type, tl_pool **pools)
 		nsame += ta == tb;
 	}
 	CHECK(nsame == 200);
-	tl_infer_free(d);
-	tl_infer_free(e);
+	unit_infer_free(d);
+	unit_infer_free(e);
 	tl_packed_close(pk[0]);
 	tl_packed_close(pk[1]);
 	tl_tok_free(&tok);

@@ -41,3 +41,43 @@ unit_done(const char *name)
 }
 
 #endif
+
+#ifdef TL_INFER_H
+/* Decoders over a checkpoint's params as tl-gen makes them (the linear
+ * layers quantized as the model trained: tl_qmodel_native), each with
+ * its quantized model; unit_infer_free frees both (and plain decoders
+ * too). */
+#define UNIT_NQ 8
+static tl_qmodel unit_qm[UNIT_NQ];
+static tl_infer *unit_qd[UNIT_NQ];
+
+static tl_infer *
+unit_infer_new(const tl_config *c, const float *p, char *err)
+{
+	int k, type, scheme;
+
+	for (k = 0; k < UNIT_NQ && unit_qd[k]; k++)
+		;
+	if (k == UNIT_NQ)
+		return NULL;
+	tl_qmodel_native(c, &type, &scheme);
+	if (tl_qmodel_quant(&unit_qm[k], c, p, type, scheme, err) < 0)
+		return NULL;
+	if ((unit_qd[k] = tl_infer_new(&unit_qm[k], err)) == NULL)
+		tl_qmodel_free(&unit_qm[k]);
+	return unit_qd[k];
+}
+
+static void
+unit_infer_free(tl_infer *d)
+{
+	int k;
+
+	for (k = 0; k < UNIT_NQ; k++)
+		if (d && unit_qd[k] == d) {
+			tl_qmodel_free(&unit_qm[k]);
+			unit_qd[k] = NULL;
+		}
+	tl_infer_free(d);
+}
+#endif

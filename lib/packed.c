@@ -1,5 +1,5 @@
 /*
- * pack.c: reading and writing packed inference models (tl-packed(5)).
+ * packed.c: reading and writing packed inference models (tl-packed(5)).
  *
  * Layout: a 72-byte header (magic, version, configuration, weight
  * format, scheme, block size, tokenizer length, flags), the tokenizer
@@ -26,15 +26,14 @@
 #define HAVE_MMAP 1
 #endif
 
-#include "ckpt.h"
-#include "pack.h"
+#include "packed.h"
 #include "util.h"
 
-static const char magic[8] = "tl-pack\n";
+static const char magic[8] = TL_PACK_MAGIC;
 
 #define HDR 72			/* header bytes */
 #define ALIGN 64		/* tensor alignment */
-#define NLIN 4			/* linear layers per block */
+#define NLIN TL_NLIN
 #define MAXSEC (16 + 2 * NLIN * TL_MAX_LAYERS)
 
 /* C99 compile-time checks (a negative array size fails): the block
@@ -45,7 +44,7 @@ typedef char check_float[sizeof(float) == 4 ? 1 : -1];
 
 /* Offsets of every tensor, in file order. */
 typedef struct {
-	uint64_t wte, ln1w, ln1b, ln2w, ln2b, ln3w, ln4w, lnfw, lnfb, head;
+	uint64_t t[TL_NTENSORS];	/* the fp32 tensors (0: none) */
 	uint64_t scales;
 	uint64_t d[TL_MAX_LAYERS][NLIN], w[TL_MAX_LAYERS][NLIN];
 	uint64_t end;			/* the crc's offset */
@@ -54,11 +53,8 @@ typedef struct {
 } layout;
 
 struct tl_packed {
-	tl_config c;
+	tl_qmodel q;		/* into base */
 	tl_tok tok;
-	int type, scheme;
-	tl_params P;
-	tl_qmat qm[TL_MAX_LAYERS][NLIN];
 	unsigned char *base;
 	size_t size;
 	int mapped;
@@ -76,13 +72,19 @@ block_type(int type)
 	return type == TL_W_Q8 || type == TL_W_Q4;
 }
 
-static void
-lin_shape(const tl_config *c, int i, int *rows, int *cols)
+/* The fp32 tensors c has, in file order: by kind (config.h), each
+ * kind in table order; returns their count. */
+static int
+fp32_order(const tl_config *c, int *order)
 {
-	int C = c->dim;
+	int kind, k, n = 0;
 
-	*rows = i == 0 ? 3 * C : i == 2 ? tl_ffn_rows(c) : C;
-	*cols = i == 3 ? (int)c->ffn : C;
+	for (kind = TL_T_EMBED; kind < TL_T_LINEAR; kind++)
+		for (k = 0; k < TL_NTENSORS; k++)
+			if (tl_tensors[k].kind == kind &&
+			    tl_tensor_has(&tl_tensors[k], c))
+				order[n++] = k;
+	return n;
 }
 
 static uint64_t
@@ -99,32 +101,24 @@ take(layout *y, uint64_t *off, uint64_t size)
 static void
 lay(layout *y, const tl_config *c, int type, uint32_t toklen)
 {
-	uint64_t V = c->vocab, C = c->dim, L = c->layers, off = HDR + toklen;
-	uint64_t F = c->ffn;
-	int ln = c->norm == TL_NORM_LAYER, sub = c->norm == TL_NORM_SUBLN;
-	int l, i, rows, cols, n;
+	uint64_t L = c->layers, off = HDR + toklen, n;
+	int l, i, k, nt, order[TL_NTENSORS], rows, cols;
 
 	memset(y, 0, sizeof *y);
-	y->wte = take(y, &off, 4 * V * C);
-	y->ln1w = take(y, &off, 4 * L * C);
-	y->ln1b = ln ? take(y, &off, 4 * L * C) : 0;
-	y->ln2w = take(y, &off, 4 * L * C);
-	y->ln2b = ln ? take(y, &off, 4 * L * C) : 0;
-	y->ln3w = sub ? take(y, &off, 4 * L * C) : 0;
-	y->ln4w = sub ? take(y, &off, 4 * L * F) : 0;
-	y->lnfw = take(y, &off, 4 * C);
-	y->lnfb = ln ? take(y, &off, 4 * C) : 0;
-	y->head = take(y, &off, 4 * V * C);
+	nt = fp32_order(c, order);
+	for (k = 0; k < nt; k++)
+		y->t[order[k]] = take(y, &off, 4 * tl_tensor_size(
+		    &tl_tensors[order[k]], c));
 	y->scales = ternary_type(type) ? take(y, &off, 4 * L * NLIN) : 0;
 	for (l = 0; l < (int)L; l++)
 		for (i = 0; i < NLIN; i++) {
-			lin_shape(c, i, &rows, &cols);
-			n = tl_qrow_n(type, cols);
+			tl_lin_shape(c, i, &rows, &cols);
+			n = (uint64_t)tl_qrow_n(type, cols);
 			if (block_type(type))
 				y->d[l][i] = take(y, &off, 4 * (uint64_t)rows *
 				    (n / TL_QBLOCK));
 			y->w[l][i] = take(y, &off, (uint64_t)rows *
-			    tl_qrow_bytes(type, n));
+			    (uint64_t)tl_qrow_bytes(type, (int)n));
 		}
 	y->end = off;
 }
@@ -133,30 +127,14 @@ static void
 put_header(unsigned char *h, const tl_config *c, int type, int scheme,
     uint32_t toklen)
 {
-	uint32_t f[10] = { c->vocab, c->layers, c->dim, c->heads, c->ffn,
-		c->ctx, c->pos, c->norm, c->quant, c->act };
-	int i;
-
 	memcpy(h, magic, 8);
 	tl_put_u32(h + 8, TL_PACK_VERSION);
-	for (i = 0; i < 10; i++)
-		tl_put_u32(h + 12 + 4 * i, f[i]);
+	tl_config_put(h + 12, c);
 	tl_put_u32(h + 52, (uint32_t)type);
 	tl_put_u32(h + 56, (uint32_t)scheme);
 	tl_put_u32(h + 60, TL_QBLOCK);
 	tl_put_u32(h + 64, toklen);
 	tl_put_u32(h + 68, 0);
-}
-
-static void
-get_config(tl_config *c, const unsigned char *h)
-{
-	uint32_t *f[10] = { &c->vocab, &c->layers, &c->dim, &c->heads,
-		&c->ffn, &c->ctx, &c->pos, &c->norm, &c->quant, &c->act };
-	int i;
-
-	for (i = 0; i < 10; i++)
-		*f[i] = tl_get_u32(h + 12 + 4 * i);
 }
 
 /* ---- writing ---- */
@@ -203,183 +181,92 @@ wfloats(wr *w, uint64_t at, const float *x, size_t n)
 	}
 }
 
-/* Make a rename durable: fsync the directory that holds path. */
+/* Everything after the header and tokenizer, in file order. */
 static void
-sync_dir(const char *path)
+write_tensors(wr *w, const layout *y, const tl_qmodel *q)
 {
-	char dir[4096];
-	const char *sl = strrchr(path, '/');
-	size_t n = sl ? (size_t)(sl - path) : 0;
-	int fd;
+	const tl_config *c = &q->cfg;
+	int L = c->layers, l, i, k, nt, order[TL_NTENSORS];
 
-	if (sl == NULL)
-		strcpy(dir, ".");
-	else if (n == 0)
-		strcpy(dir, "/");
-	else if (n < sizeof dir) {
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	} else
-		return;
-	if ((fd = open(dir, O_RDONLY)) >= 0) {
-		fsync(fd);
-		close(fd);
+	nt = fp32_order(c, order);
+	for (k = 0; k < nt; k++)
+		wfloats(w, y->t[order[k]], tl_params_get(&q->P,
+		    &tl_tensors[order[k]]), tl_tensor_size(
+		    &tl_tensors[order[k]], c));
+	if (ternary_type(q->type)) {
+		float sc[TL_MAX_LAYERS * NLIN] = { 0 };
+
+		for (i = 0; i < L * NLIN; i++)
+			sc[i] = q->qm[i].scale;
+		wfloats(w, y->scales, sc, (size_t)L * NLIN);
 	}
-}
+	for (l = 0; l < L; l++)
+		for (i = 0; i < NLIN; i++) {
+			const tl_qmat *m = tl_qmodel_lin(q, l, i);
 
-static void
-stats_add(tl_packstats *st, const tl_qmat *m)
-{
-	st->weights += (uint64_t)m->rows * m->cols;
-	st->lbytes += (uint64_t)m->rows * m->ld;
-	if (block_type(m->type))
-		st->lbytes += 4 * (uint64_t)m->rows * (m->n / TL_QBLOCK);
+			if (block_type(q->type))
+				wfloats(w, y->d[l][i], m->d, (size_t)m->rows *
+				    (m->n / TL_QBLOCK));
+			wpad(w, y->w[l][i]);
+			if (q->type == TL_W_F32)
+				wfloats(w, y->w[l][i], m->w,
+				    (size_t)m->rows * m->cols);
+			else
+				wbytes(w, m->w, (size_t)m->rows * m->ld);
+		}
 }
 
 int
-tl_packed_write(const char *path, const tl_config *c, const tl_tok *tok,
-    const float *params, int type, int scheme, tl_packstats *st, char *err)
+tl_packed_write(const char *path, const tl_qmodel *q, const tl_tok *tok,
+    tl_packstats *st, char *err)
 {
-	tl_params P;
-	layout *y = NULL;
-	tl_qmat *qm = NULL;
-	unsigned char h[HDR], *blob = NULL, tail[4];
+	layout *y;
+	unsigned char h[HDR], *blob, tail[4];
 	uint32_t bl = (uint32_t)tl_tok_blob_size(tok);
-	char *tmp = NULL, e2[TL_ERRLEN];
-	const float *src;
-	tl_packstats s0;
+	tl_afile af;
 	wr w;
-	int L = c->layers, l, i, rows, cols, fd, rc = -1;
-	float sc[TL_MAX_LAYERS * NLIN];
 
-	memset(&w, 0, sizeof w);
-	memset(&s0, 0, sizeof s0);
-	if (tl_config_check(c, e2) < 0)
-		return tl_err(err, "%s: bad configuration: %s", path, e2);
-	if (type < 0 || type >= TL_W_N || !tl_scheme_ok(type, scheme))
-		return tl_err(err, "%s: bad weight format or scheme", path);
-	if (tok->vocab != c->vocab)
+	if (tok->vocab != q->cfg.vocab)
 		return tl_err(err, "%s: tokenizer has %u ids, model %u", path,
-		    tok->vocab, c->vocab);
-	if ((y = malloc(sizeof *y)) == NULL ||
-	    (qm = calloc((size_t)L * NLIN, sizeof *qm)) == NULL ||
-	    (blob = malloc(bl)) == NULL ||
-	    (tmp = malloc(strlen(path) + 16)) == NULL) {
-		tl_err(err, "%s: out of memory", path);
-		goto out;
+		    tok->vocab, q->cfg.vocab);
+	if ((y = malloc(sizeof *y)) == NULL || (blob = malloc(bl)) == NULL) {
+		free(y);
+		return tl_err(err, "%s: out of memory", path);
 	}
-	tl_params_map(&P, (float *)params, c);
-	for (l = 0; l < L; l++)
-		for (i = 0; i < NLIN; i++) {
-			lin_shape(c, i, &rows, &cols);
-			src = i == 0 ? P.wqkv : i == 1 ? P.wo : i == 2 ? P.w1 :
-			    P.w2;
-			if (tl_qmat_quant(&qm[l * NLIN + i], type, scheme,
-			    src + (size_t)l * rows * cols, rows, cols, e2) < 0) {
-				tl_err(err, "%s: %s", path, e2);
-				goto out;
-			}
-			sc[l * NLIN + i] = qm[l * NLIN + i].scale;
-			stats_add(&s0, &qm[l * NLIN + i]);
-		}
-	lay(y, c, type, bl);
-	put_header(h, c, type, scheme, bl);
+	lay(y, &q->cfg, q->type, bl);
+	put_header(h, &q->cfg, q->type, q->scheme, bl);
 	tl_tok_blob_put(tok, blob);
-
-	sprintf(tmp, "%s.tmp", path);
-	if ((fd = tl_mkstemp(tmp, strlen(path) + 16)) < 0) {
-		tl_err(err, "%s: cannot create temporary file: %s", path,
-		    strerror(errno));
-		goto out;
+	if (tl_afile_open(&af, path, err) < 0) {
+		free(y);
+		free(blob);
+		return -1;
 	}
-	fchmod(fd, 0644);
-	if ((w.f = fdopen(fd, "wb")) == NULL) {
-		close(fd);
-		unlink(tmp);
-		tl_err(err, "%s: %s", path, strerror(errno));
-		goto out;
-	}
+	memset(&w, 0, sizeof w);
+	w.f = af.f;
 	w.ok = 1;
 	wbytes(&w, h, HDR);
 	wbytes(&w, blob, bl);
-	wfloats(&w, y->wte, P.wte, (size_t)c->vocab * c->dim);
-	wfloats(&w, y->ln1w, P.ln1w, (size_t)L * c->dim);
-	if (P.ln1b)
-		wfloats(&w, y->ln1b, P.ln1b, (size_t)L * c->dim);
-	wfloats(&w, y->ln2w, P.ln2w, (size_t)L * c->dim);
-	if (P.ln2b)
-		wfloats(&w, y->ln2b, P.ln2b, (size_t)L * c->dim);
-	if (P.ln3w) {
-		wfloats(&w, y->ln3w, P.ln3w, (size_t)L * c->dim);
-		wfloats(&w, y->ln4w, P.ln4w, (size_t)L * c->ffn);
-	}
-	wfloats(&w, y->lnfw, P.lnfw, c->dim);
-	if (P.lnfb)
-		wfloats(&w, y->lnfb, P.lnfb, c->dim);
-	wfloats(&w, y->head, P.head, (size_t)c->vocab * c->dim);
-	if (ternary_type(type)) {
-		wfloats(&w, y->scales, sc, (size_t)L * NLIN);
-		s0.lbytes += 4 * (uint64_t)L * NLIN;
-	}
-	for (l = 0; l < L; l++)
-		for (i = 0; i < NLIN; i++) {
-			tl_qmat *m = &qm[l * NLIN + i];
-
-			if (block_type(type))
-				wfloats(&w, y->d[l][i], m->d, (size_t)m->rows *
-				    (m->n / TL_QBLOCK));
-			wpad(&w, y->w[l][i]);
-			if (type == TL_W_F32)
-				wfloats(&w, y->w[l][i], m->w,
-				    (size_t)m->rows * m->cols);
-			else
-				wbytes(&w, m->w, (size_t)m->rows * m->ld);
-		}
+	write_tensors(&w, y, q);
 	tl_put_u32(tail, w.crc);
 	wbytes(&w, tail, 4);
-	s0.fbytes = w.off;
-	if (w.ok && (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0))
-		w.ok = 0;
-	if (fclose(w.f) != 0)
-		w.ok = 0;
-	if (w.ok && rename(tmp, path) != 0)
-		w.ok = 0;
+	free(y);
+	free(blob);
 	if (!w.ok) {
 		tl_err(err, "%s: write failed: %s", path, strerror(errno ?
 		    errno : EIO));
-		unlink(tmp);
-		goto out;
+		tl_afile_abort(&af);
+		return -1;
 	}
-	sync_dir(path);
-	if (st)
-		*st = s0;
-	rc = 0;
-out:
-	if (qm)
-		for (i = 0; i < L * NLIN; i++)
-			tl_qmat_free(&qm[i]);
-	free(qm);
-	free(y);
-	free(blob);
-	free(tmp);
-	return rc;
+	if (tl_afile_commit(&af, err) < 0)
+		return -1;
+	if (st) {
+		tl_qmodel_stats(q, st);
+		st->fbytes = w.off;
+	}
+	return 0;
 }
 
 /* ---- reading ---- */
-
-int
-tl_packed_is(const char *path)
-{
-	char b[8];
-	FILE *f = fopen(path, "rb");
-	int is;
-
-	if (f == NULL)
-		return 0;
-	is = fread(b, 1, 8, f) == 8 && memcmp(b, magic, 8) == 0;
-	fclose(f);
-	return is;
-}
 
 static int
 host_le(void)
@@ -525,13 +412,13 @@ tl_packed_open(const char *path, int flags, char *err)
 		close(fd);
 		return tl_err(err, "%s: out of memory", path), NULL;
 	}
-	get_config(&pk->c, h);
+	tl_config_get(&pk->q.cfg, h + 12);
 	type = tl_get_u32(h + 52);
 	scheme = tl_get_u32(h + 56);
 	block = tl_get_u32(h + 60);
 	bl = tl_get_u32(h + 64);
 	fl = tl_get_u32(h + 68);
-	if (tl_config_check(&pk->c, e2) < 0) {
+	if (tl_config_check(&pk->q.cfg, e2) < 0) {
 		tl_err(err, "%s: bad configuration: %s", path, e2);
 		goto fail;
 	}
@@ -550,13 +437,14 @@ tl_packed_open(const char *path, int flags, char *err)
 		tl_err(err, "%s: tokenizer length %u out of range", path, bl);
 		goto fail;
 	}
-	pk->type = (int)type;
-	pk->scheme = (int)scheme;
-	if ((y = malloc(sizeof *y)) == NULL) {
+	pk->q.type = (int)type;
+	pk->q.scheme = (int)scheme;
+	if ((y = malloc(sizeof *y)) == NULL || (pk->q.qm = calloc(
+	    (size_t)pk->q.cfg.layers * NLIN, sizeof *pk->q.qm)) == NULL) {
 		tl_err(err, "%s: out of memory", path);
 		goto fail;
 	}
-	lay(y, &pk->c, pk->type, bl);
+	lay(y, &pk->q.cfg, pk->q.type, bl);
 	want = y->end + 4;
 	if ((uint64_t)sb.st_size != want) {
 		if ((uint64_t)sb.st_size < want)
@@ -613,9 +501,9 @@ tl_packed_open(const char *path, int flags, char *err)
 		tl_err(err, "%s: bad tokenizer: %s", path, e2);
 		goto fail;
 	}
-	if (pk->tok.vocab != pk->c.vocab) {
+	if (pk->tok.vocab != pk->q.cfg.vocab) {
 		tl_err(err, "%s: tokenizer has %u ids but the model %u", path,
-		    pk->tok.vocab, pk->c.vocab);
+		    pk->tok.vocab, pk->q.cfg.vocab);
 		goto fail;
 	}
 	for (i = 0; i < y->nsec; i++) {
@@ -633,40 +521,34 @@ tl_packed_open(const char *path, int flags, char *err)
 		for (i = 0; i < y->nsec; i++) {
 			int isf = 1;
 
-			for (l = 0; l < (int)pk->c.layers; l++)
+			for (l = 0; l < (int)pk->q.cfg.layers; l++)
 				for (k = 0; k < NLIN; k++)
 					if (y->at[i] == y->w[l][k] &&
-					    pk->type != TL_W_F32)
+					    pk->q.type != TL_W_F32)
 						isf = 0;
 			if (isf)
 				swap_floats(pk->base + y->at[i], y->size[i]);
 		}
 	}
 #define F(o) ((o) ? (float *)(void *)(pk->base + (o)) : NULL)
-	pk->P.wte = F(y->wte);
-	pk->P.ln1w = F(y->ln1w);
-	pk->P.ln1b = F(y->ln1b);
-	pk->P.ln2w = F(y->ln2w);
-	pk->P.ln2b = F(y->ln2b);
-	pk->P.ln3w = F(y->ln3w);
-	pk->P.ln4w = F(y->ln4w);
-	pk->P.lnfw = F(y->lnfw);
-	pk->P.lnfb = F(y->lnfb);
-	pk->P.head = F(y->head);
+	for (k = 0; k < TL_NTENSORS; k++)
+		if (tl_tensors[k].kind != TL_T_LINEAR)
+			*(float **)((char *)&pk->q.P + tl_tensors[k].field) =
+			    F(y->t[k]);
 	code_tables(tab2, tab5, tab4);
-	for (l = 0; l < (int)pk->c.layers; l++)
+	for (l = 0; l < (int)pk->q.cfg.layers; l++)
 		for (i = 0; i < NLIN; i++) {
-			tl_qmat *m = &pk->qm[l][i];
+			tl_qmat *m = &pk->q.qm[l * NLIN + i];
 
-			lin_shape(&pk->c, i, &rows, &cols);
-			m->type = pk->type;
+			tl_lin_shape(&pk->q.cfg, i, &rows, &cols);
+			m->type = pk->q.type;
 			m->rows = rows;
 			m->cols = cols;
-			m->n = tl_qrow_n(pk->type, cols);
-			m->ld = tl_qrow_bytes(pk->type, m->n);
-			m->scale = ternary_type(pk->type) ?
+			m->n = tl_qrow_n(pk->q.type, cols);
+			m->ld = tl_qrow_bytes(pk->q.type, m->n);
+			m->scale = ternary_type(pk->q.type) ?
 			    F(y->scales)[l * NLIN + i] : 0;
-			m->d = block_type(pk->type) ? F(y->d[l][i]) : NULL;
+			m->d = block_type(pk->q.type) ? F(y->d[l][i]) : NULL;
 			m->w = pk->base + y->w[l][i];
 			if (check_qmat(m, tab2, tab5, tab4) < 0) {
 				tl_err(err, "%s: block %d, %s layer: bad "
@@ -697,13 +579,14 @@ tl_packed_close(tl_packed *pk)
 #endif
 		free(pk->base);
 	tl_tok_free(&pk->tok);
+	free(pk->q.qm);
 	free(pk);
 }
 
-const tl_config *
-tl_packed_config(const tl_packed *pk)
+const tl_qmodel *
+tl_packed_model(const tl_packed *pk)
 {
-	return &pk->c;
+	return &pk->q;
 }
 
 const tl_tok *
@@ -713,103 +596,14 @@ tl_packed_tok(const tl_packed *pk)
 }
 
 int
-tl_packed_type(const tl_packed *pk)
-{
-	return pk->type;
-}
-
-int
-tl_packed_scheme(const tl_packed *pk)
-{
-	return pk->scheme;
-}
-
-int
 tl_packed_mapped(const tl_packed *pk)
 {
 	return pk->mapped;
 }
 
-const tl_params *
-tl_packed_params(const tl_packed *pk)
-{
-	return &pk->P;
-}
-
-const tl_qmat *
-tl_packed_qmat(const tl_packed *pk, int l, int i)
-{
-	return &pk->qm[l][i];
-}
-
 void
 tl_packed_stats(const tl_packed *pk, tl_packstats *st)
 {
-	int l, i;
-
-	memset(st, 0, sizeof *st);
-	for (l = 0; l < (int)pk->c.layers; l++)
-		for (i = 0; i < NLIN; i++)
-			stats_add(st, &pk->qm[l][i]);
-	if (ternary_type(pk->type))
-		st->lbytes += 4 * (uint64_t)pk->c.layers * NLIN;
+	tl_qmodel_stats(&pk->q, st);
 	st->fbytes = pk->size;
-}
-
-/* ---- model files ---- */
-
-int
-tl_mfile_open(tl_mfile *f, const char *path, char *err)
-{
-	char b[8];
-	struct stat sb;
-	tl_ckpt *ck;
-	FILE *fp;
-	int n;
-
-	memset(f, 0, sizeof *f);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return tl_err(err, "%s: %s", path, strerror(errno));
-	if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		fclose(fp);
-		return tl_err(err, "%s: not a regular file", path);
-	}
-	n = (int)fread(b, 1, 8, fp);
-	fclose(fp);
-	if (n == 8 && memcmp(b, magic, 8) == 0) {
-		if ((f->pk = tl_packed_open(path, 0, err)) == NULL)
-			return -1;
-		f->cfg = tl_packed_config(f->pk);
-		f->tok = tl_packed_tok(f->pk);
-		return 0;
-	}
-	if (!tl_ckpt_is(path))
-		return tl_err(err, "%s: bad magic (not a tl checkpoint or "
-		    "packed model)", path);
-	if ((ck = malloc(sizeof *ck)) == NULL)
-		return tl_err(err, "%s: out of memory", path);
-	if (tl_ckpt_load(ck, path, err) < 0) {
-		free(ck);
-		return -1;
-	}
-	/* inference needs no optimizer moments */
-	free(ck->m);
-	free(ck->v);
-	ck->m = ck->v = NULL;
-	f->ck = ck;
-	f->params = ck->params;
-	f->cfg = &ck->cfg;
-	f->tok = &ck->tok;
-	return 0;
-}
-
-void
-tl_mfile_close(tl_mfile *f)
-{
-	if (f->ck) {
-		tl_ckpt_free(f->ck);
-		free(f->ck);
-	}
-	tl_packed_close(f->pk);
-	memset(f, 0, sizeof *f);
 }

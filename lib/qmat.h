@@ -1,11 +1,11 @@
 /*
- * pack.h: quantization and packing of the linear layers, and packed
- * inference models (tl-packed(5)).
+ * qmat.h: the weight formats of the linear layers, their int8
+ * activations and products, and a model quantized for inference (in
+ * memory: packed.h writes and reads it as a file).
  *
- * A packed model holds what inference needs and nothing else: the
- * configuration, the tokenizer, the embedding, norms and head as fp32
- * (the precision the model trained them at), and the linear layers of
- * the blocks in one weight format:
+ * A quantized model holds what inference needs: the configuration, the
+ * embedding, norms and head as fp32 (the precision the model trained
+ * them at), and the linear layers of the blocks in one weight format:
  *
  *   tq2  ternary, 2-bit codes, 64 weights in 16 bytes (as bitnet.cpp's
  *        I2_S, with llama.cpp TQ2_0's order of codes), a scale per
@@ -31,15 +31,14 @@
  * with absmean therefore compute what the checkpoint's ternary forward
  * computes, to the bit.
  */
-#ifndef TL_PACK_H
-#define TL_PACK_H
+#ifndef TL_QMAT_H
+#define TL_QMAT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kernels.h"
-#include "model.h"
-#include "tokenizer.h"
+#include "config.h"
 
 /* Weight formats of the linear layers. */
 enum { TL_W_F32, TL_W_TQ2, TL_W_TQ1, TL_W_Q8, TL_W_Q4, TL_W_N };
@@ -114,60 +113,43 @@ float tl_xq8_prep(tl_xq8buf *b, const float *x, int len);
 void tl_qmat_mv(tl_pool *p, float *y, const tl_qmat *m, const float *x,
     tl_xq8buf *b);
 
-/* ---- packed model files ---- */
+/* Bytes of m's codes and block scales (not a ternary scale). */
+uint64_t tl_qmat_bytes(const tl_qmat *m);
 
-#define TL_PACK_VERSION 1
+/* ---- a quantized model ---- */
 
-typedef struct tl_packed tl_packed;
+/* What inference needs: the fp32 tensors (embedding, norms, head: the
+ * linear pointers of P are unused) and the linear layers of every
+ * block in one format.  P and qm point into memory that another owns
+ * (a checkpoint's weights, a mapped file) or into mem. */
+typedef struct {
+	tl_config cfg;
+	int type, scheme;	/* TL_W_*, TL_QS_* */
+	tl_params P;
+	tl_qmat *qm;		/* (L, TL_NLIN) */
+} tl_qmodel;
 
-/* Open flags: read the file into memory even where it could be mapped. */
-#define TL_PACKED_READ 1
+/* Quantize the linear layers of params (c's layout) into q in format
+ * type by scheme; the fp32 tensors stay in params, which must outlive
+ * q.  f32 matrices point into params too. */
+int tl_qmodel_quant(tl_qmodel *q, const tl_config *c, const float *params,
+    int type, int scheme, char *err);
+/* The format and scheme that compute what the model trained: tq2 by
+ * absmean for ternary models (to the bit), f32 for fp32 ones. */
+void tl_qmodel_native(const tl_config *c, int *type, int *scheme);
+void tl_qmodel_free(tl_qmodel *q);
+/* Linear layer i of block l. */
+const tl_qmat *tl_qmodel_lin(const tl_qmodel *q, int l, int i);
 
-/* Open and check a packed model (every check of tl-packed(5)).  The
- * file is mapped into memory where the system allows, read otherwise. */
-tl_packed *tl_packed_open(const char *path, int flags, char *err);
-void tl_packed_close(tl_packed *pk);
-int tl_packed_is(const char *path);	/* starts with the magic? */
-
-const tl_config *tl_packed_config(const tl_packed *pk);
-const tl_tok *tl_packed_tok(const tl_packed *pk);
-int tl_packed_type(const tl_packed *pk);
-int tl_packed_scheme(const tl_packed *pk);
-int tl_packed_mapped(const tl_packed *pk);
-/* The fp32 tensors (embedding, norms, head; the linear ones NULL) and
- * linear layer i (0 qkv, 1 attention output, 2 FFN in, 3 FFN out) of
- * block l. */
-const tl_params *tl_packed_params(const tl_packed *pk);
-const tl_qmat *tl_packed_qmat(const tl_packed *pk, int l, int i);
-
-/* Sizes: linear weights, their bytes (codes and scales), the file. */
+/* Sizes: the linear layers' weights, and their bytes with every scale. */
 typedef struct {
 	uint64_t weights;	/* weights of the linear layers */
 	uint64_t lbytes;	/* their bytes in the file */
-	uint64_t fbytes;	/* the whole file */
+	uint64_t fbytes;	/* the whole file (packed.h) */
 } tl_packstats;
-
-void tl_packed_stats(const tl_packed *pk, tl_packstats *st);
-
-/* Write the model (c, tok, params as in a checkpoint) as a packed
- * model of format type and scheme, atomically (a temporary file
- * renamed over path).  st may be NULL. */
-int tl_packed_write(const char *path, const tl_config *c, const tl_tok *tok,
-    const float *params, int type, int scheme, tl_packstats *st, char *err);
-
-/* ---- a model file: a checkpoint or a packed model ---- */
-
-typedef struct {
-	tl_packed *pk;			/* a packed model, or NULL */
-	float *params;			/* a checkpoint's weights, or NULL */
-	const tl_config *cfg;
-	const tl_tok *tok;
-	void *ck;			/* the checkpoint (ckpt.h) */
-} tl_mfile;
-
-/* Open either kind (by its magic); errors as their readers give them,
- * "bad magic (not a tl checkpoint or packed model)" for other files. */
-int tl_mfile_open(tl_mfile *f, const char *path, char *err);
-void tl_mfile_close(tl_mfile *f);
+void tl_qmodel_stats(const tl_qmodel *q, tl_packstats *st);
+/* Bytes of weights one token reads: the linear layers with their
+ * scales, every fp32 tensor but the embedding, and one embedding row. */
+double tl_qmodel_token_bytes(const tl_qmodel *q);
 
 #endif
