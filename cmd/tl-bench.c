@@ -848,7 +848,10 @@ main(int argc, char **argv)
 	unsigned paths, mixes = 0;
 	double l0, l1, opi;
 	tl_config c;
-	tl_ckpt ck;
+	tl_hparams hp;
+	tl_tstate st;
+	tl_tmodel tm;
+	float *params, *mom;
 	tl_pool *pool;
 	tl_qmodel q;
 	int qt, qs;
@@ -930,26 +933,37 @@ main(int argc, char **argv)
 		if (shapeset)
 			tl_die(2, "-m %s: the model gives the shape; drop the "
 			    "shape flags", mpath);
-		if (tl_ckpt_load(&ck, mpath, TL_CKPT_ALL, err) < 0)
+		tl_ckpt ck;
+
+		if (tl_ckpt_load(&ck, mpath, TL_CKPT_WEIGHTS, err) < 0)
 			tl_die(2, "%s", err);
+		c = ck.cfg;
+		hp = ck.hp;
+		params = params;
+		params = NULL;
+		tl_ckpt_free(&ck);
 		if (!batchset)
-			batch = (int)ck.hp.batch;
+			batch = (int)hp.batch;
 	} else {
 		if (tl_config_check(&c, err) < 0)
 			tl_die(2, "%s", err);
-		memset(&ck, 0, sizeof ck);
-		ck.cfg = c;
-		tl_hparams_default(&ck.hp, &c);
-		tl_rng_seed(&ck.st.rng, 1);
-		ck.params = tl_xcalloc(tl_nparams(&c), sizeof(float));
-		ck.m = tl_xcalloc(tl_nparams(&c), sizeof(float));
-		ck.v = tl_xcalloc(tl_nparams(&c), sizeof(float));
-		tl_params_init(ck.params, &c, 1);
+		tl_hparams_default(&hp, &c);
+		params = tl_xcalloc(tl_nparams(&c), sizeof(float));
+		tl_params_init(params, &c, 1);
 	}
-	c = ck.cfg;
-	ck.hp.batch = (uint32_t)batch;
-	ck.hp.accum = 1;
-	ck.hp.eval_every = 0;
+	/* a model in training from these weights, with zero moments */
+	memset(&st, 0, sizeof st);
+	tl_train_seed(&hp, &st, hp.seed);
+	mom = tl_xcalloc(2 * tl_nparams(&c), sizeof(float));
+	tm.cfg = &c;
+	tm.hp = &hp;
+	tm.st = &st;
+	tm.params = params;
+	tm.m = mom;
+	tm.v = mom + tl_nparams(&c);
+	hp.batch = (uint32_t)batch;
+	hp.accum = 1;
+	hp.eval_every = 0;
 	snprintf(model, sizeof model, "%s, %u layers, width %u, %u heads, "
 	    "FFN %u, vocabulary %u, context %u, batch %d", tl_quant_names[c.quant],
 	    c.layers, c.dim, c.heads, c.ffn, c.vocab, c.ctx, batch);
@@ -993,7 +1007,7 @@ main(int argc, char **argv)
 	}
 
 	if (kern)
-		bench_init(&b, &c, batch, ck.params, pool);
+		bench_init(&b, &c, batch, params, pool);
 	for (p = 0; p < TL_SIMD_NPATH; p++) {
 		if (!(paths >> p & 1))
 			continue;
@@ -1029,7 +1043,7 @@ main(int argc, char **argv)
 			ids = tl_xmalloc(n * sizeof *ids);
 			for (k = 0; k < n; k++)
 				ids[k] = (uint16_t)tl_rng_below(&j.r, c.vocab);
-			if (tl_trainer_init(&tr, &ck, pool, ids, n, 0, 0, err) < 0)
+			if (tl_trainer_init(&tr, tm, pool, ids, n, 0, 0, err) < 0)
 				tl_die(1, "%s", err);
 			j.tr = &tr;
 			r = add_result();
@@ -1047,7 +1061,7 @@ main(int argc, char **argv)
 			/* as tl-gen runs the checkpoint: quantized as it
 			 * trained (tq2 for ternary), in memory */
 			tl_qmodel_native(&c, &qt, &qs);
-			if (tl_qmodel_quant(&q, &c, ck.params, qt, qs, err) < 0 ||
+			if (tl_qmodel_quant(&q, &c, params, qt, qs, err) < 0 ||
 			    (j.inf = tl_infer_new(&q, err)) == NULL)
 				tl_die(1, "%s", err);
 			j.pool = pool;
@@ -1067,7 +1081,7 @@ main(int argc, char **argv)
 			/* an fp32 model packed as tq2 (tl-quantize's
 			 * default) */
 			if (qt != TL_W_TQ2) {
-				if (tl_qmodel_quant(&q, &c, ck.params, TL_W_TQ2,
+				if (tl_qmodel_quant(&q, &c, params, TL_W_TQ2,
 				    tl_scheme_default(TL_W_TQ2), err) < 0 ||
 				    (j.inf = tl_infer_new(&q, err)) == NULL)
 					tl_die(1, "%s", err);
@@ -1093,13 +1107,8 @@ main(int argc, char **argv)
 	if (kern)
 		bench_free(&b);
 	tl_pool_free(pool);
-	if (mpath)
-		tl_ckpt_free(&ck);
-	else {
-		free(ck.params);
-		free(ck.m);
-		free(ck.v);
-	}
+	free(params);
+	free(mom);
 	free(res);
 	return 0;
 }

@@ -88,8 +88,6 @@ main(int argc, char **argv)
 	c.vocab = tok.vocab;
 	if (tl_ckpt_create(&ck, &c, &tok, seed, err) < 0)
 		tl_die(2, "%s", err);
-	ck.hp.seed = seed;
-	tl_rng_seed(&ck.st.rng, seed);
 	if (tl_ckpt_save(&ck, out, err) < 0)
 		tl_die(1, "%s", err);
 	tl_ckpt_free(&ck);

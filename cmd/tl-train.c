@@ -313,8 +313,6 @@ main(int argc, char **argv)
 		c.vocab = tok.vocab;
 		if (tl_ckpt_create(&ck, &c, &tok, seed, err) < 0)
 			tl_die(2, "%s: %s", model, err);
-		ck.hp.seed = seed;
-		tl_rng_seed(&ck.st.rng, seed);
 		if (row >= 0)
 			ck.hp.batch = bytime[row].batch;
 	}
@@ -349,7 +347,7 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);	/* before the pool's threads */
 	if ((pool = tl_pool_new(threads)) == NULL)
 		tl_die(1, "cannot start threads");
-	if (tl_trainer_init(&tr, &ck, pool, ids, n, micro, recompute, err) < 0)
+	if (tl_trainer_init(&tr, tl_ckpt_tmodel(&ck), pool, ids, n, micro, recompute, err) < 0)
 		tl_die(2, "%s: %s", in, err);
 	if (logpath && (logf = fopen(logpath, "a")) == NULL)
 		tl_die(1, "%s:", logpath);

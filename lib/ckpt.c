@@ -18,37 +18,11 @@
 
 static const char magic[8] = TL_CKPT_MAGIC;
 
-const char *const tl_sched_names[TL_SCHED_N] = { "cosine", "two-stage" };
-
 #define PREFIX_SIZE (8 + 4 + 10 * 4 + 4)
 #define HP_SIZE (8 + 17 * 4)
 #define HP_SIZE_V1 (8 + 16 * 4)	/* version 1: no sched */
 #define ST_SIZE (8 + 8 + 8 + 16 + 4 + 4)
 #define MAX_TOKBLOB (16 + 8 * (size_t)TL_MAX_VOCAB)
-
-void
-tl_hparams_default(tl_hparams *hp, const tl_config *c)
-{
-	memset(hp, 0, sizeof *hp);
-	hp->seed = 1;
-	hp->steps = 2000;
-	hp->time = 0;
-	hp->batch = 16;
-	hp->accum = 1;
-	hp->warmup = 100;
-	hp->lr = c->quant == TL_QUANT_TERNARY ? 3e-3f : 1e-3f;
-	hp->lr_min = 0.1f;
-	hp->wd = 0.1f;
-	hp->clip = 1.0f;
-	hp->beta1 = 0.9f;
-	hp->beta2 = 0.95f;
-	hp->eps = 1e-8f;
-	hp->val_frac = 0.1f;
-	hp->eval_every = 200;
-	hp->eval_tokens = 16384;
-	hp->save_every = 60;
-	hp->sched = TL_SCHED_COSINE;
-}
 
 /* The arrays that what (TL_CKPT_*) asks for. */
 static int
@@ -70,7 +44,7 @@ alloc_arrays(tl_ckpt *ck, size_t n, int what, char *err)
 
 int
 tl_ckpt_create(tl_ckpt *ck, const tl_config *c, const tl_tok *tok,
-    uint64_t init_seed, char *err)
+    uint64_t seed, char *err)
 {
 	size_t bl;
 	unsigned char *blob;
@@ -93,10 +67,10 @@ tl_ckpt_create(tl_ckpt *ck, const tl_config *c, const tl_tok *tok,
 	if (rc < 0)
 		return -1;
 	tl_hparams_default(&ck->hp, c);
-	tl_rng_seed(&ck->st.rng, ck->hp.seed);
+	tl_train_seed(&ck->hp, &ck->st, seed);
 	if (alloc_arrays(ck, tl_nparams(c), TL_CKPT_ALL, err) < 0)
 		return -1;
-	tl_params_init(ck->params, c, init_seed);
+	tl_params_init(ck->params, c, seed);
 	return 0;
 }
 
@@ -276,6 +250,20 @@ get_floats(FILE *f, float *x, size_t n, uint32_t *crc)
 		n -= k;
 	}
 	return 0;
+}
+
+tl_tmodel
+tl_ckpt_tmodel(tl_ckpt *ck)
+{
+	tl_tmodel tm;
+
+	tm.cfg = &ck->cfg;
+	tm.hp = &ck->hp;
+	tm.st = &ck->st;
+	tm.params = ck->params;
+	tm.m = ck->m;
+	tm.v = ck->v;
+	return tm;
 }
 
 int

@@ -14,16 +14,50 @@
 
 #define CHUNK 16384	/* parameters per parallel work item */
 
+const char *const tl_sched_names[TL_SCHED_N] = { "cosine", "two-stage" };
+
+void
+tl_hparams_default(tl_hparams *hp, const tl_config *c)
+{
+	memset(hp, 0, sizeof *hp);
+	hp->seed = 1;
+	hp->steps = 2000;
+	hp->time = 0;
+	hp->batch = 16;
+	hp->accum = 1;
+	hp->warmup = 100;
+	hp->lr = c->quant == TL_QUANT_TERNARY ? 3e-3f : 1e-3f;
+	hp->lr_min = 0.1f;
+	hp->wd = 0.1f;
+	hp->clip = 1.0f;
+	hp->beta1 = 0.9f;
+	hp->beta2 = 0.95f;
+	hp->eps = 1e-8f;
+	hp->val_frac = 0.1f;
+	hp->eval_every = 200;
+	hp->eval_tokens = 16384;
+	hp->save_every = 60;
+	hp->sched = TL_SCHED_COSINE;
+}
+
+void
+tl_train_seed(tl_hparams *hp, tl_tstate *st, uint64_t seed)
+{
+	hp->seed = seed;
+	tl_rng_seed(&st->rng, seed);
+}
+
 int
-tl_trainer_init(tl_trainer *t, tl_ckpt *ck, tl_pool *p, const uint16_t *ids,
+tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p, const uint16_t *ids,
     size_t n, int micro, int recompute, char *err)
 {
-	int T = ck->cfg.ctx, B = ck->hp.batch;
+	int T = tm.cfg->ctx, B = tm.hp->batch;
+	size_t np = tl_nparams(tm.cfg);
 
 	memset(t, 0, sizeof *t);
-	t->ck = ck;
+	t->tm = tm;
 	t->pool = p;
-	t->nval = (size_t)(n * (double)ck->hp.val_frac);
+	t->nval = (size_t)(n * (double)tm.hp->val_frac);
 	t->ntrain = n - t->nval;
 	t->train = ids;
 	t->val = ids + t->ntrain;
@@ -34,17 +68,17 @@ tl_trainer_init(tl_trainer *t, tl_ckpt *ck, tl_pool *p, const uint16_t *ids,
 		return tl_err(err, "%d sequences per pass do not divide the "
 		    "batch of %d", micro, B);
 	t->micro = micro > 0 ? micro : B;
-	if ((t->m = tl_model_new(&ck->cfg, t->micro, T, recompute, err)) ==
-	    NULL)
+	if ((t->m = tl_model_new(tm.cfg, t->micro, T, recompute, err)) == NULL)
 		return -1;
-	t->grads = calloc(tl_nparams(&ck->cfg), sizeof(float));
+	t->grads = calloc(np, sizeof(float));
+	t->part = calloc((np + CHUNK - 1) / CHUNK, sizeof(double));
 	t->in = calloc(2 * (size_t)B * T, sizeof(uint16_t));
-	if (t->grads == NULL || t->in == NULL) {
+	if (t->grads == NULL || t->part == NULL || t->in == NULL) {
 		tl_trainer_free(t);
 		return tl_err(err, "out of memory");
 	}
 	t->tgt = t->in + (size_t)B * T;
-	tl_model_prepare(t->m, ck->params);
+	tl_model_prepare(t->m, tm.params);
 	return 0;
 }
 
@@ -53,22 +87,24 @@ tl_trainer_free(tl_trainer *t)
 {
 	tl_model_free(t->m);
 	free(t->grads);
+	free(t->part);
 	free(t->in);
 	t->m = NULL;
 	t->grads = NULL;
+	t->part = NULL;
 	t->in = NULL;
 }
 
 double
 tl_trainer_progress(const tl_trainer *t)
 {
-	const tl_hparams *h = &t->ck->hp;
+	const tl_hparams *h = t->tm.hp;
 	double p = 0;
 
 	if (h->steps > 0)
-		p = (double)t->ck->st.step / h->steps;
-	if (h->time > 0 && t->ck->st.elapsed / h->time > p)
-		p = t->ck->st.elapsed / h->time;
+		p = (double)t->tm.st->step / h->steps;
+	if (h->time > 0 && t->tm.st->elapsed / h->time > p)
+		p = t->tm.st->elapsed / h->time;
 	return p > 1 ? 1 : p;
 }
 
@@ -83,11 +119,11 @@ tl_trainer_progress(const tl_trainer *t)
 float
 tl_trainer_lr(const tl_trainer *t)
 {
-	const tl_hparams *h = &t->ck->hp;
+	const tl_hparams *h = t->tm.hp;
 	double w = 1, c, p = tl_trainer_progress(t);
 
-	if (h->warmup > 0 && t->ck->st.step < h->warmup)
-		w = (t->ck->st.step + 1.0) / h->warmup;
+	if (h->warmup > 0 && t->tm.st->step < h->warmup)
+		w = (t->tm.st->step + 1.0) / h->warmup;
 	if (h->sched == TL_SCHED_TWOSTAGE)
 		c = p < 0.5 ? 1 - p : 0.25 + (h->lr_min - 0.25) * (2 * p - 1);
 	else
@@ -99,7 +135,7 @@ tl_trainer_lr(const tl_trainer *t)
 float
 tl_trainer_wd(const tl_trainer *t)
 {
-	const tl_hparams *h = &t->ck->hp;
+	const tl_hparams *h = t->tm.hp;
 	double p = tl_trainer_progress(t);
 
 	if (h->sched != TL_SCHED_TWOSTAGE)
@@ -113,11 +149,11 @@ tl_trainer_wd(const tl_trainer *t)
 static void
 sample(tl_trainer *t)
 {
-	int B = t->ck->hp.batch, T = t->ck->cfg.ctx, b;
+	int B = t->tm.hp->batch, T = t->tm.cfg->ctx, b;
 	size_t s;
 
 	for (b = 0; b < B; b++) {
-		s = tl_rng_below(&t->ck->st.rng,
+		s = tl_rng_below(&t->tm.st->rng,
 		    (uint32_t)(t->ntrain - T < 0xffffffffu ? t->ntrain - T :
 		    0xffffffffu));
 		memcpy(t->in + (size_t)b * T, t->train + s, T * sizeof(uint16_t));
@@ -152,8 +188,8 @@ static void
 job_adamw(void *ctx, int c)
 {
 	optjob *j = ctx;
-	tl_hparams *h = &j->t->ck->hp;
-	tl_ckpt *ck = j->t->ck;
+	tl_hparams *h = j->t->tm.hp;
+	tl_tmodel *tm = &j->t->tm;
 	size_t lo = (size_t)c * CHUNK, hi = lo + CHUNK, a, b;
 	float *g = j->t->grads;
 	int r;
@@ -176,7 +212,7 @@ job_adamw(void *ctx, int c)
 			} else if (nl > a && nl < b)
 				b = nl;
 		}
-		tl_k()->adamw(ck->params + a, g + a, ck->m + a, ck->v + a,
+		tl_k()->adamw(tm->params + a, g + a, tm->m + a, tm->v + a,
 		    (int)(b - a), j->lr, h->beta1, h->beta2, h->eps, wd,
 		    j->bc1, j->bc2);
 	}
@@ -185,10 +221,10 @@ job_adamw(void *ctx, int c)
 float
 tl_trainer_step(tl_trainer *t, float *gnorm)
 {
-	tl_ckpt *ck = t->ck;
-	tl_hparams *h = &ck->hp;
-	size_t n = tl_nparams(&ck->cfg), nch = (n + CHUNK - 1) / CHUNK, c;
-	size_t T = ck->cfg.ctx, b;
+	tl_tmodel *tm = &t->tm;
+	tl_hparams *h = tm->hp;
+	size_t n = tl_nparams(tm->cfg), nch = (n + CHUNK - 1) / CHUNK, c;
+	size_t T = tm->cfg->ctx, b;
 	double loss = 0, ss = 0;
 	float f = 1.0f / h->accum / (h->batch / t->micro);
 	optjob j;
@@ -202,9 +238,9 @@ tl_trainer_step(tl_trainer *t, float *gnorm)
 		/* the mean loss of each pass of micro rows, each pass's
 		 * gradient scaled by its share of the step */
 		for (b = 0; b < h->batch; b += t->micro) {
-			loss += tl_model_forward(t->m, t->pool, ck->params,
+			loss += tl_model_forward(t->m, t->pool, tm->params,
 			    t->in + b * T, t->tgt + b * T);
-			tl_model_backward(t->m, t->pool, ck->params, t->grads,
+			tl_model_backward(t->m, t->pool, tm->params, t->grads,
 			    f);
 		}
 	}
@@ -213,21 +249,19 @@ tl_trainer_step(tl_trainer *t, float *gnorm)
 	memset(&j, 0, sizeof j);
 	j.t = t;
 	j.n = n;
-	if ((j.part = malloc(nch * sizeof *j.part)) == NULL)
-		return NAN;
+	j.part = t->part;
 	tl_pool_for(t->pool, (int)nch, job_sumsq, &j);
 	for (c = 0; c < nch; c++)
 		ss += j.part[c];
-	free(j.part);
 	*gnorm = (float)sqrt(ss);
 	j.scale = h->clip > 0 && *gnorm > h->clip ? h->clip / *gnorm : 1.0f;
 	j.lr = tl_trainer_lr(t);
 	j.wd = tl_trainer_wd(t);
-	j.bc1 = 1.0f - powf(h->beta1, (float)(ck->st.step + 1));
-	j.bc2 = 1.0f - powf(h->beta2, (float)(ck->st.step + 1));
+	j.bc1 = 1.0f - powf(h->beta1, (float)(tm->st->step + 1));
+	j.bc2 = 1.0f - powf(h->beta2, (float)(tm->st->step + 1));
 	/* no decay where the table of tensors says so */
 	for (k = 0, off = 0; k < TL_NTENSORS; k++) {
-		size_t len = tl_tensor_size(&tl_tensors[k], &ck->cfg);
+		size_t len = tl_tensor_size(&tl_tensors[k], tm->cfg);
 
 		if (len && !tl_tensors[k].decay && j.nnd < TL_NTENSORS) {
 			j.nodecay_lo[j.nnd] = off;
@@ -237,10 +271,10 @@ tl_trainer_step(tl_trainer *t, float *gnorm)
 	}
 	tl_pool_for(t->pool, (int)nch, job_adamw, &j);
 
-	ck->st.step++;
-	ck->st.tokens += (uint64_t)h->batch * ck->cfg.ctx * h->accum;
-	ck->st.loss = (float)loss;
-	tl_model_prepare(t->m, ck->params);
+	tm->st->step++;
+	tm->st->tokens += (uint64_t)h->batch * tm->cfg->ctx * h->accum;
+	tm->st->loss = (float)loss;
+	tl_model_prepare(t->m, tm->params);
 	return (float)loss;
 }
 

@@ -47,7 +47,7 @@ train(tl_ckpt *ck)
 	FUZZ_CHECK(ids != NULL);
 	for (i = 0; i < n; i++)
 		ids[i] = (uint16_t)(i * 13 % ck->cfg.vocab);
-	if (tl_trainer_init(&tr, ck, pool, ids, n, 0, 0, err) == 0) {
+	if (tl_trainer_init(&tr, tl_ckpt_tmodel(ck), pool, ids, n, 0, 0, err) == 0) {
 		(void)tl_trainer_progress(&tr);
 		(void)tl_trainer_lr(&tr);
 		(void)tl_trainer_step(&tr, &gnorm);

@@ -140,7 +140,7 @@ train(tl_ckpt *ck, const uint16_t *ids, size_t n, int nt, int k,
 	ck->hp.batch = 3;
 	ck->hp.steps = k;
 	ck->hp.warmup = 2;
-	CHECK(tl_trainer_init(&t, ck, p, ids, n, 0, 0, err) == 0);
+	CHECK(tl_trainer_init(&t, tl_ckpt_tmodel(ck), p, ids, n, 0, 0, err) == 0);
 	for (i = 0; i < k; i++) {
 		CHECK(tl_trainer_step(&t, &gn) > 0);
 		if (save && i == k / 2) {
@@ -148,7 +148,7 @@ train(tl_ckpt *ck, const uint16_t *ids, size_t n, int nt, int k,
 			CHECK(tl_ckpt_save(ck, save, err) == 0);
 			tl_ckpt_free(ck);
 			CHECK(tl_ckpt_load(ck, save, TL_CKPT_ALL, err) == 0);
-			CHECK(tl_trainer_init(&t, ck, p, ids, n, 0, 0, err) == 0);
+			CHECK(tl_trainer_init(&t, tl_ckpt_tmodel(ck), p, ids, n, 0, 0, err) == 0);
 		}
 	}
 	tl_trainer_free(&t);
@@ -213,7 +213,7 @@ schedules(void)
 
 	memset(&ck, 0, sizeof ck);
 	memset(&t, 0, sizeof t);
-	t.ck = &ck;
+	t.tm = tl_ckpt_tmodel(&ck);
 	ck.hp.lr = 1;
 	ck.hp.lr_min = 0.1f;
 	ck.hp.wd = 0.1f;
@@ -259,7 +259,7 @@ no_norm_decay(void)
 			ck[i].hp.warmup = 0;
 			ck[i].hp.lr = 1e-2f;
 			ck[i].hp.wd = i ? 1.0f : 0.0f;
-			CHECK(tl_trainer_init(&t, &ck[i], p, ids, 400, 0, 0,
+			CHECK(tl_trainer_init(&t, tl_ckpt_tmodel(&ck[i]), p, ids, 400, 0, 0,
 			    err) == 0);
 			CHECK(tl_trainer_step(&t, &gn) > 0);
 			tl_trainer_free(&t);
