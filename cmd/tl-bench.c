@@ -939,8 +939,8 @@ main(int argc, char **argv)
 			tl_die(2, "%s", err);
 		c = ck.cfg;
 		hp = ck.hp;
-		params = params;
-		params = NULL;
+		params = ck.params;
+		ck.params = NULL;
 		tl_ckpt_free(&ck);
 		if (!batchset)
 			batch = (int)hp.batch;
@@ -1078,9 +1078,9 @@ main(int argc, char **argv)
 			tl_infer_free(j.inf);
 			tl_qmodel_free(&q);
 
-			/* an fp32 model packed as tq2 (tl-quantize's
-			 * default) */
-			if (qt != TL_W_TQ2) {
+			/* packed as tq2 (tl-quantize's default): for a
+			 * ternary model the same computation */
+			{
 				if (tl_qmodel_quant(&q, &c, params, TL_W_TQ2,
 				    tl_scheme_default(TL_W_TQ2), err) < 0 ||
 				    (j.inf = tl_infer_new(&q, err)) == NULL)

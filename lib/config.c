@@ -31,16 +31,14 @@ tl_lookup(const char *const *names, int n, const char *s)
 void
 tl_config_default(tl_config *c)
 {
-	c->vocab = 256;
-	c->layers = 4;
-	c->dim = 128;
-	c->heads = 4;
-	c->ffn = 512;
-	c->ctx = 64;
-	c->pos = TL_POS_ROPE;
-	c->norm = TL_NORM_RMS;
-	c->quant = TL_QUANT_TERNARY;
-	c->act = TL_ACT_RELU2;	/* measured: see README */
+	static const tl_config def = {
+		.vocab = 256, .layers = 4, .dim = 128, .heads = 4, .ffn = 512,
+		.ctx = 64, .pos = TL_POS_ROPE, .norm = TL_NORM_RMS,
+		.quant = TL_QUANT_TERNARY,
+		.act = TL_ACT_RELU2,	/* measured: see README */
+	};
+
+	*c = def;
 }
 
 int

@@ -40,6 +40,20 @@ rank_of(const float *p, int V, int tgt)
 	return r;
 }
 
+/* The scores from the sums over done targets. */
+static void
+finish(tl_evalres *res, double nats, double bytes, double top1, double top5,
+    uint64_t done)
+{
+	res->tokens = done;
+	res->bytes = (uint64_t)bytes;
+	res->loss = nats / done;
+	res->ppl = exp(res->loss);
+	res->bits_per_byte = bytes > 0 ? nats / log(2.0) / bytes : 0;
+	res->top1 = top1 / done;
+	res->top5 = top5 / done;
+}
+
 int
 tl_eval(tl_model *m, tl_pool *p, const float *params, const tl_tok *tok,
     const uint16_t *ids, size_t n, size_t max_targets, tl_evalres *res,
@@ -108,13 +122,7 @@ tl_eval(tl_model *m, tl_pool *p, const float *params, const tl_tok *tok,
 	}
 	free(in);
 	free(cnt);
-	res->tokens = done;
-	res->bytes = (uint64_t)bytes;
-	res->loss = nats / done;
-	res->ppl = exp(res->loss);
-	res->bits_per_byte = bytes > 0 ? nats / log(2.0) / bytes : 0;
-	res->top1 = top1 / done;
-	res->top5 = top5 / done;
+	finish(res, nats, bytes, top1, top5, done);
 	return 0;
 }
 
@@ -236,12 +244,6 @@ tl_eval_infer(struct tl_infer *const *d, int nd, tl_pool *p,
 	free(j.lg);
 	if (j.fail)
 		return tl_err(err, "decoder failed");
-	res->tokens = done;
-	res->bytes = (uint64_t)bytes;
-	res->loss = nats / done;
-	res->ppl = exp(res->loss);
-	res->bits_per_byte = bytes > 0 ? nats / log(2.0) / bytes : 0;
-	res->top1 = top1 / done;
-	res->top5 = top5 / done;
+	finish(res, nats, bytes, top1, top5, done);
 	return 0;
 }

@@ -401,11 +401,12 @@ rows(tl_pool *p, int n, void (*fn)(void *, int), rowjob *j)
 	tl_pool_for(p, n, fn, j);
 }
 
-/* y (N, n) = norm(x (N, n)) by gains w (and biases b), keeping each
- * row's mean and 1/rms or 1/std for the backward pass. */
+/* Run fn over the N rows: y, x, w, b (dy for the backward pass), the
+ * saved mean and rstd, rows of n. */
 static void
-norm_rows(tl_model *m, tl_pool *p, float *y, const float *x, const float *w,
-    const float *b, float *mean, float *rstd, int n)
+norm_job(tl_model *m, tl_pool *p, void (*fn)(void *, int), float *y,
+    const float *x, const float *w, const float *b, float *mean,
+    float *rstd, int n)
 {
 	rowjob j;
 
@@ -413,7 +414,16 @@ norm_rows(tl_model *m, tl_pool *p, float *y, const float *x, const float *w,
 	j.m = m;
 	j.x = x, j.y = y, j.w = w, j.b = b;
 	j.mean = mean, j.rstd = rstd, j.n = n;
-	rows(p, m->N, job_norm, &j);
+	rows(p, m->N, fn, &j);
+}
+
+/* y (N, n) = norm(x (N, n)) by gains w (and biases b), keeping each
+ * row's mean and 1/rms or 1/std for the backward pass. */
+static void
+norm_rows(tl_model *m, tl_pool *p, float *y, const float *x, const float *w,
+    const float *b, float *mean, float *rstd, int n)
+{
+	norm_job(m, p, job_norm, y, x, w, b, mean, rstd, n);
 }
 
 /* Backward of norm_rows: dx (N, n) += d/dx given dy at input x, and
@@ -423,13 +433,7 @@ norm_back_rows(tl_model *m, tl_pool *p, float *dx, const float *dy,
     const float *x, const float *w, float *mean, float *rstd, float *dw,
     float *db, int n)
 {
-	rowjob j;
-
-	memset(&j, 0, sizeof j);
-	j.m = m;
-	j.x = x, j.y = dx, j.b = dy, j.w = w;
-	j.mean = mean, j.rstd = rstd, j.n = n;
-	rows(p, m->N, job_norm_back, &j);
+	norm_job(m, p, job_norm_back, dx, x, w, dy, mean, rstd, n);
 	tl_norm_dparams(m->c.norm, dw, db, dy, x, mean, rstd, m->N, n);
 }
 
@@ -623,6 +627,23 @@ block_forward(tl_model *m, tl_pool *p, const float *params, int l,
 			a.out[r] += a.mid[r];
 }
 
+/* The backward of output projection i (TL_LIN_O or TL_LIN_OUT) of
+ * block l, given m->dres: its input xs (N, n) is x sub-normed by gain w
+ * (subln; mean and rstd saved, dw its gradient) or x itself (w NULL);
+ * dx (N, n) = d/dx. */
+static void
+out_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
+    int l, int i, float *dx, const float *x, const float *xs, const float *w,
+    float *dw, float *mean, float *rstd, int n, float *xg)
+{
+	lin_backward(m, p, params, grads, l, i, w ? m->dsub : dx, m->dres, xs,
+	    xg);
+	if (w) {
+		memset(dx, 0, (size_t)m->N * n * sizeof(float));
+		norm_back_rows(m, p, dx, m->dsub, x, w, mean, rstd, dw, NULL, n);
+	}
+}
+
 /* Block l backward: m->dres holds d/d(block output) and becomes
  * d/d(block input); parameter gradients are added to grads. */
 static void
@@ -640,13 +661,9 @@ block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	memset(&j, 0, sizeof j);
 	j.m = m;
 	/* FFN: dres becomes d/d mid */
-	lin_backward(m, p, params, grads, l, TL_LIN_OUT, P.ln4w ? m->dsub : m->dh2,
-	    m->dres, a.h2s, a.xg + TL_LIN_OUT * N);
-	if (P.ln4w) {
-		memset(m->dh2, 0, N * F * sizeof(float));
-		norm_back_rows(m, p, m->dh2, m->dsub, a.h2, P.ln4w + l * F,
-		    a.ln4m, a.ln4r, G.ln4w + l * F, NULL, F);
-	}
+	out_backward(m, p, params, grads, l, TL_LIN_OUT, m->dh2, a.h2, a.h2s,
+	    P.ln4w ? P.ln4w + l * F : NULL, P.ln4w ? G.ln4w + l * F : NULL,
+	    a.ln4m, a.ln4r, F, a.xg + TL_LIN_OUT * N);
 	j.x = m->dh2, j.y = m->dh1, j.b = a.h1;
 	rows(p, N, job_act_back, &j);
 	lin_backward(m, p, params, grads, l, TL_LIN_IN, m->dln, m->dh1, a.ln2,
@@ -654,13 +671,9 @@ block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	norm_back_rows(m, p, m->dres, m->dln, a.mid, P.ln2w + l * C, a.ln2m,
 	    a.ln2r, G.ln2w + l * C, G.ln2b ? G.ln2b + l * C : NULL, C);
 	/* attention: dres becomes d/d(block input) */
-	lin_backward(m, p, params, grads, l, TL_LIN_O, P.ln3w ? m->dsub : m->day,
-	    m->dres, a.ays, a.xg + TL_LIN_O * N);
-	if (P.ln3w) {
-		memset(m->day, 0, N * C * sizeof(float));
-		norm_back_rows(m, p, m->day, m->dsub, a.ay, P.ln3w + l * C,
-		    a.ln3m, a.ln3r, G.ln3w + l * C, NULL, C);
-	}
+	out_backward(m, p, params, grads, l, TL_LIN_O, m->day, a.ay, a.ays,
+	    P.ln3w ? P.ln3w + l * C : NULL, P.ln3w ? G.ln3w + l * C : NULL,
+	    a.ln3m, a.ln3r, C, a.xg + TL_LIN_O * N);
 	tl_attention_backward(p, m->dqkv, m->datt, m->day, a.qkv, a.att,
 	    m->B, m->T, C, m->H);
 	if (m->c.pos == TL_POS_ROPE) {

@@ -28,10 +28,11 @@ struct tl_sampler {
 void
 tl_sampling_default(tl_sampling *s)
 {
-	s->temp = 0.8f;
-	s->topk = 40;
-	s->topp = 0.95f;
-	s->greedy = 0;
+	static const tl_sampling def = {
+		.temp = 0.8f, .topk = 40, .topp = 0.95f, .greedy = 0,
+	};
+
+	*s = def;
 }
 
 tl_sampler *

@@ -19,25 +19,18 @@ const char *const tl_sched_names[TL_SCHED_N] = { "cosine", "two-stage" };
 void
 tl_hparams_default(tl_hparams *hp, const tl_config *c)
 {
-	memset(hp, 0, sizeof *hp);
-	hp->seed = 1;
-	hp->steps = 2000;
-	hp->time = 0;
-	hp->batch = 16;
-	hp->accum = 1;
-	hp->warmup = 100;
-	hp->lr = c->quant == TL_QUANT_TERNARY ? 3e-3f : 1e-3f;
-	hp->lr_min = 0.1f;
-	hp->wd = 0.1f;
-	hp->clip = 1.0f;
-	hp->beta1 = 0.9f;
-	hp->beta2 = 0.95f;
-	hp->eps = 1e-8f;
-	hp->val_frac = 0.1f;
-	hp->eval_every = 200;
-	hp->eval_tokens = 16384;
-	hp->save_every = 60;
-	hp->sched = TL_SCHED_COSINE;
+	static const tl_hparams def = {
+		.seed = 1, .steps = 2000, .time = 0, .batch = 16, .accum = 1,
+		.warmup = 100, .lr = 3e-3f, .lr_min = 0.1f, .wd = 0.1f,
+		.clip = 1.0f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
+		.val_frac = 0.1f, .eval_every = 200, .eval_tokens = 16384,
+		.save_every = 60, .sched = TL_SCHED_COSINE,
+	};
+
+	*hp = def;
+	/* measured: ternary weights train best at a higher rate */
+	if (c->quant != TL_QUANT_TERNARY)
+		hp->lr = 1e-3f;
 }
 
 void

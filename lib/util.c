@@ -400,14 +400,14 @@ tl_afile_open(tl_afile *a, const char *path, char *err)
 	int fd;
 
 	memset(a, 0, sizeof *a);
-	if ((a->tmp = malloc(k + 8)) == NULL ||
+	if ((a->tmp = malloc(k + 11)) == NULL ||
 	    (a->path = malloc(k + 1)) == NULL) {
 		free(a->tmp);
 		return tl_err(err, "%s: out of memory", path);
 	}
 	strcpy(a->path, path);
-	/* path.XXXXXX: mkstemp's template */
-	sprintf(a->tmp, "%s.XXXXXX", path);
+	/* path.tmpXXXXXX: mkstemp's template */
+	sprintf(a->tmp, "%s.tmpXXXXXX", path);
 	if ((fd = mkstemp(a->tmp)) < 0) {
 		tl_err(err, "%s: cannot create a temporary file: %s", path,
 		    strerror(errno));
