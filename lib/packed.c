@@ -373,163 +373,157 @@ swap_floats(unsigned char *p, uint64_t bytes)
 static const char *const lin_names[NLIN] = { "qkv", "attention output",
 	"FFN in", "FFN out" };
 
-tl_packed *
-tl_packed_open(const char *path, int flags, char *err)
+/* Open path and read its header into h: the magic, the size, the
+ * version; returns the descriptor, -1 with a message. */
+static int
+open_header(const char *path, unsigned char *h, off_t *size, char *err)
 {
-	tl_packed *pk;
-	layout *y = NULL;
-	unsigned char h[HDR], tab2[256], tab5[256], tab4[256];
 	struct stat sb;
-	uint32_t ver, type, scheme, block, bl, fl;
-	uint64_t want;
-	char e2[TL_ERRLEN];
-	int fd, l, i, rows, cols, le = host_le();
-	size_t k;
+	uint32_t ver;
+	int fd;
 
 	if ((fd = open(path, O_RDONLY)) < 0)
-		return tl_err(err, "%s: %s", path, strerror(errno)), NULL;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return tl_err(err, "%s: not a regular file", path), NULL;
+		return tl_err(err, "%s: %s", path, strerror(errno));
+	memset(h, 0, HDR);
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+		tl_err(err, "%s: not a regular file", path);
+	else if (sb.st_size < 8 || readall(fd, h, 8) < 0 ||
+	    memcmp(h, magic, 8) != 0)
+		tl_err(err, "%s: bad magic (not a tl packed model)", path);
+	else if (sb.st_size < HDR || readall(fd, h + 8, HDR - 8) < 0)
+		tl_err(err, "%s: truncated packed model", path);
+	else if ((ver = tl_get_u32(h + 8)) != TL_PACK_VERSION)
+		tl_err(err, "%s: packed model version %u, this program reads "
+		    "version %d", path, ver, TL_PACK_VERSION);
+	else {
+		*size = sb.st_size;
+		return fd;
 	}
-	memset(h, 0, sizeof h);
-	if (sb.st_size < 8 || readall(fd, h, 8) < 0 ||
-	    memcmp(h, magic, 8) != 0) {
-		close(fd);
-		return tl_err(err, "%s: bad magic (not a tl packed model)",
-		    path), NULL;
-	}
-	if (sb.st_size < HDR || readall(fd, h + 8, HDR - 8) < 0) {
-		close(fd);
-		return tl_err(err, "%s: truncated packed model", path), NULL;
-	}
-	if ((ver = tl_get_u32(h + 8)) != TL_PACK_VERSION) {
-		close(fd);
-		return tl_err(err, "%s: packed model version %u, this program "
-		    "reads version %d", path, ver, TL_PACK_VERSION), NULL;
-	}
-	if ((pk = calloc(1, sizeof *pk)) == NULL) {
-		close(fd);
-		return tl_err(err, "%s: out of memory", path), NULL;
-	}
+	close(fd);
+	return -1;
+}
+
+/* The header's fields into pk, each checked; *bl the tokenizer's
+ * length. */
+static int
+parse_header(tl_packed *pk, const unsigned char *h, uint32_t *bl,
+    const char *path, char *err)
+{
+	uint32_t type = tl_get_u32(h + 52), scheme = tl_get_u32(h + 56);
+	uint32_t block = tl_get_u32(h + 60), fl = tl_get_u32(h + 68);
+	char e2[TL_ERRLEN];
+
 	tl_config_get(&pk->q.cfg, h + 12);
-	type = tl_get_u32(h + 52);
-	scheme = tl_get_u32(h + 56);
-	block = tl_get_u32(h + 60);
-	bl = tl_get_u32(h + 64);
-	fl = tl_get_u32(h + 68);
-	if (tl_config_check(&pk->q.cfg, e2) < 0) {
-		tl_err(err, "%s: bad configuration: %s", path, e2);
-		goto fail;
-	}
+	*bl = tl_get_u32(h + 64);
+	if (tl_config_check(&pk->q.cfg, e2) < 0)
+		return tl_err(err, "%s: bad configuration: %s", path, e2);
 	if (type >= TL_W_N || scheme >= TL_QS_N ||
-	    !tl_scheme_ok((int)type, (int)scheme)) {
-		tl_err(err, "%s: unknown weight format %u or scheme %u", path,
-		    type, scheme);
-		goto fail;
-	}
-	if (block != TL_QBLOCK || fl != 0) {
-		tl_err(err, "%s: block size %u or flags %u not supported "
-		    "(64, 0)", path, block, fl);
-		goto fail;
-	}
-	if (bl > TL_TOK_BLOB_MAX) {
-		tl_err(err, "%s: tokenizer length %u out of range", path, bl);
-		goto fail;
-	}
+	    !tl_scheme_ok((int)type, (int)scheme))
+		return tl_err(err, "%s: unknown weight format %u or scheme %u",
+		    path, type, scheme);
+	if (block != TL_QBLOCK || fl != 0)
+		return tl_err(err, "%s: block size %u or flags %u not "
+		    "supported (64, 0)", path, block, fl);
+	if (*bl > TL_TOK_BLOB_MAX)
+		return tl_err(err, "%s: tokenizer length %u out of range", path,
+		    *bl);
 	pk->q.type = (int)type;
 	pk->q.scheme = (int)scheme;
-	if ((y = malloc(sizeof *y)) == NULL || (pk->q.qm = calloc(
-	    (size_t)pk->q.cfg.layers * NLIN, sizeof *pk->q.qm)) == NULL) {
-		tl_err(err, "%s: out of memory", path);
-		goto fail;
-	}
-	lay(y, &pk->q.cfg, pk->q.type, bl);
-	want = y->end + 4;
-	if ((uint64_t)sb.st_size != want) {
-		if ((uint64_t)sb.st_size < want)
-			tl_err(err, "%s: truncated packed model (%lld of %llu "
-			    "bytes)", path, (long long)sb.st_size,
+	if ((pk->q.qm = calloc((size_t)pk->q.cfg.layers * NLIN,
+	    sizeof *pk->q.qm)) == NULL)
+		return tl_err(err, "%s: out of memory", path);
+	return 0;
+}
+
+/* The whole file (want bytes, as its header says) at pk->base: mapped,
+ * or read. */
+static int
+load(tl_packed *pk, int fd, int flags, off_t size, uint64_t want,
+    const char *path, char *err)
+{
+	void *p;
+
+	if ((uint64_t)size != want) {
+		if ((uint64_t)size < want)
+			return tl_err(err, "%s: truncated packed model (%lld "
+			    "of %llu bytes)", path, (long long)size,
 			    (unsigned long long)want);
-		else
-			tl_err(err, "%s: size %lld does not match its header "
-			    "(%llu bytes)", path, (long long)sb.st_size,
-			    (unsigned long long)want);
-		goto fail;
+		return tl_err(err, "%s: size %lld does not match its header "
+		    "(%llu bytes)", path, (long long)size,
+		    (unsigned long long)want);
 	}
-	if (want > (size_t)-1 / 2) {
-		tl_err(err, "%s: too large for this system", path);
-		goto fail;
-	}
+	if (want > (size_t)-1 / 2)
+		return tl_err(err, "%s: too large for this system", path);
 	pk->size = (size_t)want;
 #ifdef HAVE_MMAP
-	if (!(flags & TL_PACKED_READ) && le) {
-		void *p = mmap(NULL, pk->size, PROT_READ, MAP_PRIVATE, fd, 0);
-
+	if (!(flags & TL_PACKED_READ) && host_le()) {
+		p = mmap(NULL, pk->size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p != MAP_FAILED) {
 			pk->base = p;
 			pk->mapped = 1;
+			return 0;
 		}
 	}
+#else
+	(void)flags;
 #endif
-	if (pk->base == NULL) {
-		void *p;
+	if (posix_memalign(&p, ALIGN, pk->size) != 0)
+		return tl_err(err, "%s: out of memory for %zu bytes", path,
+		    pk->size);
+	pk->base = p;
+	if (lseek(fd, 0, SEEK_SET) != 0 || readall(fd, pk->base, pk->size) < 0)
+		return tl_err(err, "%s: read error: %s", path, errno ?
+		    strerror(errno) : "file changed");
+	return 0;
+}
 
-		if (posix_memalign(&p, ALIGN, pk->size) != 0) {
-			tl_err(err, "%s: out of memory for %zu bytes", path,
-			    pk->size);
-			goto fail;
-		}
-		pk->base = p;
-		if (lseek(fd, 0, SEEK_SET) != 0 ||
-		    readall(fd, pk->base, pk->size) < 0) {
-			tl_err(err, "%s: read error: %s", path, errno ?
-			    strerror(errno) : "file changed");
-			goto fail;
-		}
-	}
-	close(fd);
-	fd = -1;
+/* The checksum, then what it protects: the tokenizer, the padding; on
+ * a big-endian host the floats swapped in the private copy. */
+static int
+check_body(tl_packed *pk, const layout *y, const unsigned char *h,
+    uint32_t bl, const char *path, char *err)
+{
+	char e2[TL_ERRLEN];
+	uint64_t a;
+	int i, l, k;
+
 	if (memcmp(pk->base, h, HDR) != 0 ||
 	    tl_crc32(0, pk->base, pk->size - 4) !=
-	    tl_get_u32(pk->base + pk->size - 4)) {
-		tl_err(err, "%s: checksum mismatch (file damaged)", path);
-		goto fail;
-	}
-	/* only now, with the checksum good, parse what it protects */
-	if (tl_tok_blob_get(&pk->tok, pk->base + HDR, bl, e2) < 0) {
-		tl_err(err, "%s: bad tokenizer: %s", path, e2);
-		goto fail;
-	}
-	if (pk->tok.vocab != pk->q.cfg.vocab) {
-		tl_err(err, "%s: tokenizer has %u ids but the model %u", path,
-		    pk->tok.vocab, pk->q.cfg.vocab);
-		goto fail;
-	}
-	for (i = 0; i < y->nsec; i++) {
-		uint64_t a = i == 0 ? HDR + bl : y->at[i - 1] + y->size[i - 1];
+	    tl_get_u32(pk->base + pk->size - 4))
+		return tl_err(err, "%s: checksum mismatch (file damaged)",
+		    path);
+	if (tl_tok_blob_get(&pk->tok, pk->base + HDR, bl, e2) < 0)
+		return tl_err(err, "%s: bad tokenizer: %s", path, e2);
+	if (pk->tok.vocab != pk->q.cfg.vocab)
+		return tl_err(err, "%s: tokenizer has %u ids but the model %u",
+		    path, pk->tok.vocab, pk->q.cfg.vocab);
+	for (i = 0; i < y->nsec; i++)
+		for (a = i == 0 ? HDR + bl : y->at[i - 1] + y->size[i - 1];
+		    a < y->at[i]; a++)
+			if (pk->base[a] != 0)
+				return tl_err(err, "%s: nonzero padding at "
+				    "byte %llu", path, (unsigned long long)a);
+	for (i = 0; !host_le() && i < y->nsec; i++) {
+		int isf = 1;
 
-		for (; a < y->at[i]; a++)
-			if (pk->base[a] != 0) {
-				tl_err(err, "%s: nonzero padding at byte %llu",
-				    path, (unsigned long long)a);
-				goto fail;
-			}
+		for (l = 0; l < (int)pk->q.cfg.layers; l++)
+			for (k = 0; k < NLIN; k++)
+				if (y->at[i] == y->w[l][k] &&
+				    pk->q.type != TL_W_F32)
+					isf = 0;
+		if (isf)
+			swap_floats(pk->base + y->at[i], y->size[i]);
 	}
-	if (!le) {
-		/* little-endian floats: swap them in the private copy */
-		for (i = 0; i < y->nsec; i++) {
-			int isf = 1;
+	return 0;
+}
 
-			for (l = 0; l < (int)pk->q.cfg.layers; l++)
-				for (k = 0; k < NLIN; k++)
-					if (y->at[i] == y->w[l][k] &&
-					    pk->q.type != TL_W_F32)
-						isf = 0;
-			if (isf)
-				swap_floats(pk->base + y->at[i], y->size[i]);
-		}
-	}
+/* The model's tensors and linear layers as views of the file. */
+static int
+set_views(tl_packed *pk, const layout *y, const char *path, char *err)
+{
+	unsigned char tab2[256], tab5[256], tab4[256];
+	int k, l, i, rows, cols;
+
 #define F(o) ((o) ? (float *)(void *)(pk->base + (o)) : NULL)
 	for (k = 0; k < TL_NTENSORS; k++)
 		if (tl_tensors[k].kind != TL_T_LINEAR)
@@ -550,21 +544,44 @@ tl_packed_open(const char *path, int flags, char *err)
 			    F(y->scales)[l * NLIN + i] : 0;
 			m->d = block_type(pk->q.type) ? F(y->d[l][i]) : NULL;
 			m->w = pk->base + y->w[l][i];
-			if (check_qmat(m, tab2, tab5, tab4) < 0) {
-				tl_err(err, "%s: block %d, %s layer: bad "
+			if (check_qmat(m, tab2, tab5, tab4) < 0)
+				return tl_err(err, "%s: block %d, %s layer: bad "
 				    "weights or scales", path, l, lin_names[i]);
-				goto fail;
-			}
 		}
 #undef F
+	return 0;
+}
+
+tl_packed *
+tl_packed_open(const char *path, int flags, char *err)
+{
+	unsigned char h[HDR];
+	tl_packed *pk;
+	layout *y = NULL;
+	uint32_t bl;
+	off_t size = 0;
+	int fd, rc = -1;
+
+	if ((fd = open_header(path, h, &size, err)) < 0)
+		return NULL;
+	if ((pk = calloc(1, sizeof *pk)) == NULL ||
+	    (y = malloc(sizeof *y)) == NULL)
+		tl_err(err, "%s: out of memory", path);
+	else if (parse_header(pk, h, &bl, path, err) == 0) {
+		lay(y, &pk->q.cfg, pk->q.type, bl);
+		rc = load(pk, fd, flags, size, y->end + 4, path, err);
+	}
+	close(fd);
+	/* only with the checksum good, parse what it protects */
+	if (rc == 0 && (check_body(pk, y, h, bl, path, err) < 0 ||
+	    set_views(pk, y, path, err) < 0))
+		rc = -1;
 	free(y);
+	if (rc < 0) {
+		tl_packed_close(pk);
+		return NULL;
+	}
 	return pk;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(y);
-	tl_packed_close(pk);
-	return NULL;
 }
 
 void
