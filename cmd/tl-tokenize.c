@@ -310,7 +310,7 @@ main(int argc, char **argv)
 
 	/* Everything is checked that can be before any output exists. */
 	if (vpath) {
-		/* tl_tok_load() with the checkpoint reader plugged in */
+		/* the tokenizer of any file that holds one (mfile.h) */
 		if (tl_vocab_load(&tok, vpath, err) != 0)
 			tl_die(2, "%s", err);
 	} else if (tl_tok_bytes(&tok, err) != 0)

@@ -75,7 +75,8 @@ tl_vocab_load(tl_tok *t, const char *path, char *err)
 	case TL_FILE_VOCAB:
 		if ((f = fopen(path, "rb")) == NULL)
 			return tl_err(err, "%s: %s", path, strerror(errno));
-		rc = tl_tokfile_read(f, path, kind == TL_FILE_VOCAB, t, err);
+		rc = kind == TL_FILE_VOCAB ? tl_vocab_read(f, path, t, err) :
+		    tl_stream_tok(f, path, t, err);
 		fclose(f);
 		return rc;
 	case TL_FILE_OTHER:

@@ -398,15 +398,13 @@ tl_vocab_read(FILE *f, const char *name, tl_tok *tok, char *err)
 	return 0;
 }
 
-/* ---- the tokenizer of a stream or vocabulary file ---- */
+/* ---- the tokenizer of a stream ---- */
 
 int
-tl_tokfile_read(FILE *f, const char *name, int vocab, tl_tok *tok, char *err)
+tl_stream_tok(FILE *f, const char *name, tl_tok *tok, char *err)
 {
 	unsigned char hdr[12];
 
 	memset(tok, 0, sizeof(*tok));
-	if (vocab)
-		return tl_vocab_read(f, name, tok, err);
 	return header_read(f, name, &stream_kind, hdr, 0, tok, err);
 }

@@ -46,10 +46,8 @@ int tl_stream_load(FILE *f, const char *name, tl_tok *tok, uint16_t **ids,
 int tl_vocab_write(FILE *f, const tl_tok *tok, char *err);
 int tl_vocab_read(FILE *f, const char *name, tl_tok *tok, char *err);
 
-/* The tokenizer in the header of a token stream (vocab 0) or a
- * vocabulary file (vocab 1) read from the start of f; name is for
- * messages.  mfile.h finds which kind a file is. */
-int tl_tokfile_read(FILE *f, const char *name, int vocab, tl_tok *tok,
-    char *err);
+/* The tokenizer in the header of the token stream at the start of f
+ * (name is for messages); mfile.h finds which kind a file is. */
+int tl_stream_tok(FILE *f, const char *name, tl_tok *tok, char *err);
 
 #endif
