@@ -15,15 +15,15 @@
 /* Each is applied by tl_config_opt (train.c); the value lists are the
  * model's own name tables. */
 const tl_opt tl_shape_opts[] = {
-	{ TL_OPT_SHAPE, "act", "A", tl_act_names, TL_ACT_N, 0 },
+	{ TL_OPT_SHAPE, "act", "kind", tl_act_names, TL_ACT_N, 0 },
 	{ TL_OPT_SHAPE, "ctx", "N", NULL, 0, 0 },
 	{ TL_OPT_SHAPE, "dim", "N", NULL, 0, 0 },
 	{ TL_OPT_SHAPE, "ffn", "N", NULL, 0, 0 },
 	{ TL_OPT_SHAPE, "heads", "N", NULL, 0, 0 },
 	{ TL_OPT_SHAPE, "layers", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "norm", "N", tl_norm_names, TL_NORM_N, 0 },
-	{ TL_OPT_SHAPE, "pos", "P", tl_pos_names, TL_POS_N, 0 },
-	{ TL_OPT_SHAPE, "quant", "Q", tl_quant_names, TL_QUANT_N, 0 },
+	{ TL_OPT_SHAPE, "norm", "kind", tl_norm_names, TL_NORM_N, 0 },
+	{ TL_OPT_SHAPE, "pos", "kind", tl_pos_names, TL_POS_N, 0 },
+	{ TL_OPT_SHAPE, "quant", "kind", tl_quant_names, TL_QUANT_N, 0 },
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
 
