@@ -94,3 +94,32 @@ man_items() {
 	printf '%s\n' -V -h -j -k "--norm a|b" --steps -m | sort > want
 	diff -u want got
 }
+
+@test "docs: every program: -h the usage on stdout, -V the version, bad usage one line naming the reason, status 2" {
+	local c n
+	for c in "$TOP"/cmd/tl-*.c; do
+		n=$(basename "$c" .c)
+		run -0 --separate-stderr "$n" -h
+		[[ "$output" == "usage: $n "* ]] && [ -z "$stderr" ]
+		run -0 "$n" -V
+		[[ "$output" == "$n "[0-9]* ]]
+		run -2 "$n" --foo
+		[ "$output" = "$n: unknown option --foo" ]
+		run -2 "$n" -x -h
+		[ "$output" = "$n: unknown option -x" ]
+	done
+	for n in tl-train tl-gen tl-eval tl-quantize; do
+		run -2 "$n" </dev/null
+		[ "$output" = "$n: -m is required" ]
+	done
+	run -2 tl-init
+	[ "$output" = "tl-init: -o is required" ]
+	run -2 tl-quantize -m x
+	[ "$output" = "tl-quantize: -o is required" ]
+	run -2 tl-gen -m x extra
+	[ "$output" = "tl-gen: unexpected argument 'extra'" ]
+	run -2 tl-train -m x --steps
+	[ "$output" = "tl-train: option --steps needs an argument" ]
+	run -2 tl-quantize -m x -o y -q q3
+	[ "$output" = "tl-quantize: -q q3: not f32, tq2, tq1, q8 or q4" ]
+}
