@@ -8,7 +8,6 @@
  * calls make one; -r repetitions give min, median and max.  The
  * kernels are a table (entries[]): a kernel is one line there.
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,23 +18,11 @@
 #include "infer.h"
 #include "kernels.h"
 #include "model.h"
+#include "opt.h"
 #include "qmat.h"
 #include "peak.h"
 #include "train.h"
 #include "util.h"
-
-static void
-usage(int status)
-{
-	fprintf(status ? stderr : stdout, "usage: tl-bench [-hjV] [-k name] "
-	    "[-m model] [-p path] [-r reps] [-t threads]\n"
-	    "                [--e2e-only]"
-	    " [--kernels-only] [--time S] [--act kind] [--batch N]\n"
-	    "                [--ctx N] [--dim N] [--ffn N] [--heads N] "
-	    "[--layers N] [--norm kind]\n"
-	    "                [--pos kind] [--quant kind] [--vocab N]\n");
-	exit(status);
-}
 
 /* ---- what is measured: rates of repeated calls ---- */
 
@@ -784,15 +771,101 @@ print_table(const char *cpu, const char *model, double l0, double l1,
 	}
 }
 
-/* ---- main ---- */
+/* ---- the command line ---- */
 
-enum { O_E2E = 256, O_KERN, O_TIME, O_BATCH, O_VOCAB };
+enum { O_E2E = TL_OPT_LONG, O_KERN, O_TIME, O_BATCH, O_VOCAB };
+
+static const tl_opt opts[] = {
+	{ 'j', NULL, NULL, NULL, 0, 0 },
+	{ 'k', NULL, "name", NULL, 0, 0 },
+	{ 'm', NULL, "model", NULL, 0, 0 },
+	{ 'p', NULL, "path", NULL, 0, 0 },
+	{ 'r', NULL, "reps", NULL, 0, 0 },
+	{ 't', NULL, "threads", NULL, 0, 0 },
+	{ O_BATCH, "batch", "N", NULL, 0, 0 },
+	{ O_E2E, "e2e-only", NULL, NULL, 0, 0 },
+	{ O_KERN, "kernels-only", NULL, NULL, 0, 0 },
+	{ O_TIME, "time", "S", NULL, 0, 0 },
+	{ O_VOCAB, "vocab", "N", NULL, 0, 0 },
+	{ 0, NULL, NULL, NULL, 0, 0 }
+};
+static const tl_cmd cmd = { { opts, tl_shape_opts }, NULL, 0, NULL, NULL };
+
+/* What the command line asks for. */
+typedef struct {
+	const char *mpath, *pathlist, *only;
+	int json, threads, batch, batchset, shapeset, kern, e2e;
+	tl_config c;
+} args;
+
+static void
+parse_args(args *a, int argc, char **argv)
+{
+	char err[TL_ERRLEN];
+	tl_optparse op;
+	int key;
+
+	memset(a, 0, sizeof *a);
+	a->batch = 4;
+	a->kern = a->e2e = 1;
+	/* the reference shape of the speed targets (README) */
+	tl_config_default(&a->c);
+	a->c.dim = 256;
+	a->c.ffn = 1024;
+	tl_opt_begin(&op, &cmd, argc, argv);
+	while ((key = tl_opt_next(&op)) != -1)
+		switch (key) {
+		case TL_OPT_SHAPE:
+			if (tl_config_opt(&a->c, op.opt->name, op.arg, err) != 0)
+				tl_die(2, "%s", err);
+			a->shapeset = 1;
+			break;
+		case 'j':
+			a->json = 1;
+			break;
+		case 'k':
+			a->only = op.arg;
+			break;
+		case 'm':
+			a->mpath = op.arg;
+			break;
+		case 'p':
+			a->pathlist = op.arg;
+			break;
+		case 'r':
+			reps = (int)tl_atol(op.arg, op.name, 1, 64);
+			break;
+		case 't':
+			a->threads = (int)tl_atol(op.arg, op.name, 1, 256);
+			break;
+		case O_BATCH:
+			a->batch = (int)tl_atol(op.arg, op.name, 1, 65536);
+			a->batchset = 1;
+			break;
+		case O_E2E:
+			a->kern = 0;
+			break;
+		case O_KERN:
+			a->e2e = 0;
+			break;
+		case O_TIME:
+			mintime = tl_atof(op.arg, op.name, 0, 3600);
+			break;
+		case O_VOCAB:
+			a->c.vocab = (uint32_t)tl_atol(op.arg, op.name, 2, 65536);
+			a->shapeset = 1;
+			break;
+		}
+	if (!a->kern && !a->e2e)
+		tl_die(2, "--e2e-only and --kernels-only exclude each other");
+}
 
 /* Paths named by a comma-separated list, or "all": a bit each. */
 static unsigned
 parse_paths(const char *s)
 {
-	char buf[128], *t, *save;
+	char buf[128], list[128], *t, *save;
+	const char *names[TL_SIMD_NPATH + 1];
 	unsigned set = 0;
 	int p;
 
@@ -807,9 +880,13 @@ parse_paths(const char *s)
 		for (p = 0; p < TL_SIMD_NPATH; p++)
 			if (strcmp(t, tl_simd_name(p)) == 0)
 				break;
-		if (p == TL_SIMD_NPATH)
-			tl_die(2, "-p %s: unknown path (scalar, sse2, ssse3, "
-			    "sse41, avx2 or all)", t);
+		if (p == TL_SIMD_NPATH) {
+			for (p = 0; p < TL_SIMD_NPATH; p++)
+				names[p] = tl_simd_name(p);
+			names[p] = "all";
+			tl_die(2, "-p %s: unknown path (%s)", t, tl_opt_list(list,
+			    sizeof list, names, TL_SIMD_NPATH + 1));
+		}
 		if (!tl_simd_supported(p))
 			tl_die(2, "-p %s: not supported by this CPU", t);
 		set |= 1u << p;
@@ -819,172 +896,88 @@ parse_paths(const char *s)
 	return set;
 }
 
-int
-main(int argc, char **argv)
+/* -p, else the path TL_SIMD forces, else all */
+static unsigned
+choose_paths(const args *a)
 {
-	static const struct option lo[] = {
-		{ "act", required_argument, NULL, 0 },
-		{ "batch", required_argument, NULL, O_BATCH },
-		{ "ctx", required_argument, NULL, 0 },
-		{ "dim", required_argument, NULL, 0 },
-		{ "e2e-only", no_argument, NULL, O_E2E },
-		{ "ffn", required_argument, NULL, 0 },
-		{ "heads", required_argument, NULL, 0 },
-		{ "kernels-only", no_argument, NULL, O_KERN },
-		{ "layers", required_argument, NULL, 0 },
-		{ "norm", required_argument, NULL, 0 },
-		{ "pos", required_argument, NULL, 0 },
-		{ "quant", required_argument, NULL, 0 },
-		{ "time", required_argument, NULL, O_TIME },
-		{ "vocab", required_argument, NULL, O_VOCAB },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	char err[TL_ERRLEN], cpu[128], model[160];
-	const char *mpath = NULL, *pathlist = NULL, *only = NULL;
-	int ch, li, json = 0, threads = 0, batch = 4, batchset = 0, shapeset = 0;
-	int kern = 1, e2e = 1, p, i, m, t;
-	unsigned paths, mixes = 0;
-	double l0, l1, opi;
-	tl_config c;
+	if (a->pathlist)
+		return parse_paths(a->pathlist);
+	if (getenv("TL_SIMD") && *getenv("TL_SIMD"))
+		return 1u << tl_simd_path();
+	return parse_paths("all");
+}
+
+/* The model measured, as training holds it: the weights -m names, or
+ * new ones of the shape the flags give, with zero AdamW moments. */
+typedef struct {
 	tl_hparams hp;
 	tl_tstate st;
-	tl_tmodel tm;
 	float *params, *mom;
-	tl_pool *pool;
-	tl_qmodel q;
-	int qt, qs;
-	bench b;
+	tl_tmodel tm;
+} bmodel;
 
-	tl_setprog(argv[0]);
-	/* the reference shape of the speed targets (README) */
-	tl_config_default(&c);
-	c.dim = 256;
-	c.ffn = 1024;
-	while ((ch = getopt_long(argc, argv, ":hjk:m:p:r:t:V", lo, &li)) != -1) {
-		switch (ch) {
-		case 0:
-			if (tl_config_opt(&c, lo[li].name, optarg, err) != 0)
-				tl_die(2, "%s", err);
-			shapeset = 1;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'k':
-			only = optarg;
-			break;
-		case 'm':
-			mpath = optarg;
-			break;
-		case 'p':
-			pathlist = optarg;
-			break;
-		case 'r':
-			reps = (int)tl_atol(optarg, "-r", 1, 64);
-			break;
-		case 't':
-			threads = (int)tl_atol(optarg, "-t", 1, 256);
-			break;
-		case O_BATCH:
-			batch = (int)tl_atol(optarg, "--batch", 1, 65536);
-			batchset = 1;
-			break;
-		case O_E2E:
-			kern = 0;
-			break;
-		case O_KERN:
-			e2e = 0;
-			break;
-		case O_TIME:
-			mintime = tl_atof(optarg, "--time", 0, 3600);
-			break;
-		case O_VOCAB:
-			c.vocab = (uint32_t)tl_atol(optarg, "--vocab", 2, 65536);
-			shapeset = 1;
-			break;
-		case 'V':
-			printf("tl-bench %s\n", TL_VERSION);
-			tl_fshut(stdout, "stdout");
-			return 0;
-		case 'h':
-			usage(0);
-			break;
-		default:
-			tl_optfail(ch, argv);
-		}
-	}
-	if (argc - optind > 0)
-		usage(2);
-	if (!kern && !e2e)
-		tl_die(2, "--e2e-only and --kernels-only exclude each other");
-	if (tl_simd_init(err) < 0)
-		tl_die(2, "%s", err);
-	/* -p, else the path TL_SIMD forces, else all */
-	if (pathlist)
-		paths = parse_paths(pathlist);
-	else if (getenv("TL_SIMD") && *getenv("TL_SIMD"))
-		paths = 1u << tl_simd_path();
-	else
-		paths = parse_paths("all");
+static void
+load_model(args *a, bmodel *bm)
+{
+	char err[TL_ERRLEN];
+	tl_config *c = &a->c;
+	tl_ckpt ck;
+	size_t n;
 
-	if (mpath) {
-		if (shapeset)
+	if (a->mpath) {
+		if (a->shapeset)
 			tl_die(2, "-m %s: the model gives the shape; drop the "
-			    "shape flags", mpath);
-		tl_ckpt ck;
-
-		if (tl_ckpt_load(&ck, mpath, TL_CKPT_WEIGHTS, err) < 0)
+			    "shape flags", a->mpath);
+		if (tl_ckpt_load(&ck, a->mpath, TL_CKPT_WEIGHTS, err) < 0)
 			tl_die(2, "%s", err);
-		c = ck.cfg;
-		hp = ck.hp;
-		params = ck.params;
+		*c = ck.cfg;
+		bm->hp = ck.hp;
+		bm->params = ck.params;
 		ck.params = NULL;
 		tl_ckpt_free(&ck);
-		if (!batchset)
-			batch = (int)hp.batch;
+		if (!a->batchset)
+			a->batch = (int)bm->hp.batch;
 	} else {
-		if (tl_config_check(&c, err) < 0)
+		if (tl_config_check(c, err) < 0)
 			tl_die(2, "%s", err);
-		tl_hparams_default(&hp, &c);
-		params = tl_xcalloc(tl_nparams(&c), sizeof(float));
-		tl_params_init(params, &c, 1);
+		tl_hparams_default(&bm->hp, c);
+		bm->params = tl_xcalloc(tl_nparams(c), sizeof(float));
+		tl_params_init(bm->params, c, 1);
 	}
-	/* a model in training from these weights, with zero moments */
-	memset(&st, 0, sizeof st);
-	tl_train_seed(&hp, &st, hp.seed);
-	mom = tl_xcalloc(2 * tl_nparams(&c), sizeof(float));
-	tm.cfg = &c;
-	tm.hp = &hp;
-	tm.st = &st;
-	tm.params = params;
-	tm.m = mom;
-	tm.v = mom + tl_nparams(&c);
-	hp.batch = (uint32_t)batch;
-	hp.accum = 1;
-	hp.eval_every = 0;
-	snprintf(model, sizeof model, "%s, %u layers, width %u, %u heads, "
-	    "FFN %u, vocabulary %u, context %u, batch %d", tl_quant_names[c.quant],
-	    c.layers, c.dim, c.heads, c.ffn, c.vocab, c.ctx, batch);
-	if ((pool = tl_pool_new(threads)) == NULL)
-		tl_die(1, "cannot start threads");
-	threads = tl_pool_threads(pool);
-	cpu_name(cpu, sizeof cpu);
-	l0 = loadavg();
+	n = tl_nparams(c);
+	memset(&bm->st, 0, sizeof bm->st);
+	tl_train_seed(&bm->hp, &bm->st, bm->hp.seed);
+	bm->hp.batch = (uint32_t)a->batch;
+	bm->hp.accum = 1;
+	bm->hp.eval_every = 0;
+	bm->mom = tl_xcalloc(2 * n, sizeof(float));
+	bm->tm.cfg = c;
+	bm->tm.hp = &bm->hp;
+	bm->tm.st = &bm->st;
+	bm->tm.params = bm->params;
+	bm->tm.m = bm->mom;
+	bm->tm.v = bm->mom + n;
+}
 
-	if (only) {
-		for (i = 0; i < NENTRY; i++)
-			if (strstr(entries[i].name, only))
-				break;
-		if (i == NENTRY)
-			tl_die(2, "-k %s: no such kernel", only);
-	}
-	/* the peaks of the mixes the chosen paths use */
-	for (p = 0; p < TL_SIMD_NPATH && kern; p++)
+/* Does kernel entry i take part (-k)? */
+static int
+chosen(const args *a, int i)
+{
+	return !a->only || strstr(entries[i].name, a->only);
+}
+
+/* The peaks of the mixes the chosen paths use, on 1 and all threads. */
+static void
+measure_peaks(const args *a, unsigned paths, tl_pool *pool, int threads)
+{
+	unsigned mixes = 0;
+	double opi;
+	int p, i, m, t;
+
+	for (p = 0; p < TL_SIMD_NPATH && a->kern; p++)
 		if (paths >> p & 1)
 			for (i = 0; i < NENTRY; i++)
-				if (!only || strstr(entries[i].name, only))
+				if (chosen(a, i))
 					mixes |= 1u << mix_of(entries[i].kind,
 					    p, entries[i].name);
 	for (m = 0; m < TL_MIX_N; m++) {
@@ -1005,110 +998,170 @@ main(int argc, char **argv)
 		}
 		havepeak[m] = 1;
 	}
+}
 
-	if (kern)
-		bench_init(&b, &c, batch, params, pool);
+/* Every chosen kernel on path p. */
+static void
+bench_kernels(const args *a, bench *b, int p, int threads)
+{
+	int i;
+
+	for (i = 0; i < NENTRY; i++) {
+		const entry *e = &entries[i];
+		result *r;
+		void *v[2];
+		double ops;
+
+		if (!chosen(a, i))
+			continue;
+		r = add_result();
+		v[0] = b;
+		v[1] = (void *)e;
+		r->name = e->name;
+		r->path = p;
+		r->threads = e->par ? threads : 1;
+		r->mix = mix_of(e->kind, p, e->name);
+		r->unit = e->kind == INT ? "GOP/s" : "GFLOP/s";
+		ops = e->ops(b, r->shape, sizeof r->shape);
+		r->s = measure(call_entry, v, ops);
+	}
+}
+
+/* A result of end-to-end tokens per second on path p. */
+static result *
+e2e_result(const char *name, int p, int threads)
+{
+	result *r = add_result();
+
+	r->name = name;
+	r->path = p;
+	r->threads = threads;
+	r->mix = -1;
+	r->unit = "tokens/s";
+	return r;
+}
+
+/* Generation from q on path p, as result name. */
+static void
+bench_gen(const tl_qmodel *q, const char *name, tl_pool *pool, int p,
+    int threads)
+{
+	char err[TL_ERRLEN];
+	const tl_config *c = &q->cfg;
+	e2ejob j;
+	result *r;
+
+	memset(&j, 0, sizeof j);
+	tl_rng_seed(&j.r, 7);
+	if ((j.inf = tl_infer_new(q, err)) == NULL)
+		tl_die(1, "%s", err);
+	j.pool = pool;
+	j.T = c->ctx;
+	j.V = c->vocab;
+	r = e2e_result(name, p, threads);
+	snprintf(r->shape, sizeof r->shape, "1 x %u", c->ctx);
+	r->s = measure(gen_call, &j, c->ctx);
+	tl_infer_free(j.inf);
+}
+
+/* Training steps, then generation as tl-gen runs the checkpoint (its
+ * linear layers packed in memory as it trained) and packed as tq2
+ * (tl-quantize's default: for a ternary model the same computation),
+ * on path p. */
+static void
+bench_e2e(const args *a, const bmodel *bm, tl_pool *pool, int p, int threads)
+{
+	char err[TL_ERRLEN];
+	const tl_config *c = bm->tm.cfg;
+	tl_qmodel q;
+	int qt, qs;
+	e2ejob j;
+	tl_trainer tr;
+	uint16_t *ids;
+	size_t n = 65536 + (size_t)c->ctx, k;
+	result *r;
+
+	memset(&j, 0, sizeof j);
+	tl_rng_seed(&j.r, 7);
+	ids = tl_xmalloc(n * sizeof *ids);
+	for (k = 0; k < n; k++)
+		ids[k] = (uint16_t)tl_rng_below(&j.r, c->vocab);
+	if (tl_trainer_init(&tr, bm->tm, pool, ids, n, 0, 0, err) < 0)
+		tl_die(1, "%s", err);
+	j.tr = &tr;
+	r = e2e_result("train", p, threads);
+	snprintf(r->shape, sizeof r->shape, "batch %d x %u", a->batch, c->ctx);
+	r->s = measure(train_call, &j, (double)a->batch * c->ctx);
+	tl_trainer_free(&tr);
+	free(ids);
+
+	tl_qmodel_native(c, &qt, &qs);
+	if (tl_qmodel_quant(&q, c, bm->params, qt, qs, err) < 0)
+		tl_die(1, "%s", err);
+	bench_gen(&q, "generate", pool, p, threads);
+	tl_qmodel_free(&q);
+	if (tl_qmodel_quant(&q, c, bm->params, TL_W_TQ2,
+	    tl_scheme_default(TL_W_TQ2), err) < 0)
+		tl_die(1, "%s", err);
+	bench_gen(&q, "generate tq2", pool, p, threads);
+	tl_qmodel_free(&q);
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[TL_ERRLEN], cpu[128], model[160];
+	int p, i, threads;
+	unsigned paths;
+	double l0, l1;
+	tl_config *c;
+	bmodel bm;
+	tl_pool *pool;
+	bench b;
+	args a;
+
+	parse_args(&a, argc, argv);
+	if (tl_simd_init(err) < 0)
+		tl_die(2, "%s", err);
+	paths = choose_paths(&a);
+	load_model(&a, &bm);
+	c = &a.c;
+	snprintf(model, sizeof model, "%s, %u layers, width %u, %u heads, "
+	    "FFN %u, vocabulary %u, context %u, batch %d",
+	    tl_quant_names[c->quant], c->layers, c->dim, c->heads, c->ffn,
+	    c->vocab, c->ctx, a.batch);
+	if ((pool = tl_pool_new(a.threads)) == NULL)
+		tl_die(1, "cannot start threads");
+	threads = tl_pool_threads(pool);
+	cpu_name(cpu, sizeof cpu);
+	l0 = loadavg();
+	for (i = 0; i < NENTRY && !chosen(&a, i); i++)
+		;
+	if (i == NENTRY)
+		tl_die(2, "-k %s: no such kernel", a.only);
+	measure_peaks(&a, paths, pool, threads);
+	if (a.kern)
+		bench_init(&b, c, a.batch, bm.params, pool);
 	for (p = 0; p < TL_SIMD_NPATH; p++) {
 		if (!(paths >> p & 1))
 			continue;
 		tl_simd_set(p);
-		for (i = 0; kern && i < NENTRY; i++) {
-			const entry *e = &entries[i];
-			result *r;
-			void *v[2];
-			double ops;
-
-			if (only && !strstr(e->name, only))
-				continue;
-			r = add_result();
-			v[0] = &b;
-			v[1] = (void *)e;
-			r->name = e->name;
-			r->path = p;
-			r->threads = e->par ? threads : 1;
-			r->mix = mix_of(e->kind, p, e->name);
-			r->unit = e->kind == INT ? "GOP/s" : "GFLOP/s";
-			ops = e->ops(&b, r->shape, sizeof r->shape);
-			r->s = measure(call_entry, v, ops);
-		}
-		if (e2e) {
-			e2ejob j;
-			tl_trainer tr;
-			uint16_t *ids;
-			size_t n = 65536 + (size_t)c.ctx, k;
-			result *r;
-
-			memset(&j, 0, sizeof j);
-			tl_rng_seed(&j.r, 7);
-			ids = tl_xmalloc(n * sizeof *ids);
-			for (k = 0; k < n; k++)
-				ids[k] = (uint16_t)tl_rng_below(&j.r, c.vocab);
-			if (tl_trainer_init(&tr, tm, pool, ids, n, 0, 0, err) < 0)
-				tl_die(1, "%s", err);
-			j.tr = &tr;
-			r = add_result();
-			r->name = "train";
-			r->path = p;
-			r->threads = threads;
-			r->mix = -1;
-			r->unit = "tokens/s";
-			snprintf(r->shape, sizeof r->shape, "batch %d x %u",
-			    batch, c.ctx);
-			r->s = measure(train_call, &j, (double)batch * c.ctx);
-			tl_trainer_free(&tr);
-			free(ids);
-
-			/* as tl-gen runs the checkpoint: quantized as it
-			 * trained (tq2 for ternary), in memory */
-			tl_qmodel_native(&c, &qt, &qs);
-			if (tl_qmodel_quant(&q, &c, params, qt, qs, err) < 0 ||
-			    (j.inf = tl_infer_new(&q, err)) == NULL)
-				tl_die(1, "%s", err);
-			j.pool = pool;
-			j.T = c.ctx;
-			j.V = c.vocab;
-			r = add_result();
-			r->name = "generate";
-			r->path = p;
-			r->threads = threads;
-			r->mix = -1;
-			r->unit = "tokens/s";
-			snprintf(r->shape, sizeof r->shape, "1 x %u", c.ctx);
-			r->s = measure(gen_call, &j, c.ctx);
-			tl_infer_free(j.inf);
-			tl_qmodel_free(&q);
-
-			/* packed as tq2 (tl-quantize's default): for a
-			 * ternary model the same computation */
-			{
-				if (tl_qmodel_quant(&q, &c, params, TL_W_TQ2,
-				    tl_scheme_default(TL_W_TQ2), err) < 0 ||
-				    (j.inf = tl_infer_new(&q, err)) == NULL)
-					tl_die(1, "%s", err);
-				r = add_result();
-				r->name = "generate tq2";
-				r->path = p;
-				r->threads = threads;
-				r->mix = -1;
-				r->unit = "tokens/s";
-				snprintf(r->shape, sizeof r->shape, "1 x %u", c.ctx);
-				r->s = measure(gen_call, &j, c.ctx);
-				tl_infer_free(j.inf);
-				tl_qmodel_free(&q);
-			}
-		}
+		if (a.kern)
+			bench_kernels(&a, &b, p, threads);
+		if (a.e2e)
+			bench_e2e(&a, &bm, pool, p, threads);
 	}
 	l1 = loadavg();
-	if (json)
+	if (a.json)
 		print_json(cpu, model, l0, l1, threads);
 	else
 		print_table(cpu, model, l0, l1, threads);
 	tl_fshut(stdout, "stdout");
-	if (kern)
+	if (a.kern)
 		bench_free(&b);
 	tl_pool_free(pool);
-	free(params);
-	free(mom);
+	free(bm.params);
+	free(bm.mom);
 	free(res);
 	return 0;
 }

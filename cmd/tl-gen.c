@@ -3,7 +3,6 @@
  * streamed as it is made.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,19 +11,85 @@
 
 #include "infer.h"
 #include "mfile.h"
+#include "opt.h"
 #include "sample.h"
 #include "util.h"
 
+enum { O_GREEDY = TL_OPT_LONG, O_SLIDE, O_STATS, O_TOPP };
+
+static const tl_opt opts[] = {
+	{ 'k', NULL, "topk", NULL, 0, 0 },
+	{ 'm', NULL, "model", NULL, 0, TL_OPT_REQ },
+	{ 'n', NULL, "tokens", NULL, 0, 0 },
+	{ 'p', NULL, "prompt", NULL, 0, 0 },
+	{ 's', NULL, "seed", NULL, 0, 0 },
+	{ 'T', NULL, "temperature", NULL, 0, 0 },
+	{ 't', NULL, "threads", NULL, 0, 0 },
+	{ O_GREEDY, "greedy", NULL, NULL, 0, 0 },
+	{ O_SLIDE, "slide", NULL, NULL, 0, 0 },
+	{ O_STATS, "stats", NULL, NULL, 0, 0 },
+	{ O_TOPP, "top-p", "P", NULL, 0, 0 },
+	{ 0, NULL, NULL, NULL, 0, 0 }
+};
+static const tl_cmd cmd = { { opts }, NULL, 0, NULL, NULL };
+
+/* What the command line asks for. */
+typedef struct {
+	const char *model, *prompt;
+	long ntok;
+	uint64_t seed;
+	int threads, slide, stats;
+	tl_sampling sm;
+} args;
+
 static void
-usage(void)
+parse_args(args *a, int argc, char **argv)
 {
-	printf("usage: tl-gen [-hV] [--greedy] [--slide] [--stats] [-k topk] "
-	    "[-n tokens]\n"
-	    "              [-p prompt] [-s seed] [-T temperature] "
-	    "[-t threads] [--top-p P]\n"
-	    "              -m model\n");
-	tl_fshut(stdout, "stdout");
-	exit(0);
+	tl_optparse op;
+	int key;
+
+	memset(a, 0, sizeof *a);
+	a->ntok = 256;
+	tl_sampling_default(&a->sm);
+	a->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	tl_opt_begin(&op, &cmd, argc, argv);
+	while ((key = tl_opt_next(&op)) != -1)
+		switch (key) {
+		case 'k':
+			a->sm.topk = (int)tl_atol(op.arg, op.name, 0,
+			    TL_MAX_VOCAB);
+			break;
+		case 'm':
+			a->model = op.arg;
+			break;
+		case 'n':
+			a->ntok = tl_atol(op.arg, op.name, 0, LONG_MAX);
+			break;
+		case 'p':
+			a->prompt = op.arg;
+			break;
+		case 's':
+			a->seed = (uint64_t)tl_atol(op.arg, op.name, 0, LONG_MAX);
+			break;
+		case 'T':
+			a->sm.temp = (float)tl_atof(op.arg, op.name, 0, 100);
+			break;
+		case 't':
+			a->threads = (int)tl_atol(op.arg, op.name, 1, 256);
+			break;
+		case O_GREEDY:
+			a->sm.greedy = 1;
+			break;
+		case O_SLIDE:
+			a->slide = 1;
+			break;
+		case O_STATS:
+			a->stats = 1;
+			break;
+		case O_TOPP:
+			a->sm.topp = (float)tl_atof(op.arg, op.name, 1e-6, 1);
+			break;
+		}
 }
 
 /* A closed pipe downstream (tl-gen | head) ends the run quietly: by
@@ -79,160 +144,141 @@ slurp(size_t *n)
 	return b;
 }
 
+/* The prompt: -p, else stdin unless it is a terminal. */
+static unsigned char *
+read_prompt(const args *a, size_t *n)
+{
+	unsigned char *text;
+
+	if (a->prompt) {
+		if ((text = (unsigned char *)strdup(a->prompt)) == NULL)
+			tl_die(1, "out of memory");
+		*n = strlen(a->prompt);
+	} else if (!isatty(0))
+		text = slurp(n);
+	else {
+		text = tl_xmalloc(1);
+		*n = 0;
+	}
+	return text;
+}
+
+/* One generation: the model, the decoder, the sampler, and what the
+ * run did. */
+typedef struct {
+	tl_mfile mf;
+	tl_pool *pool;
+	tl_infer *d;
+	const tl_qmodel *q;	/* what d runs */
+	tl_sampler *sp;
+	size_t nprompt;		/* prompt tokens pushed */
+	long made;		/* tokens generated */
+	int full;		/* the context filled up (no --slide) */
+	double t0, t1, t2, c1, c2;	/* wall and CPU seconds */
+} gen;
+
+static void
+gen_open(const args *a, gen *g)
+{
+	char err[TL_ERRLEN];
+
+	if ((g->pool = tl_pool_new(a->threads)) == NULL)
+		tl_die(1, "cannot start threads");
+	if ((g->q = tl_mfile_qmodel(&g->mf, err)) == NULL ||
+	    (g->d = tl_infer_new(g->q, err)) == NULL ||
+	    (g->sp = tl_sampler_new(g->mf.cfg->vocab, &a->sm, a->seed,
+	    err)) == NULL)
+		tl_die(1, "%s: %s", a->model, err);
+}
+
+/* Echo the prompt, push its ids, then sample and print a->ntok tokens
+ * or until the context is full. */
+static void
+generate(const args *a, gen *g, const unsigned char *text, size_t tlen,
+    const uint16_t *ids, size_t nids)
+{
+	float *lg = NULL;
+	size_t k;
+	long i;
+	int tty = isatty(1);
+
+	out(text, tlen, tty);
+	g->t0 = tl_now();
+	for (k = 0; k < nids && !g->full; k++)
+		if ((lg = tl_infer_push(g->d, g->pool, ids[k], a->slide)) ==
+		    NULL)
+			g->full = 1;
+	g->nprompt = k;
+	g->t1 = tl_now();
+	g->c1 = (double)clock() / CLOCKS_PER_SEC;
+	for (i = 0; i < a->ntok && !g->full; i++) {
+		const unsigned char *piece;
+		size_t len;
+		int t = tl_sample(g->sp, lg);
+
+		piece = tl_tok_piece(g->mf.tok, t, &len);
+		out(piece, len, tty);
+		if (i + 1 < a->ntok && (lg = tl_infer_push(g->d, g->pool,
+		    (uint16_t)t, a->slide)) == NULL)
+			g->full = 1;
+	}
+	g->made = i;
+	g->t2 = tl_now();
+	g->c2 = (double)clock() / CLOCKS_PER_SEC;
+	if (fflush(stdout) != 0)
+		outcheck();
+}
+
+/* --stats: the rates, the weights read per token, the peak memory. */
+static void
+print_stats(const gen *g)
+{
+	double w = g->t2 - g->t1, c = g->c2 - g->c1;
+
+	fprintf(stderr, "%s: prompt %zu tokens in %.3f s; %ld tokens in "
+	    "%.3f s, %.1f tokens/s (%.1f per CPU second); %.0f bytes "
+	    "of weights per token; %s path, %d threads; peak memory "
+	    "%.1f MiB\n", tl_prog(), g->nprompt, g->t1 - g->t0, g->made, w,
+	    g->made / (w > 0 ? w : 1e-9), g->made / (c > 0 ? c : 1e-9),
+	    tl_qmodel_token_bytes(g->q), tl_simd_name(tl_simd_path()),
+	    tl_pool_threads(g->pool), tl_peak_rss_kib() / 1024.0);
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { O_GREEDY = 256, O_SLIDE, O_STATS, O_TOPP };
-	static const struct option lo[] = {
-		{ "greedy", no_argument, NULL, O_GREEDY },
-		{ "slide", no_argument, NULL, O_SLIDE },
-		{ "stats", no_argument, NULL, O_STATS },
-		{ "top-p", required_argument, NULL, O_TOPP },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	char err[TL_ERRLEN];
-	const char *model = NULL, *prompt = NULL;
 	unsigned char *text;
-	long ntok = 256, i;
-	uint64_t seed;
-	size_t tlen, nids, k;
+	size_t tlen, nids;
 	uint16_t *ids;
-	int ch, threads = 0, slide = 0, stats = 0, tty, full = 0;
-	double t0, t1, t2, c1, c2;
-	tl_sampling sm;
-	tl_mfile mf;
-	tl_pool *pool;
-	tl_infer *d = NULL;
-	const tl_qmodel *q;
-	tl_sampler *sp;
-	float *lg = NULL;
+	args a;
+	gen g;
 
-	tl_setprog(argv[0]);
-	tl_sampling_default(&sm);
-	seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
-	while ((ch = getopt_long(argc, argv, ":hVk:m:n:p:s:T:t:", lo, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'h':
-			usage();
-			break;
-		case 'k':
-			sm.topk = (int)tl_atol(optarg, "-k", 0, TL_MAX_VOCAB);
-			break;
-		case 'm':
-			model = optarg;
-			break;
-		case 'n':
-			ntok = tl_atol(optarg, "-n", 0, LONG_MAX);
-			break;
-		case 'p':
-			prompt = optarg;
-			break;
-		case 's':
-			seed = (uint64_t)tl_atol(optarg, "-s", 0, LONG_MAX);
-			break;
-		case 'T':
-			sm.temp = (float)tl_atof(optarg, "-T", 0, 100);
-			break;
-		case 't':
-			threads = (int)tl_atol(optarg, "-t", 1, 256);
-			break;
-		case 'V':
-			printf("tl-gen %s\n", TL_VERSION);
-			tl_fshut(stdout, "stdout");
-			return 0;
-		case O_GREEDY:
-			sm.greedy = 1;
-			break;
-		case O_SLIDE:
-			slide = 1;
-			break;
-		case O_STATS:
-			stats = 1;
-			break;
-		case O_TOPP:
-			sm.topp = (float)tl_atof(optarg, "--top-p", 1e-6, 1);
-			break;
-		default:
-			tl_optfail(ch, argv);
-		}
-	}
-	if (optind != argc)
-		tl_die(2, "unexpected argument '%s' (see tl-gen -h)",
-		    argv[optind]);
-	if (model == NULL)
-		tl_die(2, "no model: -m FILE is required (see tl-gen -h)");
+	parse_args(&a, argc, argv);
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
-
-	if (tl_mfile_open(&mf, model, err) < 0)
+	memset(&g, 0, sizeof g);
+	if (tl_mfile_open(&g.mf, a.model, err) < 0)
 		tl_die(2, "%s", err);
-	if (prompt) {
-		text = (unsigned char *)strdup(prompt);
-		if (text == NULL)
-			tl_die(1, "out of memory");
-		tlen = strlen(prompt);
-	} else if (!isatty(0))
-		text = slurp(&tlen);
-	else {
-		text = tl_xmalloc(1);
-		tlen = 0;
-	}
+	text = read_prompt(&a, &tlen);
 	/* An empty prompt starts the text as if after a newline. */
-	if (tl_tok_encode(mf.tok, tlen ? text : (const unsigned char *)"\n",
+	if (tl_tok_encode(g.mf.tok, tlen ? text : (const unsigned char *)"\n",
 	    tlen ? tlen : 1, &ids, &nids, err) < 0)
 		tl_die(2, "prompt: %s", err);
-	if ((pool = tl_pool_new(threads)) == NULL)
-		tl_die(1, "cannot start threads");
-	if ((q = tl_mfile_qmodel(&mf, err)) == NULL ||
-	    (d = tl_infer_new(q, err)) == NULL ||
-	    (sp = tl_sampler_new(mf.cfg->vocab, &sm, seed, err)) == NULL)
-		tl_die(1, "%s: %s", model, err);
-
-	tty = isatty(1);
-	out(text, tlen, tty);
-	t0 = tl_now();
-	for (k = 0; k < nids && !full; k++)
-		if ((lg = tl_infer_push(d, pool, ids[k], slide)) == NULL)
-			full = 1;
-	t1 = tl_now();
-	c1 = (double)clock() / CLOCKS_PER_SEC;
-	for (i = 0; i < ntok && !full; i++) {
-		const unsigned char *piece;
-		size_t len;
-		int t = tl_sample(sp, lg);
-
-		piece = tl_tok_piece(mf.tok, t, &len);
-		out(piece, len, tty);
-		if (i + 1 < ntok &&
-		    (lg = tl_infer_push(d, pool, (uint16_t)t, slide)) == NULL)
-			full = 1;
-	}
-	t2 = tl_now();
-	c2 = (double)clock() / CLOCKS_PER_SEC;
-	if (fflush(stdout) != 0)
-		outcheck();
-	if (stats)
-		fprintf(stderr, "%s: prompt %zu tokens in %.3f s; %ld tokens in "
-		    "%.3f s, %.1f tokens/s (%.1f per CPU second); %.0f bytes "
-		    "of weights per token; %s path, %d threads; peak memory "
-		    "%.1f MiB\n", tl_prog(), k, t1 - t0, i, t2 - t1,
-		    i / (t2 - t1 > 0 ? t2 - t1 : 1e-9),
-		    i / (c2 - c1 > 0 ? c2 - c1 : 1e-9),
-		    tl_qmodel_token_bytes(q), tl_simd_name(tl_simd_path()),
-		    tl_pool_threads(pool), tl_peak_rss_kib() / 1024.0);
-	if (full)
+	gen_open(&a, &g);
+	generate(&a, &g, text, tlen, ids, nids);
+	if (a.stats)
+		print_stats(&g);
+	if (g.full)
 		tl_warn("%s: the context of %d tokens is full after %ld new "
-		    "tokens (--slide goes on past it)", model, tl_infer_ctx(d),
-		    i);
-	tl_sampler_free(sp);
-	tl_infer_free(d);
-	tl_pool_free(pool);
+		    "tokens (--slide goes on past it)", a.model,
+		    tl_infer_ctx(g.d), g.made);
+	tl_sampler_free(g.sp);
+	tl_infer_free(g.d);
+	tl_pool_free(g.pool);
 	free(ids);
 	free(text);
-	tl_mfile_close(&mf);
+	tl_mfile_close(&g.mf);
 	tl_fshut(stdout, "stdout");
 	return 0;
 }

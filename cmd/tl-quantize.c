@@ -3,87 +3,66 @@
  * (tl-packed(5)): ternary at 2 or 1.6 bits per weight, int8 or int4
  * per block, or fp32.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ckpt.h"
 #include "mfile.h"
+#include "opt.h"
 
-static void
-usage(void)
-{
-	printf("usage: tl-quantize [-hVv] [-q tq2|tq1|q8|q4|f32] "
-	    "[-s absmean|twn|sign] -m model\n"
-	    "                   -o output\n");
-	tl_fshut(stdout, "stdout");
-	exit(0);
-}
+static const tl_opt opts[] = {
+	{ 'm', NULL, "model", NULL, 0, TL_OPT_REQ },
+	{ 'o', NULL, "output", NULL, 0, TL_OPT_REQ },
+	{ 'q', NULL, "format", tl_wtype_names, TL_W_N, 0 },
+	{ 's', NULL, "scheme", tl_scheme_names, TL_QS_N, 0 },
+	{ 'v', NULL, NULL, NULL, 0, 0 },
+	{ 0, NULL, NULL, NULL, 0, 0 }
+};
+static const tl_cmd cmd = { { opts }, NULL, 0, NULL, NULL };
 
 int
 main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	char err[TL_ERRLEN];
+	char err[TL_ERRLEN], list[128];
 	const char *model = NULL, *outp = NULL;
-	int ch, verbose = 0, type = TL_W_TQ2, scheme = -1;
+	int verbose = 0, type = TL_W_TQ2, scheme = -1, s;
+	tl_optparse op;
 	tl_packstats st;
 	tl_ckpt ck;
 	tl_qmodel q;
 
-	tl_setprog(argv[0]);
-	while ((ch = getopt_long(argc, argv, ":hm:o:q:s:Vv", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			usage();
-			break;
+	tl_opt_begin(&op, &cmd, argc, argv);
+	while (tl_opt_next(&op) != -1)
+		switch (op.opt->key) {
 		case 'm':
-			model = optarg;
+			model = op.arg;
 			break;
 		case 'o':
-			outp = optarg;
+			outp = op.arg;
 			break;
 		case 'q':
-			if ((type = tl_lookup(tl_wtype_names, TL_W_N,
-			    optarg)) < 0)
-				tl_die(2, "-q %s: unknown format (tq2, tq1, "
-				    "q8, q4, f32)", optarg);
+			type = op.val;
 			break;
 		case 's':
-			if ((scheme = tl_lookup(tl_scheme_names, TL_QS_N,
-			    optarg)) < 0)
-				tl_die(2, "-s %s: unknown scheme (absmean, twn, "
-				    "sign)", optarg);
+			scheme = op.val;
 			break;
-		case 'V':
-			printf("tl-quantize %s\n", TL_VERSION);
-			tl_fshut(stdout, "stdout");
-			return 0;
 		case 'v':
 			verbose = 1;
 			break;
-		default:
-			tl_optfail(ch, argv);
 		}
-	}
-	if (optind != argc)
-		tl_die(2, "unexpected argument '%s' (see tl-quantize -h)",
-		    argv[optind]);
-	if (model == NULL || outp == NULL)
-		tl_die(2, "-m FILE and -o FILE are required (see "
-		    "tl-quantize -h)");
 	if (scheme < 0)
 		scheme = tl_scheme_default(type);
-	if (!tl_scheme_ok(type, scheme))
+	if (!tl_scheme_ok(type, scheme)) {
+		const char *ok[TL_QS_N];
+		int n = 0;
+
+		for (s = 0; s < TL_QS_N; s++)
+			if (tl_scheme_ok(type, s))
+				ok[n++] = tl_scheme_names[s];
 		tl_die(2, "-s %s: not a scheme of format %s (%s)",
 		    tl_scheme_names[scheme], tl_wtype_names[type],
-		    type == TL_W_TQ2 || type == TL_W_TQ1 ?
-		    "absmean, twn, sign" : tl_scheme_names[tl_scheme_default(
-		    type)]);
+		    tl_opt_list(list, sizeof list, ok, n));
+	}
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
 	if (tl_file_kind(model, err) == TL_FILE_PACKED)

@@ -3,7 +3,6 @@
  * learning a BPE vocabulary (tl-tokenize(1)).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "opt.h"
 #include "stream.h"
 #include "tokenizer.h"
 #include "util.h"
@@ -23,29 +23,26 @@
 static tl_afile outfile;	/* -o */
 static int stats;		/* --stats: counts and times on stderr */
 
-static void
-usage(FILE *f, int status)
-{
-	fprintf(f, "usage: tl-tokenize [-d] [--ids] [--stats] [-o file] "
-	    "[-v vocab] [file]\n"
-	    "       tl-tokenize --train-bpe n [--stats] -o file [file]\n"
-	    "       tl-tokenize -h | -V\n");
-	if (f == stdout)
-		fprintf(f, "\n"
-		    "  (none)          encode text to a token stream\n"
-		    "  -d              decode a token stream to text\n"
-		    "  --ids           print token ids, one per line\n"
-		    "  -o file         write to file (complete or not at all)\n"
-		    "  --stats         print counts and times on stderr\n"
-		    "  -v vocab        use the tokenizer of vocab (a vocabulary"
-		    " file,\n"
-		    "                  token stream or checkpoint)\n"
-		    "  --train-bpe n   learn an n-id BPE vocabulary into -o "
-		    "file\n");
-	if (f == stdout)
-		tl_fshut(stdout, "stdout");
-	exit(status);
-}
+static const tl_opt opts[] = {
+	{ 'd', NULL, NULL, NULL, 0, 0 },
+	{ 'i', "ids", NULL, NULL, 0, 0 },
+	{ 'o', NULL, "file", NULL, 0, 0 },
+	{ 's', "stats", NULL, NULL, 0, 0 },
+	{ 'b', "train-bpe", "n", NULL, 0, 0 },
+	{ 'v', NULL, "vocab", NULL, 0, 0 },
+	{ 0, NULL, NULL, NULL, 0, 0 }
+};
+static const tl_cmd cmd = { { opts }, "[file]", 1,
+	"       tl-tokenize --train-bpe n [--stats] -o file [file]\n",
+	"  (none)          encode text to a token stream\n"
+	"  -d              decode a token stream to text\n"
+	"  --ids           print token ids, one per line\n"
+	"  -o file         write to file (complete or not at all)\n"
+	"  --stats         print counts and times on stderr\n"
+	"  -v vocab        use the tokenizer of vocab (a vocabulary file,\n"
+	"                  token stream or checkpoint)\n"
+	"  --train-bpe n   learn an n-id BPE vocabulary into -o file\n"
+};
 
 /* Open the output: stdout, or an atomic file at path. */
 static FILE *
@@ -244,62 +241,40 @@ train(FILE *in, const char *name, FILE *out, const char *oname, long vocab)
 int
 main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "ids", no_argument, NULL, 'i' },
-		{ "stats", no_argument, NULL, 's' },
-		{ "train-bpe", required_argument, NULL, 'b' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	char err[TL_ERRLEN];
 	const char *opath = NULL, *vpath = NULL, *ipath = NULL, *iname;
 	long nbpe = 0;
-	int ch, dflag = 0, ids = 0;
+	int dflag = 0, ids = 0;
+	tl_optparse op;
 	tl_tok tok;
 	FILE *in, *out;
 
-	tl_setprog(argv[0]);
+	tl_opt_begin(&op, &cmd, argc, argv);
 	/* A closed pipe on stdout ends the program quietly. */
 	signal(SIGPIPE, SIG_DFL);
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":dho:v:V", lo, NULL)) != -1) {
-		switch (ch) {
+	while (tl_opt_next(&op) != -1)
+		switch (op.opt->key) {
 		case 'b':
-			nbpe = tl_atol(optarg, "--train-bpe", 256, TL_MAX_VOCAB);
+			nbpe = tl_atol(op.arg, op.name, 256, TL_MAX_VOCAB);
 			break;
 		case 'd':
 			dflag = 1;
-			break;
-		case 'h':
-			usage(stdout, 0);
 			break;
 		case 'i':
 			ids = 1;
 			break;
 		case 'o':
-			opath = optarg;
+			opath = op.arg;
 			break;
 		case 's':
 			stats = 1;
 			break;
 		case 'v':
-			vpath = optarg;
+			vpath = op.arg;
 			break;
-		case 'V':
-			printf("tl-tokenize %s\n", TL_VERSION);
-			tl_fshut(stdout, "stdout");
-			return 0;
-		default:
-			tl_optfail(ch, argv);
 		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1)
-		tl_die(2, "too many arguments (see tl-tokenize -h)");
-	if (argc == 1 && strcmp(argv[0], "-") != 0)
-		ipath = argv[0];
+	if (op.nargs == 1 && strcmp(op.args[0], "-") != 0)
+		ipath = op.args[0];
 	iname = ipath ? ipath : "stdin";
 	if (nbpe && (dflag || ids || vpath))
 		tl_die(2, "--train-bpe takes none of -d, --ids, -v");

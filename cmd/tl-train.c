@@ -3,7 +3,6 @@
  * with defaults when it does not exist and resuming it when it does.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "ckpt.h"
 #include "eval.h"
+#include "opt.h"
 #include "stream.h"
 #include "train.h"
 
@@ -31,33 +31,65 @@ stopped(void)
 	    sigismember(&p, SIGTERM) == 1);
 }
 
-static void
-usage(int status)
-{
-	fprintf(status ? stderr : stdout, "usage: tl-train [-hV] [-t threads] [--accum N] "
-	    "[--batch N] [--clip X]\n"
-	    "                [--eval-every N] [--eval-tokens N] [--log file] "
-	    "[--log-every N]\n"
-	    "                [--lr X] [--lr-min X] [--micro N] [--recompute] "
-	    "[--save-every S]\n"
-	    "                [--sched kind] [--seed N] [--steps N] [--time S] "
-	    "[--val-frac X]\n"
-	    "                "
-	    "[--warmup N] [--wd X]\n"
-	    "                [--act kind] [--ctx N] [--dim N] [--ffn N] "
-	    "[--heads N] [--layers N]\n"
-	    "                [--norm kind] [--pos kind] [--quant kind] -m model "
-	    "[stream]\n");
-	if (status == 0)
-		tl_fshut(stdout, "stdout");
-	exit(status);
-}
-
 enum {
-	O_ACCUM = 256, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG, O_LOGEVERY,
-	O_LR, O_LRMIN, O_MICRO, O_RECOMP, O_SAVE, O_SCHED, O_SEED, O_STEPS,
-	O_TIME, O_VALFRAC, O_WARMUP, O_WD
+	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG,
+	O_LOGEVERY, O_LR, O_LRMIN, O_MICRO, O_RECOMP, O_SAVE, O_SCHED, O_SEED,
+	O_STEPS, O_TIME, O_VALFRAC, O_WARMUP, O_WD, O_END
 };
+
+static const tl_opt opts[] = {
+	{ 'm', NULL, "model", NULL, 0, TL_OPT_REQ },
+	{ 't', NULL, "threads", NULL, 0, 0 },
+	{ O_ACCUM, "accum", "N", NULL, 0, 0 },
+	{ O_BATCH, "batch", "N", NULL, 0, 0 },
+	{ O_CLIP, "clip", "X", NULL, 0, 0 },
+	{ O_EVERY, "eval-every", "N", NULL, 0, 0 },
+	{ O_ETOK, "eval-tokens", "N", NULL, 0, 0 },
+	{ O_LOG, "log", "file", NULL, 0, 0 },
+	{ O_LOGEVERY, "log-every", "N", NULL, 0, 0 },
+	{ O_LR, "lr", "X", NULL, 0, 0 },
+	{ O_LRMIN, "lr-min", "X", NULL, 0, 0 },
+	{ O_MICRO, "micro", "N", NULL, 0, 0 },
+	{ O_RECOMP, "recompute", NULL, NULL, 0, 0 },
+	{ O_SAVE, "save-every", "S", NULL, 0, 0 },
+	{ O_SCHED, "sched", "kind", tl_sched_names, TL_SCHED_N, 0 },
+	{ O_SEED, "seed", "N", NULL, 0, 0 },
+	{ O_STEPS, "steps", "N", NULL, 0, 0 },
+	{ O_TIME, "time", "S", NULL, 0, 0 },
+	{ O_VALFRAC, "val-frac", "X", NULL, 0, 0 },
+	{ O_WARMUP, "warmup", "N", NULL, 0, 0 },
+	{ O_WD, "wd", "X", NULL, 0, 0 },
+	{ 0, NULL, NULL, NULL, 0, 0 }
+};
+static const tl_cmd cmd = { { opts, tl_shape_opts }, "[stream]", 1, NULL,
+	NULL };
+
+/* What the command line asks for. */
+typedef struct {
+	const char *model, *in, *logpath;	/* in: a file, or "stdin" */
+	int fromfile;
+	const char *shape[32][2];	/* model-shape flags given */
+	int nshape, sized, seedset, micro, recompute, threads;
+	int set[O_END - TL_OPT_LONG];	/* the long options given */
+	long logevery;
+	uint64_t seed;
+	tl_config cmod;
+	tl_hparams hp;
+} args;
+
+/* One run: the data, the model and the machinery around them. */
+typedef struct {
+	tl_tok tok;
+	uint16_t *ids;
+	size_t n;
+	tl_ckpt ck;
+	int isnew, picked;
+	tl_pool *pool;
+	tl_trainer tr;
+	FILE *logf;
+} run;
+
+#define SET(a, o) ((a)->set[(o) - TL_OPT_LONG])
 
 /*
  * The size a new model given --time and no size flags gets: the one
@@ -99,228 +131,193 @@ fmt_time(char *b, size_t n, double s)
 		snprintf(b, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-int
-main(int argc, char **argv)
+/* A model-shape flag: applied to the new model's shape, and kept to
+ * compare with a resumed model's. */
+static void
+shape_flag(args *a, const char *name, const char *val)
 {
-	static const struct option lo[] = {
-		{ "accum", required_argument, NULL, O_ACCUM },
-		{ "act", required_argument, NULL, 0 },
-		{ "batch", required_argument, NULL, O_BATCH },
-		{ "clip", required_argument, NULL, O_CLIP },
-		{ "ctx", required_argument, NULL, 0 },
-		{ "dim", required_argument, NULL, 0 },
-		{ "eval-every", required_argument, NULL, O_EVERY },
-		{ "eval-tokens", required_argument, NULL, O_ETOK },
-		{ "ffn", required_argument, NULL, 0 },
-		{ "heads", required_argument, NULL, 0 },
-		{ "layers", required_argument, NULL, 0 },
-		{ "log", required_argument, NULL, O_LOG },
-		{ "log-every", required_argument, NULL, O_LOGEVERY },
-		{ "lr", required_argument, NULL, O_LR },
-		{ "lr-min", required_argument, NULL, O_LRMIN },
-		{ "micro", required_argument, NULL, O_MICRO },
-		{ "norm", required_argument, NULL, 0 },
-		{ "pos", required_argument, NULL, 0 },
-		{ "quant", required_argument, NULL, 0 },
-		{ "recompute", no_argument, NULL, O_RECOMP },
-		{ "save-every", required_argument, NULL, O_SAVE },
-		{ "sched", required_argument, NULL, O_SCHED },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "steps", required_argument, NULL, O_STEPS },
-		{ "time", required_argument, NULL, O_TIME },
-		{ "val-frac", required_argument, NULL, O_VALFRAC },
-		{ "warmup", required_argument, NULL, O_WARMUP },
-		{ "wd", required_argument, NULL, O_WD },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	char err[TL_ERRLEN], e2[TL_ERRLEN], tbuf[32];
-	const char *model = NULL, *in = "stdin", *logpath = NULL;
-	const char *shape[32][2];	/* model-shape flags given */
-	int nshape = 0, seedset = 0, micro = 0, recompute = 0, sched, stop;
-	int sized = 0, picked = 0, row, k;
-	tl_config c, cmod;
-	tl_hparams hp;
-	int set[O_WD + 1] = { 0 }, ch, li, threads = 0, tty, isnew;
-	long logevery = 10;
-	uint64_t seed = 1;
-	tl_ckpt ck;
-	tl_tok tok;
-	uint16_t *ids;
-	size_t n;
-	FILE *f, *logf = NULL;
-	tl_pool *pool;
-	tl_trainer tr;
-	tl_evalres ev;
-	sigset_t sigs;
-	double t0, tlast, tsave, tlog, p0;
-	uint64_t toklast;
-	float loss, gnorm, lr;
+	char err[TL_ERRLEN];
+	int k;
 
-	tl_setprog(argv[0]);
-	tl_config_default(&cmod);
-	memset(&hp, 0, sizeof hp);
-	while ((ch = getopt_long(argc, argv, ":hVm:t:", lo, &li)) != -1) {
-		if (ch >= O_ACCUM)
-			set[ch] = 1;
-		switch (ch) {
-		case 0:
-			if (tl_config_opt(&cmod, lo[li].name, optarg, err) != 0)
-				tl_die(2, "%s", err);
-			for (k = 0; k < 5; k++)
-				sized |= strcmp(lo[li].name, sizeopt[k]) == 0;
-			if (nshape == 32)
-				tl_die(2, "too many model-shape flags");
-			else {
-				shape[nshape][0] = lo[li].name;
-				shape[nshape++][1] = optarg;
-			}
+	if (tl_config_opt(&a->cmod, name, val, err) != 0)
+		tl_die(2, "%s", err);
+	for (k = 0; k < 5; k++)
+		a->sized |= strcmp(name, sizeopt[k]) == 0;
+	if (a->nshape == 32)
+		tl_die(2, "too many model-shape flags");
+	a->shape[a->nshape][0] = name;
+	a->shape[a->nshape++][1] = val;
+}
+
+static void
+parse_args(args *a, int argc, char **argv)
+{
+	tl_hparams *hp = &a->hp;
+	tl_optparse op;
+	const char *v, *o;
+	int key;
+
+	memset(a, 0, sizeof *a);
+	a->in = "stdin";
+	a->logevery = 10;
+	a->seed = 1;
+	tl_config_default(&a->cmod);
+	tl_opt_begin(&op, &cmd, argc, argv);
+	while ((key = tl_opt_next(&op)) != -1) {
+		v = op.arg;
+		o = op.name;
+		if (key >= TL_OPT_LONG)
+			SET(a, key) = 1;
+		switch (key) {
+		case TL_OPT_SHAPE:
+			shape_flag(a, op.opt->name, v);
 			break;
 		case 'm':
-			model = optarg;
+			a->model = v;
 			break;
 		case 't':
-			threads = (int)tl_atol(optarg, "-t", 1, 256);
+			a->threads = (int)tl_atol(v, o, 1, 256);
 			break;
 		case O_ACCUM:
-			hp.accum = (uint32_t)tl_atol(optarg, "--accum", 1, 65536);
+			hp->accum = (uint32_t)tl_atol(v, o, 1, 65536);
 			break;
 		case O_BATCH:
-			hp.batch = (uint32_t)tl_atol(optarg, "--batch", 1, 65536);
+			hp->batch = (uint32_t)tl_atol(v, o, 1, 65536);
 			break;
 		case O_CLIP:
-			hp.clip = (float)tl_atof(optarg, "--clip", 0, 1e9);
+			hp->clip = (float)tl_atof(v, o, 0, 1e9);
 			break;
 		case O_EVERY:
-			hp.eval_every = (uint32_t)tl_atol(optarg, "--eval-every",
-			    0, 0x7fffffffL);
+			hp->eval_every = (uint32_t)tl_atol(v, o, 0, 0x7fffffffL);
 			break;
 		case O_ETOK:
-			hp.eval_tokens = (uint32_t)tl_atol(optarg, "--eval-tokens",
-			    0, 0x7fffffffL);
+			hp->eval_tokens = (uint32_t)tl_atol(v, o, 0, 0x7fffffffL);
 			break;
 		case O_LOG:
-			logpath = optarg;
+			a->logpath = v;
 			break;
 		case O_LOGEVERY:
-			logevery = tl_atol(optarg, "--log-every", 1, 0x7fffffffL);
+			a->logevery = tl_atol(v, o, 1, 0x7fffffffL);
 			break;
 		case O_LR:
-			hp.lr = (float)tl_atof(optarg, "--lr", 0, 1);
+			hp->lr = (float)tl_atof(v, o, 0, 1);
 			break;
 		case O_LRMIN:
-			hp.lr_min = (float)tl_atof(optarg, "--lr-min", 0, 1);
+			hp->lr_min = (float)tl_atof(v, o, 0, 1);
 			break;
 		case O_MICRO:
-			micro = (int)tl_atol(optarg, "--micro", 1, 65536);
+			a->micro = (int)tl_atol(v, o, 1, 65536);
 			break;
 		case O_RECOMP:
-			recompute = 1;
+			a->recompute = 1;
 			break;
 		case O_SAVE:
-			hp.save_every = (float)tl_atof(optarg, "--save-every", 0,
-			    1e9);
+			hp->save_every = (float)tl_atof(v, o, 0, 1e9);
 			break;
 		case O_SCHED:
-			if ((sched = tl_lookup(tl_sched_names, TL_SCHED_N,
-			    optarg)) < 0)
-				tl_die(2, "--sched %s: not cosine or two-stage",
-				    optarg);
-			hp.sched = (uint32_t)sched;
+			hp->sched = (uint32_t)op.val;
 			break;
 		case O_SEED:
-			seed = (uint64_t)tl_atol(optarg, "--seed", 0, 0x7fffffffL);
-			seedset = 1;
+			a->seed = (uint64_t)tl_atol(v, o, 0, 0x7fffffffL);
+			a->seedset = 1;
 			break;
 		case O_STEPS:
-			hp.steps = (uint32_t)tl_atol(optarg, "--steps", 0,
-			    0x7fffffffL);
+			hp->steps = (uint32_t)tl_atol(v, o, 0, 0x7fffffffL);
 			break;
 		case O_TIME:
-			hp.time = (float)tl_atof(optarg, "--time", 0, 1e9);
+			hp->time = (float)tl_atof(v, o, 0, 1e9);
 			break;
 		case O_VALFRAC:
-			hp.val_frac = (float)tl_atof(optarg, "--val-frac", 0, 0.9);
+			hp->val_frac = (float)tl_atof(v, o, 0, 0.9);
 			break;
 		case O_WARMUP:
-			hp.warmup = (uint32_t)tl_atol(optarg, "--warmup", 0,
-			    0x7fffffffL);
+			hp->warmup = (uint32_t)tl_atol(v, o, 0, 0x7fffffffL);
 			break;
 		case O_WD:
-			hp.wd = (float)tl_atof(optarg, "--wd", 0, 10);
+			hp->wd = (float)tl_atof(v, o, 0, 10);
 			break;
-		case 'V':
-			printf("tl-train %s\n", TL_VERSION);
-			tl_fshut(stdout, "stdout");
-			return 0;
-		case 'h':
-			usage(0);
-			break;
-		default:
-			tl_optfail(ch, argv);
 		}
 	}
-	if (model == NULL || argc - optind > 1)
-		usage(2);
-	if (tl_simd_init(err) < 0)
-		tl_die(2, "%s", err);
+	if (op.nargs == 1) {
+		a->in = op.args[0];
+		a->fromfile = 1;
+	}
+}
 
-	/* the data */
-	if (optind < argc) {
-		in = argv[optind];
-		if ((f = fopen(in, "rb")) == NULL)
-			tl_die(1, "%s:", in);
-	} else
-		f = stdin;
-	if (tl_stream_load(f, in, &tok, &ids, &n, err) < 0)
+/* The token stream, from the file named or stdin. */
+static void
+load_data(const args *a, run *r)
+{
+	char err[TL_ERRLEN];
+	FILE *f = stdin;
+
+	if (a->fromfile && (f = fopen(a->in, "rb")) == NULL)
+		tl_die(1, "%s:", a->in);
+	if (tl_stream_load(f, a->in, &r->tok, &r->ids, &r->n, err) < 0)
 		tl_die(2, "%s", err);
 	if (f != stdin)
 		fclose(f);
+}
 
-	/* the model: resumed, or new with the stream's tokenizer */
-	isnew = access(model, F_OK) != 0;
-	if (!isnew) {
-		if (tl_ckpt_load(&ck, model, TL_CKPT_ALL, err) < 0)
-			tl_die(2, "%s", err);
-		/* shape flags and --seed may repeat the model's own values
-		 * (so a run resumes with the command that started it), but
-		 * cannot change them */
-		for (li = 0; li < nshape; li++) {
-			c = ck.cfg;
-			tl_config_opt(&c, shape[li][0], shape[li][1], err);
-			if (memcmp(&c, &ck.cfg, sizeof c) != 0)
-				tl_die(2, "--%s %s: %s has another shape; model "
-				    "flags apply to a new model", shape[li][0],
-				    shape[li][1], model);
-		}
-		if (seedset && seed != ck.hp.seed)
-			tl_die(2, "--seed %llu: %s was started with seed %llu",
-			    (unsigned long long)seed, model,
-			    (unsigned long long)ck.hp.seed);
-		if (!tl_tok_equal(&tok, &ck.tok))
-			tl_die(2, "%s: tokenizer differs from %s's", in, model);
-	} else {
-		/* a time budget alone picks the size; the other shape
-		 * flags (quantization, norm...) apply on top */
-		picked = set[O_TIME] && !set[O_STEPS] && !sized;
-		row = picked ? bytime_row(hp.time) : -1;
-		if (row >= 0)
-			for (k = 0; k < 5; k++)
-				tl_config_opt(&cmod, sizeopt[k],
-				    bytime[row].dims[k], err);
-		c = cmod;
-		c.vocab = tok.vocab;
-		if (tl_ckpt_create(&ck, &c, &tok, seed, err) < 0)
-			tl_die(2, "%s: %s", model, err);
-		if (row >= 0)
-			ck.hp.batch = bytime[row].batch;
+/* The model of a run resumed: shape flags and --seed may repeat the
+ * model's own values (so a run resumes with the command that started
+ * it), but cannot change them. */
+static void
+resume_model(const args *a, run *r)
+{
+	char err[TL_ERRLEN];
+	tl_config c;
+	int i;
+
+	if (tl_ckpt_load(&r->ck, a->model, TL_CKPT_ALL, err) < 0)
+		tl_die(2, "%s", err);
+	for (i = 0; i < a->nshape; i++) {
+		c = r->ck.cfg;
+		tl_config_opt(&c, a->shape[i][0], a->shape[i][1], err);
+		if (memcmp(&c, &r->ck.cfg, sizeof c) != 0)
+			tl_die(2, "--%s %s: %s has another shape; model "
+			    "flags apply to a new model", a->shape[i][0],
+			    a->shape[i][1], a->model);
 	}
+	if (a->seedset && a->seed != r->ck.hp.seed)
+		tl_die(2, "--seed %llu: %s was started with seed %llu",
+		    (unsigned long long)a->seed, a->model,
+		    (unsigned long long)r->ck.hp.seed);
+	if (!tl_tok_equal(&r->tok, &r->ck.tok))
+		tl_die(2, "%s: tokenizer differs from %s's", a->in, a->model);
+}
+
+/* A new model with the stream's tokenizer: a time budget alone picks
+ * the size; the other shape flags (quantization, norm...) apply on
+ * top. */
+static void
+new_model(const args *a, run *r)
+{
+	char err[TL_ERRLEN];
+	tl_config c = a->cmod;
+	int row, k;
+
+	r->picked = SET(a, O_TIME) && !SET(a, O_STEPS) && !a->sized;
+	row = r->picked ? bytime_row(a->hp.time) : -1;
+	if (row >= 0)
+		for (k = 0; k < 5; k++)
+			tl_config_opt(&c, sizeopt[k], bytime[row].dims[k], err);
+	c.vocab = r->tok.vocab;
+	if (tl_ckpt_create(&r->ck, &c, &r->tok, a->seed, err) < 0)
+		tl_die(2, "%s: %s", a->model, err);
+	if (row >= 0)
+		r->ck.hp.batch = bytime[row].batch;
+}
+
+/* The hyperparameters: the flags given override what the checkpoint
+ * holds. */
+static void
+apply_flags(const args *a, tl_hparams *hp, uint64_t step)
+{
 	/* --time alone is a time-only budget for a run not yet started */
-	if (set[O_TIME] && !set[O_STEPS] && ck.st.step == 0)
-		ck.hp.steps = 0;
-	/* flags given override what the checkpoint holds */
-#define OVR(o, fld) if (set[o]) ck.hp.fld = hp.fld
+	if (SET(a, O_TIME) && !SET(a, O_STEPS) && step == 0)
+		hp->steps = 0;
+#define OVR(o, fld) if (SET(a, o)) hp->fld = a->hp.fld
 	OVR(O_ACCUM, accum);
 	OVR(O_BATCH, batch);
 	OVR(O_CLIP, clip);
@@ -336,124 +333,196 @@ main(int argc, char **argv)
 	OVR(O_WARMUP, warmup);
 	OVR(O_WD, wd);
 #undef OVR
-	if (ck.hp.steps == 0 && ck.hp.time == 0)
+	if (hp->steps == 0 && hp->time == 0)
 		tl_die(2, "no budget: give --steps or --time");
-	if (micro > 0 && ck.hp.batch % micro != 0)
-		tl_die(2, "--micro %d: not a divisor of the batch (%u)", micro,
-		    ck.hp.batch);
+	if (a->micro > 0 && hp->batch % a->micro != 0)
+		tl_die(2, "--micro %d: not a divisor of the batch (%u)",
+		    a->micro, hp->batch);
+}
+
+/* The threads, the trainer and the log; the run's first line. */
+static void
+start(const args *a, run *r)
+{
+	char err[TL_ERRLEN];
+	sigset_t sigs;
+	tl_ckpt *ck = &r->ck;
+	int nt;
+
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);	/* before the pool's threads */
-	if ((pool = tl_pool_new(threads)) == NULL)
+	if ((r->pool = tl_pool_new(a->threads)) == NULL)
 		tl_die(1, "cannot start threads");
-	if (tl_trainer_init(&tr, tl_ckpt_tmodel(&ck), pool, ids, n, micro, recompute, err) < 0)
-		tl_die(2, "%s: %s", in, err);
-	if (logpath && (logf = fopen(logpath, "a")) == NULL)
-		tl_die(1, "%s:", logpath);
-
-	tty = isatty(2);
+	if (tl_trainer_init(&r->tr, tl_ckpt_tmodel(ck), r->pool, r->ids, r->n, a->micro,
+	    a->recompute, err) < 0)
+		tl_die(2, "%s: %s", a->in, err);
+	if (a->logpath && (r->logf = fopen(a->logpath, "a")) == NULL)
+		tl_die(1, "%s:", a->logpath);
+	nt = tl_pool_threads(r->pool);
 	fprintf(stderr, "%s: %s model, %zu parameters, %s path, %d thread%s, "
 	    "%d sequence%s per pass%s; %zu training and %zu held-out tokens\n",
-	    model, isnew ? "new" : "resumed", tl_nparams(&ck.cfg),
-	    tl_simd_name(tl_simd_path()), tl_pool_threads(pool),
-	    tl_pool_threads(pool) > 1 ? "s" : "", tr.micro, tr.micro > 1 ?
-	    "s" : "", recompute ? ", recomputing" : "", tr.ntrain, tr.nval);
-	if (picked)
+	    a->model, r->isnew ? "new" : "resumed", tl_nparams(&ck->cfg),
+	    tl_simd_name(tl_simd_path()), nt, nt > 1 ? "s" : "", r->tr.micro,
+	    r->tr.micro > 1 ? "s" : "", a->recompute ? ", recomputing" : "",
+	    r->tr.ntrain, r->tr.nval);
+	if (r->picked)
 		fprintf(stderr, "%s: the shape for %g s of training: %u layers, "
-		    "width %u, %u heads, FFN %u, context %u, batch %u\n", model,
-		    hp.time, ck.cfg.layers, ck.cfg.dim, ck.cfg.heads, ck.cfg.ffn,
-		    ck.cfg.ctx, ck.hp.batch);
+		    "width %u, %u heads, FFN %u, context %u, batch %u\n",
+		    a->model, a->hp.time, ck->cfg.layers, ck->cfg.dim,
+		    ck->cfg.heads, ck->cfg.ffn, ck->cfg.ctx, ck->hp.batch);
+}
+
+/* Validation on the held-out tokens (at most ntok of them, 0: all). */
+static void
+validate(run *r, uint32_t ntok)
+{
+	char err[TL_ERRLEN];
+	tl_evalres ev;
+
+	if (tl_eval(r->tr.m, r->pool, r->ck.params, &r->ck.tok, r->tr.val,
+	    r->tr.nval, ntok, &ev, err) < 0)
+		tl_die(1, "%s", err);
+	r->ck.st.val = (float)ev.loss;
+}
+
+/* The JSON log's line for a step. */
+static void
+log_line(run *r, int evalit, float loss, float lr, float gnorm, double tps,
+    double elapsed)
+{
+	char vbuf[32] = "null";
+
+	if (evalit)
+		snprintf(vbuf, sizeof vbuf, "%.5f", r->ck.st.val);
+	fprintf(r->logf, "{\"step\":%llu,\"tokens\":%llu,"
+	    "\"loss\":%.5f,\"val\":%s,\"lr\":%.6g,"
+	    "\"gnorm\":%.5g,\"tok_s\":%.1f,\"elapsed\":%.2f,"
+	    "\"rss_mib\":%.1f}\n", (unsigned long long)r->ck.st.step,
+	    (unsigned long long)r->ck.st.tokens, loss, vbuf, lr, gnorm, tps,
+	    elapsed, tl_peak_rss_kib() / 1024.0);
+	fflush(r->logf);	/* a line at a time, for tail -f */
+}
+
+/* The steps until the budget is spent or a signal comes; true if a
+ * signal stopped them. */
+static int
+train_loop(const args *a, run *r)
+{
+	char err[TL_ERRLEN], tbuf[32];
+	tl_ckpt *ck = &r->ck;
+	double t0, tlast, tsave, tlog, p0;
+	uint64_t toklast = ck->st.tokens;
+	int stop, tty = isatty(2);
 
 	t0 = tlast = tsave = tlog = tl_now();
-	p0 = tl_trainer_progress(&tr);
-	toklast = ck.st.tokens;
-	while (!(stop = stopped()) && tl_trainer_progress(&tr) < 1) {
+	p0 = tl_trainer_progress(&r->tr);
+	while (!(stop = stopped()) && tl_trainer_progress(&r->tr) < 1) {
 		double ts = tl_now(), now, tps;
+		float loss, gnorm, lr;
 		int logit, evalit;
 
-		lr = tl_trainer_lr(&tr);
-		loss = tl_trainer_step(&tr, &gnorm);
+		lr = tl_trainer_lr(&r->tr);
+		loss = tl_trainer_step(&r->tr, &gnorm);
 		now = tl_now();
 		if (!(loss == loss))
 			tl_die(1, "%s: training diverged (loss is NaN at step "
-			    "%llu); try a lower --lr", model,
-			    (unsigned long long)ck.st.step);
-		evalit = ck.hp.eval_every > 0 && tr.nval > 1 &&
-		    ck.st.step % ck.hp.eval_every == 0;
-		if (evalit) {
-			if (tl_eval(tr.m, pool, ck.params, &ck.tok, tr.val,
-			    tr.nval, ck.hp.eval_tokens, &ev, e2) < 0)
-				tl_die(1, "%s", e2);
-			ck.st.val = (float)ev.loss;
-		}
-		logit = evalit || ck.st.step % logevery == 0;
-		tps = (ck.st.tokens - toklast) / (now - tlast > 1e-9 ?
+			    "%llu); try a lower --lr", a->model,
+			    (unsigned long long)ck->st.step);
+		evalit = ck->hp.eval_every > 0 && r->tr.nval > 1 &&
+		    ck->st.step % ck->hp.eval_every == 0;
+		if (evalit)
+			validate(r, ck->hp.eval_tokens);
+		logit = evalit || ck->st.step % a->logevery == 0;
+		tps = (ck->st.tokens - toklast) / (now - tlast > 1e-9 ?
 		    now - tlast : 1e-9);
-		if (logf && logit) {
-			char vbuf[32] = "null";
-
-			if (evalit)
-				snprintf(vbuf, sizeof vbuf, "%.5f", ck.st.val);
-			fprintf(logf, "{\"step\":%llu,\"tokens\":%llu,"
-			    "\"loss\":%.5f,\"val\":%s,\"lr\":%.6g,"
-			    "\"gnorm\":%.5g,\"tok_s\":%.1f,\"elapsed\":%.2f,"
-			    "\"rss_mib\":%.1f}\n", (unsigned long long)ck.st.step,
-			    (unsigned long long)ck.st.tokens, loss, vbuf, lr,
-			    gnorm, tps, now - t0, tl_peak_rss_kib() / 1024.0);
-			fflush(logf);	/* a line at a time, for tail -f */
-		}
+		if (r->logf && logit)
+			log_line(r, evalit, loss, lr, gnorm, tps, now - t0);
 		if (tty && (now - tlog > 0.25 || logit)) {
-			double p = tl_trainer_progress(&tr);
+			double p = tl_trainer_progress(&r->tr);
 
 			fmt_time(tbuf, sizeof tbuf, p > p0 ? (now - t0) *
 			    (1 - p) / (p - p0) : 0);
 			fprintf(stderr, "\rstep %llu  loss %.4f  val %.4f  "
 			    "%.0f tok/s  %s left   ",
-			    (unsigned long long)ck.st.step, loss, ck.st.val,
+			    (unsigned long long)ck->st.step, loss, ck->st.val,
 			    tps, tbuf);
 			tlog = now;
 		}
 		if (logit) {
 			tlast = now;
-			toklast = ck.st.tokens;
+			toklast = ck->st.tokens;
 		}
-		if (ck.hp.save_every > 0 && now - tsave >= ck.hp.save_every) {
-			if (tl_ckpt_save(&ck, model, err) < 0)
+		if (ck->hp.save_every > 0 && now - tsave >= ck->hp.save_every) {
+			if (tl_ckpt_save(ck, a->model, err) < 0)
 				tl_die(1, "%s", err);
 			tsave = tl_now();
 		}
 		/* a time budget counts all of the loop: steps, validation
 		 * and saves */
-		if (ck.hp.time > 0)
-			ck.st.elapsed += tl_now() - ts;
+		if (ck->hp.time > 0)
+			ck->st.elapsed += tl_now() - ts;
 	}
 	if (tty)
 		fputc('\n', stderr);
-	if (!stop && tr.nval > 1) {
-		if (tl_eval(tr.m, pool, ck.params, &ck.tok, tr.val, tr.nval, 0,
-		    &ev, e2) < 0)
-			tl_die(1, "%s", e2);
-		ck.st.val = (float)ev.loss;
-	}
-	if (tl_ckpt_save(&ck, model, err) < 0)
+	return stop;
+}
+
+/* The last validation, the last save and the run's last line. */
+static void
+finish(const args *a, run *r, int stop, double t0)
+{
+	char err[TL_ERRLEN], tbuf[32];
+	tl_ckpt *ck = &r->ck;
+
+	if (!stop && r->tr.nval > 1)
+		validate(r, 0);
+	if (tl_ckpt_save(ck, a->model, err) < 0)
 		tl_die(1, "%s", err);
-	if (ck.st.val > 0)
-		snprintf(tbuf, sizeof tbuf, "%.4f", ck.st.val);
+	if (ck->st.val > 0)
+		snprintf(tbuf, sizeof tbuf, "%.4f", ck->st.val);
 	else
 		snprintf(tbuf, sizeof tbuf, "none");
 	fprintf(stderr, "%s: step %llu, %llu tokens, loss %.4f, val loss %s "
-	    "(%s), %.1f s, peak memory %.1f MiB%s\n", model,
-	    (unsigned long long)ck.st.step, (unsigned long long)ck.st.tokens,
-	    ck.st.loss, tbuf, stop ? "last validation" : "held-out split",
+	    "(%s), %.1f s, peak memory %.1f MiB%s\n", a->model,
+	    (unsigned long long)ck->st.step, (unsigned long long)ck->st.tokens,
+	    ck->st.loss, tbuf, stop ? "last validation" : "held-out split",
 	    tl_now() - t0, tl_peak_rss_kib() / 1024.0,
 	    stop ? "; interrupted, saved" : "");
-	if (logf)
-		tl_fshut(logf, logpath);
-	tl_trainer_free(&tr);
-	tl_pool_free(pool);
-	tl_ckpt_free(&ck);
-	tl_tok_free(&tok);
-	free(ids);
+	if (r->logf)
+		tl_fshut(r->logf, a->logpath);
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[TL_ERRLEN];
+	double t0;
+	args a;
+	run r;
+	int stop;
+
+	parse_args(&a, argc, argv);
+	if (tl_simd_init(err) < 0)
+		tl_die(2, "%s", err);
+	memset(&r, 0, sizeof r);
+	load_data(&a, &r);
+	/* the model: resumed, or new with the stream's tokenizer */
+	r.isnew = access(a.model, F_OK) != 0;
+	if (r.isnew)
+		new_model(&a, &r);
+	else
+		resume_model(&a, &r);
+	apply_flags(&a, &r.ck.hp, r.ck.st.step);
+	start(&a, &r);
+	t0 = tl_now();
+	stop = train_loop(&a, &r);
+	finish(&a, &r, stop, t0);
+	tl_trainer_free(&r.tr);
+	tl_pool_free(r.pool);
+	tl_ckpt_free(&r.ck);
+	tl_tok_free(&r.tok);
+	free(r.ids);
 	return 0;
 }

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <getopt.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -113,19 +112,6 @@ tl_fshut(FILE *f, const char *name)
 		bad = 1;
 	if (bad)
 		tl_die(1, "%s: write error:", name);
-}
-
-void
-tl_optfail(int ch, char *const argv[])
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-
-	if (ch == ':')
-		tl_die(2, "option %s needs an argument (see %s -h)", arg,
-		    progname);
-	if (optopt > 0 && optopt < 128)
-		tl_die(2, "unknown option -%c (see %s -h)", optopt, progname);
-	tl_die(2, "unknown option %s (see %s -h)", arg, progname);
 }
 
 long

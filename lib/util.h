@@ -47,9 +47,6 @@ void tl_afile_signals(void);
 /* Flush and close stdout; die if anything was lost (full disk, closed
  * pipe is reported by the caller's choice of SIGPIPE handling). */
 void tl_fshut(FILE *f, const char *name);
-/* After getopt(3) or getopt_long(3) with an optstring starting with
- * ':' returned ch ('?' or ':'): die with one line and status 2. */
-void tl_optfail(int ch, char *const argv[]);
 /* Parse a whole decimal number in [lo, hi] or die with status 2. */
 long tl_atol(const char *s, const char *what, long lo, long hi);
 double tl_atof(const char *s, const char *what, double lo, double hi);

@@ -21,3 +21,33 @@ warnings() {
 @test "no warnings under clang" {
 	warnings clang
 }
+
+# A machine without what the tests need: scripts/test-deps.sh (make
+# check's first step) names the Debian packages in one line and fails;
+# -n keeps it from installing them when the tests run as root.
+@test "build: test-deps.sh with no bats in PATH names bats in one line, status 1" {
+	local d="$BATS_TEST_TMPDIR/path" p
+	mkdir "$d"
+	# every command of PATH but bats, the first of each name
+	local IFS=:
+	for p in $PATH; do
+		[ -d "$p" ] && ln -s "$p"/* "$d"/ 2>/dev/null || true
+	done
+	unset IFS
+	rm -f "$d/bats"
+	PATH="$d" run "$TOP/scripts/test-deps.sh" -n
+	echo "$output"
+	[ "$status" -eq 1 ]
+	one_line "$output"
+	[[ "$output" == "test-deps: missing "*bats* ]]
+}
+
+@test "build: test-deps.sh on a machine with nothing names every package" {
+	PATH=/nonexistent run /bin/sh "$TOP/scripts/test-deps.sh" -n -f
+	echo "$output"
+	[ "$status" -eq 1 ]
+	one_line "$output"
+	for p in bats make gcc clang mandoc valgrind jq qemu-user gcc-multilib libclang-rt-dev; do
+		[[ "$output" == *" $p"[\ :]* ]]
+	done
+}
