@@ -5,9 +5,11 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "opt.h"
 #include "util.h"
 
 const char *const tl_pos_names[TL_POS_N] = { "rope", "sinusoidal" };
@@ -99,6 +101,73 @@ tl_config_get(tl_config *c, const unsigned char *p)
 
 	for (i = 0; i < TL_CONFIG_BYTES / 4; i++)
 		*f[i] = tl_get_u32(p + 4 * i);
+}
+
+/* ---- the model-shape options of the programs ---- */
+
+/* tl-init, tl-train and tl-bench take these; the value lists are the
+ * name tables above. */
+const tl_opt tl_shape_opts[] = {
+	{ TL_OPT_SHAPE, "act", "kind", tl_act_names, TL_ACT_N, 0 },
+	{ TL_OPT_SHAPE, "ctx", "N", NULL, 0, 0 },
+	{ TL_OPT_SHAPE, "dim", "N", NULL, 0, 0 },
+	{ TL_OPT_SHAPE, "ffn", "N", NULL, 0, 0 },
+	{ TL_OPT_SHAPE, "heads", "N", NULL, 0, 0 },
+	{ TL_OPT_SHAPE, "layers", "N", NULL, 0, 0 },
+	{ TL_OPT_SHAPE, "norm", "kind", tl_norm_names, TL_NORM_N, 0 },
+	{ TL_OPT_SHAPE, "pos", "kind", tl_pos_names, TL_POS_N, 0 },
+	{ TL_OPT_SHAPE, "quant", "kind", tl_quant_names, TL_QUANT_N, 0 },
+	{ 0, NULL, NULL, NULL, 0, 0 }
+};
+
+/* What row i of tl_shape_opts sets: a field of tl_config and, for a
+ * number, its largest value (the documented maximum). */
+static const struct {
+	size_t off;
+	long max;
+} shape_field[] = {
+	{ offsetof(tl_config, act), 0 },
+	{ offsetof(tl_config, ctx), TL_MAX_CTX },
+	{ offsetof(tl_config, dim), TL_MAX_DIM },
+	{ offsetof(tl_config, ffn), TL_MAX_FFN },
+	{ offsetof(tl_config, heads), TL_MAX_HEADS },
+	{ offsetof(tl_config, layers), TL_MAX_LAYERS },
+	{ offsetof(tl_config, norm), 0 },
+	{ offsetof(tl_config, pos), 0 },
+	{ offsetof(tl_config, quant), 0 },
+};
+typedef char check_shape_field[sizeof shape_field / sizeof shape_field[0] ==
+    sizeof tl_shape_opts / sizeof tl_shape_opts[0] - 1 ? 1 : -1];
+
+int
+tl_config_opt(tl_config *c, const char *name, const char *val, char *err)
+{
+	const tl_opt *o;
+	uint32_t *f;
+	char list[128], *end;
+	long v;
+	int i;
+
+	for (i = 0; (o = &tl_shape_opts[i])->key != 0; i++) {
+		if (strcmp(name, o->name) != 0)
+			continue;
+		f = (uint32_t *)(void *)((char *)c + shape_field[i].off);
+		if (o->vals) {
+			if ((v = tl_lookup(o->vals, o->nvals, val)) < 0)
+				return tl_err(err, "--%s: unknown '%s' (%s)",
+				    name, val, tl_opt_list(list, sizeof list,
+				    o->vals, o->nvals));
+		} else {
+			v = strtol(val, &end, 10);
+			if (*val == '\0' || *end != '\0' || v < 1 ||
+			    v > shape_field[i].max)
+				return tl_err(err, "--%s: '%s' is not a number "
+				    "in [1, %ld]", name, val, shape_field[i].max);
+		}
+		*f = (uint32_t)v;
+		return 0;
+	}
+	return 1;
 }
 
 /* ---- the tensors ---- */

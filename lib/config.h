@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "opt.h"
+
 enum { TL_POS_ROPE, TL_POS_SIN, TL_POS_N };
 /* subln: RMSNorm, and (BitNet's SubLN) a further RMSNorm of the
  * attention values before the output projection and of the FFN's
@@ -54,6 +56,15 @@ void tl_config_default(tl_config *c);
 int tl_config_check(const tl_config *c, char *err);
 /* Rows of w1: F, or 2F for a gated FFN (gate and up side by side). */
 int tl_ffn_rows(const tl_config *c);
+
+/* The model-shape options of tl-init, tl-train and tl-bench (key
+ * TL_OPT_SHAPE: give op.name and op.arg to tl_config_opt). */
+extern const tl_opt tl_shape_opts[];
+/* Apply model-shape option name (a long option of tl_shape_opts,
+ * without dashes) with value val: 0 if applied, 1 if name is not a
+ * shape option, -1 with a message if val is bad. */
+int tl_config_opt(tl_config *c, const char *name, const char *val,
+    char *err);
 
 /* The configuration record of the file formats: ten little-endian
  * u32 in the order of tl_config (tl-checkpoint(5), tl-packed(5)). */

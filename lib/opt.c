@@ -1,31 +1,13 @@
 /*
  * opt.c: one skeleton for every program's command line (opt.h): the
  * getopt_long tables, the usage synopsis, the value lists and the
- * one-line usage errors, all from the program's option table; and the
- * model-shape options, declared here once for tl-init, tl-train and
- * tl-bench.
+ * one-line usage errors, all from the program's option table.
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "opt.h"
-
-/* Each is applied by tl_config_opt (train.c); the value lists are the
- * model's own name tables. */
-const tl_opt tl_shape_opts[] = {
-	{ TL_OPT_SHAPE, "act", "kind", tl_act_names, TL_ACT_N, 0 },
-	{ TL_OPT_SHAPE, "ctx", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "dim", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "ffn", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "heads", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "layers", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "norm", "kind", tl_norm_names, TL_NORM_N, 0 },
-	{ TL_OPT_SHAPE, "pos", "kind", tl_pos_names, TL_POS_N, 0 },
-	{ TL_OPT_SHAPE, "quant", "kind", tl_quant_names, TL_QUANT_N, 0 },
-	{ 0, NULL, NULL, NULL, 0, 0 }
-};
 
 /* Keys that getopt_long returns for the long options: row i's. */
 #define LONGVAL 0x10000

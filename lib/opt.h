@@ -48,10 +48,6 @@ typedef struct {
 	const char *help;	/* what -h prints after the synopsis, or NULL */
 } tl_cmd;
 
-/* The model-shape options of tl-init, tl-train and tl-bench (key
- * TL_OPT_SHAPE; give op.name and op.arg to tl_config_opt). */
-extern const tl_opt tl_shape_opts[];
-
 #define TL_OPT_MAX 64
 typedef struct {
 	const tl_cmd *cmd;

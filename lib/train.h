@@ -93,11 +93,4 @@ float tl_trainer_wd(const tl_trainer *t);
  * nothing: a NaN is the loss's own. */
 float tl_trainer_step(tl_trainer *t, float *gnorm);
 
-/* Model-shape options shared by tl-init and tl-train: name is the
- * long option without dashes ("layers", "dim", "heads", "ffn", "ctx",
- * "pos", "norm", "quant", "act"); returns 0 if applied, 1 if name is
- * not a model option, -1 with a message if the value is bad. */
-int tl_config_opt(tl_config *c, const char *name, const char *val,
-    char *err);
-
 #endif
