@@ -7,7 +7,7 @@
  * tl_tgemm.  The other kernels of the path are SSE's (dispatch.c):
  * they are bound by memory, not arithmetic.
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <stdint.h>
@@ -19,9 +19,10 @@
 #define NR TL_AVX2_NR
 
 AVX2 void
-tl_gemm_tile_avx2(int K, const float *a, const float *b, float *c, long ldc,
+tl_gemm_tile_avx2(int K, const void *pa, const void *pb, float *c, long ldc,
     int m, int n, int acc)
 {
+	const float *a = pa, *b = pb;
 	__m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
 	__m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
 	__m256 c40 = c00, c41 = c00, c50 = c00, c51 = c00;

@@ -12,7 +12,7 @@
  * rest of an i686 build still runs on a CPU without SSE2; dispatch.c
  * calls these only when CPUID reports SSE2.
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <math.h>
@@ -126,9 +126,10 @@ tile_out(const __m128 *r, float *c, long ldc, int m, int n, int acc)
 
 #ifdef __x86_64__
 SSE2 void
-tl_gemm_tile_sse2(int K, const float *a, const float *b, float *c, long ldc,
+tl_gemm_tile_sse2(int K, const void *pa, const void *pb, float *c, long ldc,
     int m, int n, int acc)
 {
+	const float *a = pa, *b = pb;
 	__m128 c00 = _mm_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
 	__m128 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
 	__m128 r[8];
@@ -167,9 +168,10 @@ tl_gemm_tile_sse2(int K, const float *a, const float *b, float *c, long ldc,
 }
 #else
 SSE2 void
-tl_gemm_tile_sse2(int K, const float *a, const float *b, float *c, long ldc,
+tl_gemm_tile_sse2(int K, const void *pa, const void *pb, float *c, long ldc,
     int m, int n, int acc)
 {
+	const float *a = pa, *b = pb;
 	__m128 c0 = _mm_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
 	__m128 r[4];
 	int k;
@@ -265,7 +267,7 @@ tl_gemm_pack_sse2(float *dst, int R, const float *src, long ws, long ks,
 		}
 		return;
 	}
-	tl_kern_ref.gemm_pack(dst, R, src, ws, ks, w, kc);
+	tl_gemm_pack_ref(dst, R, src, ws, ks, w, kc);
 }
 
 /*

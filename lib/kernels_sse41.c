@@ -4,7 +4,7 @@
  * and NaN, where SSE2 needs eight (see rint_sse2).  Every other kernel
  * of the path is SSE2's (dispatch.c).
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <math.h>

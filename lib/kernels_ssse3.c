@@ -18,7 +18,7 @@
  * panel is followed by its R row sums (int32).  The AVX2 path uses
  * these same panels (kernels_avx2.c).
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <stdint.h>

@@ -15,38 +15,19 @@
  * fuses multiply and add; the integer mixes add each pmadd* into its
  * own sum.  x86-64 keeps 8 sums (16 xmm registers), i686 4 (8).
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 #include "peak.h"
-
-static const char *names[TL_MIX_N] = {
-	"mulss+addss", "mulps+addps", "vfmadd231ps", "imul+add",
-	"pmaddwd+paddd", "pmaddubsw+paddw", "vpmaddubsw+vpaddw"
-};
-
-const char *
-tl_mix_name(int mix)
-{
-	return mix >= 0 && mix < TL_MIX_N ? names[mix] : "?";
-}
 
 int
 tl_mix_supported(int mix)
 {
-	switch (mix) {
-	case TL_MIX_F32:
-	case TL_MIX_I32:
-		return 1;
-	case TL_MIX_SSE:
-	case TL_MIX_PMADDWD:
-		return tl_simd_supported(TL_SIMD_SSE2);
-	case TL_MIX_PMADDUBSW:
-		return tl_simd_supported(TL_SIMD_SSSE3);
-	case TL_MIX_FMA:
-	case TL_MIX_VPMADDUBSW:
-		return tl_simd_supported(TL_SIMD_AVX2);
-	default:
-		return 0;
-	}
+	int p, k;
+
+	for (p = 0; p < TL_SIMD_NPATH; p++)
+		for (k = 0; k < TL_KIND_N; k++)
+			if (tl_simd_supported(p) && tl_k_path(p)->mix[k] == mix)
+				return 1;
+	return 0;
 }
 
 /* The compiler must assume that the asm changed v. */

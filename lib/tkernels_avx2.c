@@ -13,7 +13,7 @@
  * fused rounding differs from the reference within the tests'
  * tolerance.
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <immintrin.h>
@@ -43,7 +43,7 @@ hsum32(__m256i v)
  * odd group with an empty upper half: its codes are zero, so are its
  * activations' products). */
 AVX2 void
-tl_tq2_dot_avx2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq2_avx2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi16(1);

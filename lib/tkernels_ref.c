@@ -24,7 +24,7 @@
  *        in its low nibble and 32g + 16 + l in its high one, each as
  *        the value + 8.
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 /* Each element a running sum from zero in increasing u, as the GEMM
  * tile sums (kernels_ref.c). */
@@ -53,7 +53,7 @@ trit(unsigned q, int i)
 }
 
 void
-tl_tq2_dot_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq2_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	int r, j, c;
@@ -70,7 +70,7 @@ tl_tq2_dot_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 }
 
 void
-tl_tq1_dot_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq1_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	int r, j, c, g5 = n / 80, t;
@@ -92,7 +92,7 @@ tl_tq1_dot_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 }
 
 void
-tl_q8_dot_ref(float *y, const int8_t *w, long ldw, const float *d, long ldd,
+tl_matvec_q8_ref(float *y, const int8_t *w, long ldw, const float *d, long ldd,
     int m, int n, const tl_xq8 *x)
 {
 	int r, b, j;
@@ -112,7 +112,7 @@ tl_q8_dot_ref(float *y, const int8_t *w, long ldw, const float *d, long ldd,
 }
 
 void
-tl_q4_dot_ref(float *y, const uint8_t *w, long ldw, const float *d, long ldd,
+tl_matvec_q4_ref(float *y, const uint8_t *w, long ldw, const float *d, long ldd,
     int m, int n, const tl_xq8 *x)
 {
 	int r, b, j, v;

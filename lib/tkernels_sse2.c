@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <emmintrin.h>
@@ -107,7 +107,7 @@ tl_gemv_t_sse2(float *y, const float *a, const float *X, long ldx, int m,
  * a time share the activation loads.
  */
 SSE2 void
-tl_tq2_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq2_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	const __m128i m3 = _mm_set1_epi16(3);
@@ -173,7 +173,7 @@ tl_tq2_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
  * are there already and only masked.
  */
 SSE2 void
-tl_tq1_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq1_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	const __m128i hi = _mm_set1_epi16((short)0xff00);
@@ -222,7 +222,7 @@ tl_tq1_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 /* q8: the int8 weights sign-extended into 16-bit lanes, even bytes by
  * a shift left and an arithmetic shift right, odd ones by the latter. */
 SSE2 void
-tl_q8_dot_sse2(float *y, const int8_t *w, long ldw, const float *d, long ldd,
+tl_matvec_q8_sse2(float *y, const int8_t *w, long ldw, const float *d, long ldd,
     int m, int n, const tl_xq8 *x)
 {
 	int r, b, k, nb = n / 64;
@@ -254,7 +254,7 @@ tl_q8_dot_sse2(float *y, const int8_t *w, long ldw, const float *d, long ldd,
  * 0, 8 (even, odd bytes, low nibbles), 4 and 12 (high nibbles).  The
  * +8 of the stored values comes off as 8 times the block's sum. */
 SSE2 void
-tl_q4_dot_sse2(float *y, const uint8_t *w, long ldw, const float *d, long ldd,
+tl_matvec_q4_sse2(float *y, const uint8_t *w, long ldw, const float *d, long ldd,
     int m, int n, const tl_xq8 *x)
 {
 	const __m128i m15 = _mm_set1_epi16(15);

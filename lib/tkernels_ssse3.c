@@ -14,7 +14,7 @@
  *
  * Compiled with a target attribute (see kernels_sse2.c).
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <tmmintrin.h>
@@ -39,7 +39,7 @@ hsum32(__m128i v)
 #define CODES(v, i) _mm_and_si128(_mm_srli_epi16(v, 2 * (i)), m3)
 
 SSSE3 void
-tl_tq2_dot_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq2_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	const __m128i m3 = _mm_set1_epi8(3), one = _mm_set1_epi16(1);

@@ -1,0 +1,162 @@
+/*
+ * kernels_impl.h: internal to the kernel files (kernels_*.c,
+ * tkernels_*.c, dispatch.c, the GEMMs and peak.c); not part of the
+ * library's interface, which is kernels.h.
+ *
+ * It declares every implementation of a tl_kern entry by the same
+ * name, tl_<entry>_<path>: the scalar references tl_<entry>_ref
+ * (kernels_ref.c, tkernels_ref.c), which are the specification, and
+ * the SIMD versions, each compiled for its instruction set with a
+ * target attribute; dispatch.c gathers them into one table per path.
+ * It also holds the blocked GEMM driver that tl_sgemm and tl_tgemm
+ * share (gemm.c) and the SIMD helpers that several paths use.
+ */
+#ifndef TL_KERNELS_IMPL_H
+#define TL_KERNELS_IMPL_H
+
+#include "kernels.h"
+
+#if defined(__i386__) || defined(__x86_64__)
+#define TL_X86 1
+#endif
+
+/* ---- the tiles' shapes ---- */
+
+#define TL_REF_MR 4	/* the reference GEMM tiles: 4 x 8 */
+#define TL_REF_NR 8
+/* SSE2 GEMM tile: 4 x 8 on x86-64 (16 xmm registers), 4 x 4 on i686 (8) */
+#define TL_SSE2_MR 4
+#ifdef __x86_64__
+#define TL_SSE2_NR 8
+#else
+#define TL_SSE2_NR 4
+#endif
+#define TL_AVX2_MR 6	/* AVX2 + FMA GEMM tile: 6 x 16 */
+#define TL_AVX2_NR 16
+#define TL_AVX2_TNR 16	/* AVX2 int8 x ternary tile: 4 x 16 */
+/* The largest tile of any path (the driver's edge buffers). */
+#define TL_GEMM_MAXMR 8
+#define TL_GEMM_MAXNR 16
+
+/* ---- the scalar references (kernels_ref.c, tkernels_ref.c) ---- */
+
+float tl_dot_ref(const float *, const float *, int);
+void tl_axpy_ref(float *, float, const float *, int);
+void tl_gemm_tile_ref(int, const void *, const void *, float *, long, int,
+    int, int);
+void tl_gemm_pack_ref(float *, int, const float *, long, long, int, int);
+float tl_absmax_ref(const float *, int);
+double tl_abssum_ref(const float *, int);
+void tl_quant_ref(float *, const float *, int, float, float, float);
+void tl_quant_i8_ref(int8_t *, const float *, int, float);
+void tl_adamw_ref(float *, const float *, float *, float *, int, float,
+    float, float, float, float, float, float);
+float tl_softmax_ref(float *, int);
+void tl_tgemm_pack_ref(void *, int, const float *, long, int, int);
+void tl_tgemm_tile_ref(int, const void *, const void *, float *, long, int,
+    int, int);
+void tl_gemv_t_ref(float *, const float *, const float *, long, int, int,
+    int);
+void tl_matvec_tq2_ref(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_matvec_tq1_ref(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_matvec_q8_ref(float *, const int8_t *, long, const float *, long,
+    int, int, const tl_xq8 *);
+void tl_matvec_q4_ref(float *, const uint8_t *, long, const float *, long,
+    int, int, const tl_xq8 *);
+
+/* ---- the SIMD paths (x86 only) ---- */
+
+#ifdef TL_X86
+/* sse2: every kernel (kernels_sse2.c, tkernels_sse2.c) */
+float tl_dot_sse2(const float *, const float *, int);
+void tl_axpy_sse2(float *, float, const float *, int);
+void tl_gemm_tile_sse2(int, const void *, const void *, float *, long,
+    int, int, int);
+void tl_gemm_pack_sse2(float *, int, const float *, long, long, int, int);
+float tl_absmax_sse2(const float *, int);
+double tl_abssum_sse2(const float *, int);
+void tl_quant_sse2(float *, const float *, int, float, float, float);
+void tl_quant_i8_sse2(int8_t *, const float *, int, float);
+void tl_adamw_sse2(float *, const float *, float *, float *, int, float,
+    float, float, float, float, float, float);
+float tl_softmax_sse2(float *, int);
+/* int8 x ternary GEMM on int16 pairs with pmaddwd, 4 x TL_SSE2_NR; the
+ * same panels for A and B */
+void tl_tgemm_pack_sse2(void *, int, const float *, long, int, int);
+void tl_tgemm_tile_sse2(int, const void *, const void *, float *, long,
+    int, int, int);
+void tl_gemv_t_sse2(float *, const float *, const float *, long, int, int,
+    int);
+void tl_matvec_tq2_sse2(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_matvec_tq1_sse2(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_matvec_q8_sse2(float *, const int8_t *, long, const float *, long,
+    int, int, const tl_xq8 *);
+void tl_matvec_q4_sse2(float *, const uint8_t *, long, const float *, long,
+    int, int, const tl_xq8 *);
+
+/* ssse3: bytes with pmaddubsw, 4 x TL_SSE2_NR (kernels_ssse3.c,
+ * tkernels_ssse3.c) */
+void tl_tgemm_pack_a_ssse3(void *, int, const float *, long, int, int);
+void tl_tgemm_pack_b_ssse3(void *, int, const float *, long, int, int);
+void tl_tgemm_tile_ssse3(int, const void *, const void *, float *, long,
+    int, int, int);
+void tl_matvec_tq2_ssse3(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+
+/* sse41: roundps (kernels_sse41.c) */
+void tl_quant_sse41(float *, const float *, int, float, float, float);
+
+/* avx2: FMA and 256-bit integers (kernels_avx2.c, tkernels_avx2.c); the
+ * int8 x ternary tile reads the ssse3 panels */
+void tl_gemm_tile_avx2(int, const void *, const void *, float *, long,
+    int, int, int);
+void tl_tgemm_tile_avx2(int, const void *, const void *, float *, long,
+    int, int, int);
+void tl_gemv_t_avx2(float *, const float *, const float *, long, int, int,
+    int);
+void tl_matvec_tq2_avx2(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+#endif
+
+/* ---- the blocked GEMM driver (gemm.c) ---- */
+
+/*
+ * C (M,N) = [C +] A (M,K) . B (K,N), element (i,k) of A at
+ * A[i*ars + k*acs] and (k,j) of B at B[k*brs + j*bcs], for a product
+ * described by a tl_gemm_kind: its tile (mr x nr, k->gemm_tile or
+ * k->tgemm_tile), the k steps per block and the packers that turn rows
+ * of A and columns of B into the tile's panels.  gemm.c explains the
+ * blocking and the order of the sums.
+ */
+typedef struct {
+	int mr, nr;		/* the tile */
+	int kc;			/* k steps per block */
+	/* A panel of R rows and kc k steps takes at most
+	 * R (esz kc' + rowx) bytes, kc' = kc rounded up to a multiple
+	 * of 4: esz bytes per element, rowx more per row. */
+	int esz, rowx;
+	/* Pack rows i < w (w <= R) of src[i*ws + k*ks], k < kc, into a
+	 * panel of R rows at dst (aligned to 64), zero past w. */
+	void (*pack_a)(const tl_kern *k, void *dst, int R, const float *src,
+	    long ws, long ks, int w, int kc);
+	void (*pack_b)(const tl_kern *k, void *dst, int R, const float *src,
+	    long ws, long ks, int w, int kc);
+	/* The mr x nr tile of an A panel and a B panel: see gemm_tile. */
+	void (*tile)(int kc, const void *a, const void *b, float *c, long ldc,
+	    int m, int n, int acc);
+} tl_gemm_kind;
+
+/* The bytes of the driver's stack panels, used when memory runs out:
+ * an A panel of TL_GEMM_MAXMR rows and a B panel of TL_GEMM_MAXNR at
+ * the k block of each kind (sgemm.c and tgemm.c check that they fit). */
+#define TL_GEMM_STACK 25600
+
+void tl_gemm_blocked(tl_pool *p, const tl_kern *k, const tl_gemm_kind *g,
+    int M, int N, int K, const float *A, long ars, long acs,
+    const float *B, long brs, long bcs, float *C, long ldc, int accumulate);
+
+#endif
