@@ -32,67 +32,42 @@
 #include <cpuid.h>
 #endif
 
-/* The scalar path: the references, the specification of every path. */
+/* The kernels that every path before its first addition has, named
+ * tl_<entry>_<path> (kernels_impl.h). */
+#define EVERY_KERNEL(P) \
+	.dot = tl_dot_##P, .axpy = tl_axpy_##P, \
+	.gemm_tile = tl_gemm_tile_##P, .gemm_pack = tl_gemm_pack_##P, \
+	.absmax = tl_absmax_##P, .abssum = tl_abssum_##P, \
+	.quant = tl_quant_##P, .quant_i8 = tl_quant_i8_##P, \
+	.adamw = tl_adamw_##P, .softmax = tl_softmax_##P, \
+	.tgemm_pack_a = tl_tgemm_pack_##P, .tgemm_pack_b = tl_tgemm_pack_##P, \
+	.tgemm_tile = tl_tgemm_tile_##P, .gemv_t = tl_gemv_t_##P, \
+	.matvec_tq2 = tl_matvec_tq2_##P, .matvec_tq1 = tl_matvec_tq1_##P, \
+	.matvec_q8 = tl_matvec_q8_##P, .matvec_q4 = tl_matvec_q4_##P
+
+/* The scalar path: the references, the specification of every path,
+ * with 4 x 8 tiles. */
 const tl_kern tl_kern_ref = {
 	.name = "scalar",
 	.mix = { [TL_KIND_FLOAT] = TL_MIX_F32, [TL_KIND_PRODUCT] = TL_MIX_F32,
 	    [TL_KIND_INT] = TL_MIX_I32 },
-	.dot = tl_dot_ref,
-	.axpy = tl_axpy_ref,
-	.gemm_tile = tl_gemm_tile_ref,
-	.gemm_mr = TL_REF_MR,
-	.gemm_nr = TL_REF_NR,
-	.gemm_pack = tl_gemm_pack_ref,
-	.absmax = tl_absmax_ref,
-	.abssum = tl_abssum_ref,
-	.quant = tl_quant_ref,
-	.quant_i8 = tl_quant_i8_ref,
-	.adamw = tl_adamw_ref,
-	.softmax = tl_softmax_ref,
-	.tgemm_pack_a = tl_tgemm_pack_ref,
-	.tgemm_pack_b = tl_tgemm_pack_ref,
-	.tgemm_tile = tl_tgemm_tile_ref,
-	.tgemm_mr = TL_REF_MR,
-	.tgemm_nr = TL_REF_NR,
-	.gemv_t = tl_gemv_t_ref,
-	.matvec_tq2 = tl_matvec_tq2_ref,
-	.matvec_tq1 = tl_matvec_tq1_ref,
-	.matvec_q8 = tl_matvec_q8_ref,
-	.matvec_q4 = tl_matvec_q4_ref,
+	EVERY_KERNEL(ref),
+	.gemm_mr = TL_REF_MR, .gemm_nr = TL_REF_NR,
+	.tgemm_mr = TL_REF_MR, .tgemm_nr = TL_REF_NR,
 };
 
-/* sse2 replaces every kernel. */
+#ifdef TL_X86
+/* sse2 replaces every kernel; its tiles are 4 x 8 (4 x 4 on i686). */
+static const tl_kern kern_sse2 = {
+	EVERY_KERNEL(sse2),
+	.gemm_mr = TL_SSE2_MR, .gemm_nr = TL_SSE2_NR,
+	.tgemm_mr = TL_SSE2_MR, .tgemm_nr = TL_SSE2_NR,
+};
+
 static void
 add_sse2(tl_kern *k)
 {
-	k->name = "sse2";
-	k->mix[TL_KIND_FLOAT] = TL_MIX_SSE;
-	k->mix[TL_KIND_PRODUCT] = TL_MIX_SSE;
-	k->mix[TL_KIND_INT] = TL_MIX_PMADDWD;
-#ifdef TL_X86
-	k->dot = tl_dot_sse2;
-	k->axpy = tl_axpy_sse2;
-	k->gemm_tile = tl_gemm_tile_sse2;
-	k->gemm_mr = TL_SSE2_MR;
-	k->gemm_nr = TL_SSE2_NR;
-	k->gemm_pack = tl_gemm_pack_sse2;
-	k->absmax = tl_absmax_sse2;
-	k->abssum = tl_abssum_sse2;
-	k->quant = tl_quant_sse2;
-	k->quant_i8 = tl_quant_i8_sse2;
-	k->adamw = tl_adamw_sse2;
-	k->softmax = tl_softmax_sse2;
-	k->tgemm_pack_a = tl_tgemm_pack_sse2;
-	k->tgemm_pack_b = tl_tgemm_pack_sse2;
-	k->tgemm_tile = tl_tgemm_tile_sse2;
-	k->tgemm_mr = 4;
-	k->tgemm_nr = TL_SSE2_NR;
-	k->gemv_t = tl_gemv_t_sse2;
-	k->matvec_tq2 = tl_matvec_tq2_sse2;
-	k->matvec_tq1 = tl_matvec_tq1_sse2;
-	k->matvec_q8 = tl_matvec_q8_sse2;
-	k->matvec_q4 = tl_matvec_q4_sse2;
-#endif
+	*k = kern_sse2;
 }
 
 /* ssse3: pmaddubsw for the int8 x ternary GEMM (new panels, same tile
@@ -100,48 +75,54 @@ add_sse2(tl_kern *k)
 static void
 add_ssse3(tl_kern *k)
 {
-	k->name = "ssse3";
-	k->mix[TL_KIND_INT] = TL_MIX_PMADDUBSW;
-#ifdef TL_X86
 	k->tgemm_pack_a = tl_tgemm_pack_a_ssse3;
 	k->tgemm_pack_b = tl_tgemm_pack_b_ssse3;
 	k->tgemm_tile = tl_tgemm_tile_ssse3;
 	k->matvec_tq2 = tl_matvec_tq2_ssse3;
-#endif
 }
 
 /* sse41: quant with roundps. */
 static void
 add_sse41(tl_kern *k)
 {
-	k->name = "sse41";
-#ifdef TL_X86
 	k->quant = tl_quant_sse41;
-#endif
 }
 
-/* avx2: the GEMM tile and gemv_t with 8-wide FMA, the int8 x ternary
- * tile (on the ssse3 panels) and the tq2 matvec with vpmaddubsw. */
+/* avx2 replaces the products. */
 static void
 add_avx2(tl_kern *k)
 {
-	k->name = "avx2";
-	k->mix[TL_KIND_PRODUCT] = TL_MIX_FMA;
-	k->mix[TL_KIND_INT] = TL_MIX_VPMADDUBSW;
-#ifdef TL_X86
+	/* 8-wide FMA: the GEMM tile, 6 x 16, and gemv_t */
 	k->gemm_tile = tl_gemm_tile_avx2;
 	k->gemm_mr = TL_AVX2_MR;
 	k->gemm_nr = TL_AVX2_NR;
+	k->gemv_t = tl_gemv_t_avx2;
+	/* vpmaddubsw: the int8 x ternary tile, 4 x 16 on the ssse3
+	 * panels, and the tq2 matvec */
 	k->tgemm_tile = tl_tgemm_tile_avx2;
 	k->tgemm_nr = TL_AVX2_TNR;
-	k->gemv_t = tl_gemv_t_avx2;
 	k->matvec_tq2 = tl_matvec_tq2_avx2;
-#endif
 }
+#define ADD(f) f
+#else
+#define ADD(f) NULL	/* no SIMD kernels: the paths are never chosen */
+#endif
 
-/* Path p's row is path p-1's with what add[p] changes. */
-static void (*const add[TL_SIMD_NPATH])(tl_kern *) = {
-	NULL, add_sse2, add_ssse3, add_sse41, add_avx2
+/* Row p is row p-1, what add changes, the path's name and the mix of
+ * each kind of kernel on it; row 0 is tl_kern_ref. */
+static const struct {
+	const char *name;
+	int mix[TL_KIND_N];	/* FLOAT, PRODUCT, INT */
+	void (*add)(tl_kern *);
+} paths[TL_SIMD_NPATH] = {
+	{ NULL, { 0 }, NULL },	/* scalar: tl_kern_ref */
+	{ "sse2", { TL_MIX_SSE, TL_MIX_SSE, TL_MIX_PMADDWD }, ADD(add_sse2) },
+	{ "ssse3", { TL_MIX_SSE, TL_MIX_SSE, TL_MIX_PMADDUBSW },
+	    ADD(add_ssse3) },
+	{ "sse41", { TL_MIX_SSE, TL_MIX_SSE, TL_MIX_PMADDUBSW },
+	    ADD(add_sse41) },
+	{ "avx2", { TL_MIX_SSE, TL_MIX_FMA, TL_MIX_VPMADDUBSW },
+	    ADD(add_avx2) },
 };
 static tl_kern rows[TL_SIMD_NPATH];
 static const tl_kern *tables[TL_SIMD_NPATH];
@@ -155,7 +136,10 @@ build(void)
 	tables[0] = &tl_kern_ref;
 	for (p = 1; p < TL_SIMD_NPATH; p++) {
 		rows[p] = *tables[p - 1];
-		add[p](&rows[p]);
+		if (paths[p].add)
+			paths[p].add(&rows[p]);
+		rows[p].name = paths[p].name;
+		memcpy(rows[p].mix, paths[p].mix, sizeof rows[p].mix);
 		tables[p] = &rows[p];
 	}
 }
@@ -181,7 +165,7 @@ tl_mix_name(int mix)
 
 static int cur = -1;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static unsigned paths;		/* bit p set if path p runs here */
+static unsigned cpu;		/* bit p set if path p runs here */
 static pthread_once_t paths_once = PTHREAD_ONCE_INIT;
 
 #ifdef TL_X86
@@ -298,7 +282,7 @@ tl_simd_parse(const char *list, unsigned *set, char *err)
 static void
 detect(void)
 {
-	paths = cpu_paths();
+	cpu = cpu_paths();
 }
 
 int
@@ -307,7 +291,7 @@ tl_simd_supported(int path)
 	if (path < 0 || path >= TL_SIMD_NPATH)
 		return 0;
 	pthread_once(&paths_once, detect);
-	return (paths >> path) & 1;
+	return (cpu >> path) & 1;
 }
 
 const tl_kern *

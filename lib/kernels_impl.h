@@ -122,6 +122,111 @@ void tl_matvec_tq2_avx2(int32_t *, const uint8_t *, long, int, int,
     const tl_xq8 *);
 #endif
 
+/* ---- SIMD helpers that several paths use (inline) ---- */
+
+/*
+ * The step that every x86 GEMM tile repeats, over 4 rows: row i's
+ * value of A, broadcast by BC(i), times the B vectors b0 (and b1),
+ * added by ACC(sum, a, b) to the sums c<i>0 (and c<i>1), row after
+ * row.  The tile defines BC and ACC for its instructions and declares
+ * t, b0 and b1; c names its sums (c00 .. c31, or c0 .. c3).
+ */
+#define TL_TILE_ROW2(s0, s1, a) do { \
+	t = (a); \
+	s0 = ACC(s0, t, b0); \
+	s1 = ACC(s1, t, b1); \
+} while (0)
+#define TL_TILE_4X2(c) do { \
+	TL_TILE_ROW2(c##00, c##01, BC(0)); \
+	TL_TILE_ROW2(c##10, c##11, BC(1)); \
+	TL_TILE_ROW2(c##20, c##21, BC(2)); \
+	TL_TILE_ROW2(c##30, c##31, BC(3)); \
+} while (0)
+#define TL_TILE_4X1(c) do { \
+	c##0 = ACC(c##0, BC(0), b0); \
+	c##1 = ACC(c##1, BC(1), b0); \
+	c##2 = ACC(c##2, BC(2), b0); \
+	c##3 = ACC(c##3, BC(3), b0); \
+} while (0)
+/* The int16 sums h of the byte tiles widened into the int32 sums s by
+ * WIDEN(s, h), in the order of the rows. */
+#define TL_WIDEN_4X2(s, h) do { \
+	s[0] = WIDEN(s[0], h##00); s[1] = WIDEN(s[1], h##01); \
+	s[2] = WIDEN(s[2], h##10); s[3] = WIDEN(s[3], h##11); \
+	s[4] = WIDEN(s[4], h##20); s[5] = WIDEN(s[5], h##21); \
+	s[6] = WIDEN(s[6], h##30); s[7] = WIDEN(s[7], h##31); \
+} while (0)
+
+#ifdef TL_X86
+#include <emmintrin.h>
+
+#define TL_SSE2 __attribute__((target("sse2")))
+
+/* Sum of the four int32 lanes. */
+TL_SSE2 static inline int32_t
+tl_hsum32_sse2(__m128i v)
+{
+	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
+	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
+	return _mm_cvtsi128_si32(v);
+}
+
+/*
+ * q[i] = clamp(rnd(x[i] * s), lo, hi), four lanes at a time, the tail
+ * by the reference: the quant of sse2 (rnd = rint_sse2) and sse41
+ * (roundps).  maxps(lo, r) is r < lo ? lo : r and minps(hi, r) is
+ * r > hi ? hi : r, signed zeros included (both return their second
+ * operand when unordered or equal): the reference's clamp, for
+ * lo <= hi.  A NaN lane then becomes lo, as in the reference.
+ */
+TL_SSE2 static inline __attribute__((always_inline)) void
+tl_quant_body(float *q, const float *x, int n, float s, float lo, float hi,
+    __m128 (*rnd)(__m128))
+{
+	__m128 vs = _mm_set1_ps(s), vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+	__m128 r, nan;
+	int i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		r = rnd(_mm_mul_ps(_mm_loadu_ps(x + i), vs));
+		r = _mm_min_ps(vhi, _mm_max_ps(vlo, r));
+		nan = _mm_cmpunord_ps(r, r);
+		r = _mm_or_ps(_mm_andnot_ps(nan, r), _mm_and_ps(nan, vlo));
+		_mm_storeu_ps(q + i, r);
+	}
+	tl_quant_ref(q + i, x + i, n - i, s, lo, hi);
+}
+
+/* Store (acc = 0) or add the top-left m x n of a 4 x TL_SSE2_NR tile
+ * whose row i is r[i*NR/4 .. i*NR/4 + NR/4 - 1], to c (row stride
+ * ldc): the SSE2 and SSSE3 tiles' last step. */
+TL_SSE2 static inline void
+tl_tile_out_sse2(const __m128 *r, float *c, long ldc, int m, int n, int acc)
+{
+	float t[4 * TL_SSE2_NR];
+	int i, j, v;
+
+	if (m == 4 && n == TL_SSE2_NR) {
+		for (i = 0; i < 4; i++)
+			for (v = 0; v < TL_SSE2_NR / 4; v++) {
+				float *p = c + i * ldc + 4 * v;
+				__m128 x = r[i * (TL_SSE2_NR / 4) + v];
+
+				if (acc)
+					x = _mm_add_ps(_mm_loadu_ps(p), x);
+				_mm_storeu_ps(p, x);
+			}
+		return;
+	}
+	for (i = 0; i < TL_SSE2_NR; i++)
+		_mm_storeu_ps(t + 4 * i, r[i]);
+	for (i = 0; i < m; i++)
+		for (j = 0; j < n; j++)
+			c[i * ldc + j] = acc ? c[i * ldc + j] +
+			    t[i * TL_SSE2_NR + j] : t[i * TL_SSE2_NR + j];
+}
+#endif
+
 /* ---- the blocked GEMM driver (gemm.c) ---- */
 
 /*

@@ -118,31 +118,19 @@ SSSE3 static void
 tile_out(__m128i *s, const int32_t *rs, float *c, long ldc, int m, int n,
     int acc)
 {
-	float t[4 * NR];
-	int i, j, v;
+	__m128 r[NR];
+	int i, v;
 
 	for (i = 0; i < 4; i++)
-		for (v = 0; v < NR / 4; v++) {
-			__m128 x = _mm_cvtepi32_ps(_mm_sub_epi32(s[i * (NR / 4) + v],
-			    _mm_set1_epi32(rs[i])));
-
-			if (m == 4 && n == NR) {
-				float *p = c + i * ldc + 4 * v;
-
-				if (acc)
-					x = _mm_add_ps(_mm_loadu_ps(p), x);
-				_mm_storeu_ps(p, x);
-			} else
-				_mm_storeu_ps(t + i * NR + 4 * v, x);
-		}
-	if (m == 4 && n == NR)
-		return;
-	for (i = 0; i < m; i++)
-		for (j = 0; j < n; j++)
-			c[i * ldc + j] = acc ? c[i * ldc + j] + t[i * NR + j] :
-			    t[i * NR + j];
+		for (v = 0; v < NR / 4; v++)
+			r[i * (NR / 4) + v] = _mm_cvtepi32_ps(_mm_sub_epi32(
+			    s[i * (NR / 4) + v], _mm_set1_epi32(rs[i])));
+	tl_tile_out_sse2(r, c, ldc, m, n, acc);
 }
 
+#define BC(i) _mm_shuffle_epi32(av, 0x55 * (i))
+#define ACC(s, x, y) _mm_add_epi16(s, _mm_maddubs_epi16(y, x))
+#define WIDEN(s, h) _mm_add_epi32(s, _mm_madd_epi16(h, ones))
 #ifdef __x86_64__
 SSSE3 void
 tl_tgemm_tile_ssse3(int kc, const void *a, const void *b, float *c, long ldc,
@@ -162,29 +150,11 @@ tl_tgemm_tile_ssse3(int kc, const void *a, const void *b, float *c, long ldc,
 			av = _mm_load_si128(pa + g);
 			b0 = _mm_load_si128(pb + 2 * g);
 			b1 = _mm_load_si128(pb + 2 * g + 1);
-			t = _mm_shuffle_epi32(av, 0x00);
-			h00 = _mm_add_epi16(h00, _mm_maddubs_epi16(b0, t));
-			h01 = _mm_add_epi16(h01, _mm_maddubs_epi16(b1, t));
-			t = _mm_shuffle_epi32(av, 0x55);
-			h10 = _mm_add_epi16(h10, _mm_maddubs_epi16(b0, t));
-			h11 = _mm_add_epi16(h11, _mm_maddubs_epi16(b1, t));
-			t = _mm_shuffle_epi32(av, 0xaa);
-			h20 = _mm_add_epi16(h20, _mm_maddubs_epi16(b0, t));
-			h21 = _mm_add_epi16(h21, _mm_maddubs_epi16(b1, t));
-			t = _mm_shuffle_epi32(av, 0xff);
-			h30 = _mm_add_epi16(h30, _mm_maddubs_epi16(b0, t));
-			h31 = _mm_add_epi16(h31, _mm_maddubs_epi16(b1, t));
+			TL_TILE_4X2(h);
 			KEEP(h00, h01, h10, h11);
 			KEEP(h20, h21, h30, h31);
 		}
-		s[0] = _mm_add_epi32(s[0], _mm_madd_epi16(h00, ones));
-		s[1] = _mm_add_epi32(s[1], _mm_madd_epi16(h01, ones));
-		s[2] = _mm_add_epi32(s[2], _mm_madd_epi16(h10, ones));
-		s[3] = _mm_add_epi32(s[3], _mm_madd_epi16(h11, ones));
-		s[4] = _mm_add_epi32(s[4], _mm_madd_epi16(h20, ones));
-		s[5] = _mm_add_epi32(s[5], _mm_madd_epi16(h21, ones));
-		s[6] = _mm_add_epi32(s[6], _mm_madd_epi16(h30, ones));
-		s[7] = _mm_add_epi32(s[7], _mm_madd_epi16(h31, ones));
+		TL_WIDEN_4X2(s, h);
 	}
 	tile_out(s, (const int32_t *)(const void *)(pa + ng), c, ldc, m, n, acc);
 }
@@ -205,22 +175,18 @@ tl_tgemm_tile_ssse3(int kc, const void *a, const void *b, float *c, long ldc,
 		for (; g < e; g++) {
 			av = _mm_load_si128(pa + g);
 			b0 = _mm_load_si128(pb + g);
-			h0 = _mm_add_epi16(h0, _mm_maddubs_epi16(b0,
-			    _mm_shuffle_epi32(av, 0x00)));
-			h1 = _mm_add_epi16(h1, _mm_maddubs_epi16(b0,
-			    _mm_shuffle_epi32(av, 0x55)));
-			h2 = _mm_add_epi16(h2, _mm_maddubs_epi16(b0,
-			    _mm_shuffle_epi32(av, 0xaa)));
-			h3 = _mm_add_epi16(h3, _mm_maddubs_epi16(b0,
-			    _mm_shuffle_epi32(av, 0xff)));
+			TL_TILE_4X1(h);
 		}
-		s[0] = _mm_add_epi32(s[0], _mm_madd_epi16(h0, ones));
-		s[1] = _mm_add_epi32(s[1], _mm_madd_epi16(h1, ones));
-		s[2] = _mm_add_epi32(s[2], _mm_madd_epi16(h2, ones));
-		s[3] = _mm_add_epi32(s[3], _mm_madd_epi16(h3, ones));
+		s[0] = WIDEN(s[0], h0);
+		s[1] = WIDEN(s[1], h1);
+		s[2] = WIDEN(s[2], h2);
+		s[3] = WIDEN(s[3], h3);
 	}
 	tile_out(s, (const int32_t *)(const void *)(pa + ng), c, ldc, m, n, acc);
 }
 #endif
+#undef BC
+#undef ACC
+#undef WIDEN
 
 #endif /* TL_X86 */

@@ -39,16 +39,9 @@ tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
     const float *B, long brs, long bcs, float *C, long ldc, int accumulate)
 {
 	const tl_kern *k = tl_k();
-	tl_gemm_kind g;
+	tl_gemm_kind g = { k->gemm_mr, k->gemm_nr, KC, sizeof(float), 0, pack,
+	    pack, k->gemm_tile };
 
-	g.mr = k->gemm_mr;
-	g.nr = k->gemm_nr;
-	g.kc = KC;
-	g.esz = sizeof(float);
-	g.rowx = 0;
-	g.pack_a = pack;
-	g.pack_b = pack;
-	g.tile = k->gemm_tile;
 	tl_gemm_blocked(p, k, &g, M, N, K, A, ars, acs, B, brs, bcs, C, ldc,
 	    accumulate);
 }

@@ -53,16 +53,9 @@ tl_tgemm(tl_pool *p, int M, int N, int K, const float *A, long lda,
     const float *W, long ldw, float *C, long ldc)
 {
 	const tl_kern *k = tl_k();
-	tl_gemm_kind g;
+	tl_gemm_kind g = { k->tgemm_mr, k->tgemm_nr, KC, ESZ, ROWX, pack_a,
+	    pack_b, k->tgemm_tile };
 
-	g.mr = k->tgemm_mr;
-	g.nr = k->tgemm_nr;
-	g.kc = KC;
-	g.esz = ESZ;
-	g.rowx = ROWX;
-	g.pack_a = pack_a;
-	g.pack_b = pack_b;
-	g.tile = k->tgemm_tile;
 	/* B (K,N) = W^T: element (k, j) at W[j*ldw + k] */
 	tl_gemm_blocked(p, k, &g, M, N, K, A, lda, 1, W, 1, ldw, C, ldc, 0);
 }

@@ -24,14 +24,6 @@
 
 #define SSE2 __attribute__((target("sse2")))
 
-SSE2 static int32_t
-hsum32(__m128i v)
-{
-	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
-	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
-	return _mm_cvtsi128_si32(v);
-}
-
 /*
  * gemv_t: 32 columns of y at a time in eight registers on x86-64
  * (enough independent sums to hide the latency of addps), 16 in four
@@ -139,8 +131,8 @@ tl_matvec_tq2_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 			STEP(3)
 #undef STEP
 		}
-		s[r] = hsum32(_mm_add_epi32(a0, b0)) - x->sum;
-		s[r + 1] = hsum32(_mm_add_epi32(a1, b1)) - x->sum;
+		s[r] = tl_hsum32_sse2(_mm_add_epi32(a0, b0)) - x->sum;
+		s[r + 1] = tl_hsum32_sse2(_mm_add_epi32(a1, b1)) - x->sum;
 	}
 	for (; r < m; r++) {
 		const uint8_t *w0 = w + r * ldw;
@@ -161,7 +153,7 @@ tl_matvec_tq2_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 				    LD(p + 16 * i + 8)));
 			}
 		}
-		s[r] = hsum32(_mm_add_epi32(a0, b0)) - x->sum;
+		s[r] = tl_hsum32_sse2(_mm_add_epi32(a0, b0)) - x->sum;
 	}
 }
 
@@ -215,7 +207,7 @@ tl_matvec_tq1_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 #undef ACC
 #undef CODE
 		}
-		s[r] = hsum32(_mm_add_epi32(a, b)) - x->sum;
+		s[r] = tl_hsum32_sse2(_mm_add_epi32(a, b)) - x->sum;
 	}
 }
 
@@ -243,7 +235,7 @@ tl_matvec_q8_sse2(float *y, const int8_t *w, long ldw, const float *d, long ldd,
 				a2 = _mm_add_epi32(a2, _mm_madd_epi16(
 				    _mm_srai_epi16(v, 8), LD(p + 16 * k + 8)));
 			}
-			acc += d[b] * (float)hsum32(_mm_add_epi32(a, a2));
+			acc += d[b] * (float)tl_hsum32_sse2(_mm_add_epi32(a, a2));
 		}
 		y[r] = acc;
 	}
@@ -281,7 +273,7 @@ tl_matvec_q4_sse2(float *y, const uint8_t *w, long ldw, const float *d, long ldd
 				a2 = _mm_add_epi32(a2, _mm_madd_epi16(
 				    _mm_srli_epi16(v, 12), LD(p + 24)));
 			}
-			acc += d[b] * (float)(hsum32(_mm_add_epi32(a, a2)) -
+			acc += d[b] * (float)(tl_hsum32_sse2(_mm_add_epi32(a, a2)) -
 			    8 * x->bsum[b]);
 		}
 		y[r] = acc;

@@ -27,14 +27,6 @@
 /* Groups of 64 weights between two widenings. */
 #define WIDEN 16
 
-SSSE3 static int32_t
-hsum32(__m128i v)
-{
-	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
-	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
-	return _mm_cvtsi128_si32(v);
-}
-
 /* Codes of weights 16i .. 16i+15 of the group in v, as bytes. */
 #define CODES(v, i) _mm_and_si128(_mm_srli_epi16(v, 2 * (i)), m3)
 
@@ -76,10 +68,10 @@ tl_matvec_tq2_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 			s2 = _mm_add_epi32(s2, _mm_madd_epi16(a2, one));
 			s3 = _mm_add_epi32(s3, _mm_madd_epi16(a3, one));
 		}
-		s[r] = hsum32(s0) - x->sum;
-		s[r + 1] = hsum32(s1) - x->sum;
-		s[r + 2] = hsum32(s2) - x->sum;
-		s[r + 3] = hsum32(s3) - x->sum;
+		s[r] = tl_hsum32_sse2(s0) - x->sum;
+		s[r + 1] = tl_hsum32_sse2(s1) - x->sum;
+		s[r + 2] = tl_hsum32_sse2(s2) - x->sum;
+		s[r + 3] = tl_hsum32_sse2(s3) - x->sum;
 	}
 	for (; r < m; r++) {
 		const uint8_t *w0 = w + r * ldw;
@@ -104,7 +96,7 @@ tl_matvec_tq2_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 			}
 			s0 = _mm_add_epi32(s0, _mm_madd_epi16(a0, one));
 		}
-		s[r] = hsum32(s0) - x->sum;
+		s[r] = tl_hsum32_sse2(s0) - x->sum;
 	}
 }
 
