@@ -54,8 +54,7 @@ tl_gemm_tile_avx2(int K, const void *pa, const void *pb, float *c, long ldc,
     int m, int n, int acc)
 {
 	const float *a = pa, *b = pb;
-	__m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
-	__m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+	TL_SUMS_4X2(__m256, c, _mm256_setzero_ps());
 	__m256 c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 	__m256 b0, b1, t, r[2 * MR];
 	int k;
@@ -67,8 +66,7 @@ tl_gemm_tile_avx2(int K, const void *pa, const void *pb, float *c, long ldc,
 		TL_TILE_ROW2(c40, c41, BC(4));
 		TL_TILE_ROW2(c50, c51, BC(5));
 	}
-	r[0] = c00; r[1] = c01; r[2] = c10; r[3] = c11;
-	r[4] = c20; r[5] = c21; r[6] = c30; r[7] = c31;
+	TL_SUMS_OUT_4X2(r, c, TL_SAME);
 	r[8] = c40; r[9] = c41; r[10] = c50; r[11] = c51;
 	tile_out(r, MR, c, ldc, m, n, acc);
 }
@@ -79,12 +77,16 @@ tl_gemm_tile_avx2(int K, const void *pa, const void *pb, float *c, long ldc,
  * The int8 x ternary tile of tl_tgemm, 4 x 16, on the panels of the
  * SSSE3 path (kernels_ssse3.c explains them and the code + 1 trick):
  * vpmaddubsw does sixteen pairs of byte products per instruction into
- * int16 sums, widened to int32 every 63 groups of four k steps.
+ * int16 sums, widened to int32 every 63 groups of four k steps
+ * (TL_BYTE_GROUPS_4X2).
  */
-#define GROUPS 63
 #define BC(i) _mm256_set1_epi32(pa[4 * g + (i)])
 #define ACC(s, x, y) _mm256_add_epi16(s, _mm256_maddubs_epi16(y, x))
 #define WIDEN(s, h) _mm256_add_epi32(s, _mm256_madd_epi16(h, ones))
+#define LOAD(g) do { \
+	b0 = _mm256_load_si256(pb + 2 * (g)); \
+	b1 = _mm256_load_si256(pb + 2 * (g) + 1); \
+} while (0)
 
 AVX2 void
 tl_tgemm_tile_avx2(int kc, const void *a, const void *b, float *c, long ldc,
@@ -96,22 +98,7 @@ tl_tgemm_tile_avx2(int kc, const void *a, const void *b, float *c, long ldc,
 	__m256 r[8];
 	int ng = (kc + 3) / 4, g = 0, e, i;
 
-	for (i = 0; i < 8; i++)
-		s[i] = _mm256_setzero_si256();
-	while (g < ng) {
-		e = g + GROUPS < ng ? g + GROUPS : ng;
-		h00 = h01 = h10 = h11 = _mm256_setzero_si256();
-		h20 = h21 = h30 = h31 = h00;
-		for (; g < e; g++) {
-			b0 = _mm256_load_si256(pb + 2 * g);
-			b1 = _mm256_load_si256(pb + 2 * g + 1);
-			TL_TILE_4X2(h);
-			/* keep the sums in registers (kernels_ssse3.c) */
-			__asm__("" : "+x"(h00), "+x"(h01), "+x"(h10), "+x"(h11));
-			__asm__("" : "+x"(h20), "+x"(h21), "+x"(h30), "+x"(h31));
-		}
-		TL_WIDEN_4X2(s, h);
-	}
+	TL_BYTE_GROUPS_4X2(_mm256_setzero_si256(), LOAD);
 	/* minus the row sums that follow the groups */
 	for (i = 0; i < 8; i++)
 		r[i] = _mm256_cvtepi32_ps(_mm256_sub_epi32(s[i],
@@ -121,5 +108,6 @@ tl_tgemm_tile_avx2(int kc, const void *a, const void *b, float *c, long ldc,
 #undef BC
 #undef ACC
 #undef WIDEN
+#undef LOAD
 
 #endif /* TL_X86 */

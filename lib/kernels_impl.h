@@ -148,6 +148,44 @@ void tl_matvec_tq2_avx2(int32_t *, const uint8_t *, long, int, int,
 	c##2 = ACC(c##2, BC(2), b0); \
 	c##3 = ACC(c##3, BC(3), b0); \
 } while (0)
+/* The sums c00 .. c31 of a 4 x 2 tile of vectors of type V, declared
+ * and set to zero; and stored into r[0 .. 7], row after row, each
+ * through F. */
+#define TL_SUMS_4X2(V, c, zero) V c##00 = (zero), c##01 = c##00, \
+	c##10 = c##00, c##11 = c##00, c##20 = c##00, c##21 = c##00, \
+	c##30 = c##00, c##31 = c##00
+#define TL_SUMS_OUT_4X2(r, c, F) do { \
+	r[0] = F(c##00); r[1] = F(c##01); r[2] = F(c##10); r[3] = F(c##11); \
+	r[4] = F(c##20); r[5] = F(c##21); r[6] = F(c##30); r[7] = F(c##31); \
+} while (0)
+#define TL_SAME(x) (x)
+/*
+ * The k groups of the byte tiles (ssse3, avx2; kernels_ssse3.c explains
+ * them): int16 sums h over at most TL_BYTE_GROUPS groups of four k
+ * steps at a time (63 x 512 < 32768), each group's vectors loaded by
+ * LOAD(g), then widened into the int32 sums s by WIDEN(s, h).  The
+ * asm statements keep the sums in registers: without them GCC
+ * computes all eight products of a step first and keeps a sum on the
+ * stack.  The tile declares s, the h, g = 0, e, i and ng, the number
+ * of groups.
+ */
+#define TL_BYTE_GROUPS 63
+#define TL_BYTE_GROUPS_4X2(zero, LOAD) do { \
+	for (i = 0; i < 8; i++) \
+		s[i] = (zero); \
+	while (g < ng) { \
+		e = g + TL_BYTE_GROUPS < ng ? g + TL_BYTE_GROUPS : ng; \
+		h00 = h01 = h10 = h11 = (zero); \
+		h20 = h21 = h30 = h31 = h00; \
+		for (; g < e; g++) { \
+			LOAD(g); \
+			TL_TILE_4X2(h); \
+			__asm__("" : "+x"(h00), "+x"(h01), "+x"(h10), "+x"(h11)); \
+			__asm__("" : "+x"(h20), "+x"(h21), "+x"(h30), "+x"(h31)); \
+		} \
+		TL_WIDEN_4X2(s, h); \
+	} \
+} while (0)
 /* The int16 sums h of the byte tiles widened into the int32 sums s by
  * WIDEN(s, h), in the order of the rows. */
 #define TL_WIDEN_4X2(s, h) do { \
@@ -226,6 +264,52 @@ tl_tile_out_sse2(const __m128 *r, float *c, long ldc, int m, int n, int acc)
 			    t[i * TL_SSE2_NR + j] : t[i * TL_SSE2_NR + j];
 }
 #endif
+
+/*
+ * gemv_t's blocks of columns (tkernels_sse2.c, tkernels_avx2.c): while
+ * NT vectors of VW lanes fit, columns [j, j + NT VW) of y in the sums
+ * t0 .. t<NT-1>, each a running sum in increasing u of BCAST(u) (a[u]
+ * in every lane) times row u's columns, by G(i); then stored or added
+ * by OUT(i).  The file defines V (the vector type), ZERO, BCAST, G and
+ * OUT; NT is 1, 4 or 8.
+ */
+#define TL_EACH1(F) F(0)
+#define TL_EACH4(F) F(0); F(1); F(2); F(3)
+#define TL_EACH8(F) TL_EACH4(F); F(4); F(5); F(6); F(7)
+#define TL_GEMV_ZERO(i) V t##i = ZERO
+#define TL_GEMV_T_BLOCKS(NT, VW) \
+	for (; j + (NT) * (VW) <= n; j += (NT) * (VW)) { \
+		const float *x = X + j; \
+		TL_EACH##NT(TL_GEMV_ZERO); \
+		for (u = 0; u < m; u++, x += ldx) { \
+			b = BCAST(u); \
+			TL_EACH##NT(G); \
+		} \
+		TL_EACH##NT(OUT); \
+	}
+
+/*
+ * The tq2 matvecs of ssse3 and avx2 (tkernels_*.c): row k's codes of
+ * the current groups, loaded by WROW(k), times the activations x0 ..
+ * x3 (weights 16i .. 16i+15 of a group are CODES(v, i)), added into
+ * the int16 sums a by DOT(a, codes, x); every TL_TQ2_GROUPS groups of
+ * 64 weights, the int16 sums a0 .. a3 are widened into the int32 sums
+ * s0 .. s3 by WIDEN(s, a) (tkernels_ssse3.c says why 16).
+ */
+#define TL_TQ2_GROUPS 16
+#define TL_TQ2_ROW(k, a) do { \
+	v = WROW(k); \
+	a = DOT(a, CODES(v, 0), x0); \
+	a = DOT(a, CODES(v, 1), x1); \
+	a = DOT(a, CODES(v, 2), x2); \
+	a = DOT(a, CODES(v, 3), x3); \
+} while (0)
+#define TL_TQ2_WIDEN4() do { \
+	s0 = WIDEN(s0, a0); \
+	s1 = WIDEN(s1, a1); \
+	s2 = WIDEN(s2, a2); \
+	s3 = WIDEN(s3, a3); \
+} while (0)
 
 /* ---- the blocked GEMM driver (gemm.c) ---- */
 

@@ -102,8 +102,7 @@ tl_gemm_tile_sse2(int K, const void *pa, const void *pb, float *c, long ldc,
     int m, int n, int acc)
 {
 	const float *a = pa, *b = pb;
-	__m128 c00 = _mm_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
-	__m128 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+	TL_SUMS_4X2(__m128, c, _mm_setzero_ps());
 	__m128 r[8];
 	int k;
 
@@ -115,8 +114,7 @@ tl_gemm_tile_sse2(int K, const void *pa, const void *pb, float *c, long ldc,
 
 		TL_TILE_4X2(c);
 	}
-	r[0] = c00; r[1] = c01; r[2] = c10; r[3] = c11;
-	r[4] = c20; r[5] = c21; r[6] = c30; r[7] = c31;
+	TL_SUMS_OUT_4X2(r, c, TL_SAME);
 	tl_tile_out_sse2(r, c, ldc, m, n, acc);
 }
 #else
@@ -266,8 +264,7 @@ tl_tgemm_tile_sse2(int kc, const void *a, const void *b, float *c, long ldc,
     int m, int n, int acc)
 {
 	const __m128i *pa = a, *pb = b;
-	__m128i c00 = _mm_setzero_si128(), c01 = c00, c10 = c00, c11 = c00;
-	__m128i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+	TL_SUMS_4X2(__m128i, c, _mm_setzero_si128());
 	__m128i av, b0, b1, t;
 	__m128 r[8];
 	int p, np = ((kc + 3) & ~3) / 2;
@@ -278,10 +275,7 @@ tl_tgemm_tile_sse2(int kc, const void *a, const void *b, float *c, long ldc,
 		b1 = _mm_load_si128(pb + 1);
 		TL_TILE_4X2(c);
 	}
-	r[0] = _mm_cvtepi32_ps(c00); r[1] = _mm_cvtepi32_ps(c01);
-	r[2] = _mm_cvtepi32_ps(c10); r[3] = _mm_cvtepi32_ps(c11);
-	r[4] = _mm_cvtepi32_ps(c20); r[5] = _mm_cvtepi32_ps(c21);
-	r[6] = _mm_cvtepi32_ps(c30); r[7] = _mm_cvtepi32_ps(c31);
+	TL_SUMS_OUT_4X2(r, c, _mm_cvtepi32_ps);
 	tl_tile_out_sse2(r, c, ldc, m, n, acc);
 }
 #else

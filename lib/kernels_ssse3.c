@@ -26,13 +26,6 @@
 
 #define SSSE3 __attribute__((target("ssse3")))
 
-#define GROUPS	63	/* k groups summed in int16 before widening */
-
-/* The sums stay in registers: without this GCC computes all eight
- * products of a step first and keeps a sum on the stack. */
-#define KEEP(a, b, c, d) \
-	__asm__("" : "+x"(a), "+x"(b), "+x"(c), "+x"(d))
-
 /* Four rows' 16 values each at s (row stride ld), as bytes plus bias
  * (0 or 1): one 16-byte vector per row, k along the bytes. */
 SSSE3 static __m128i
@@ -131,6 +124,11 @@ tile_out(__m128i *s, const int32_t *rs, float *c, long ldc, int m, int n,
 #define BC(i) _mm_shuffle_epi32(av, 0x55 * (i))
 #define ACC(s, x, y) _mm_add_epi16(s, _mm_maddubs_epi16(y, x))
 #define WIDEN(s, h) _mm_add_epi32(s, _mm_madd_epi16(h, ones))
+#define LOAD(g) do { \
+	av = _mm_load_si128(pa + (g)); \
+	b0 = _mm_load_si128(pb + 2 * (g)); \
+	b1 = _mm_load_si128(pb + 2 * (g) + 1); \
+} while (0)
 #ifdef __x86_64__
 SSSE3 void
 tl_tgemm_tile_ssse3(int kc, const void *a, const void *b, float *c, long ldc,
@@ -140,22 +138,7 @@ tl_tgemm_tile_ssse3(int kc, const void *a, const void *b, float *c, long ldc,
 	__m128i s[8], h00, h01, h10, h11, h20, h21, h30, h31, av, b0, b1, t;
 	int ng = (kc + 3) / 4, g = 0, e, i;
 
-	for (i = 0; i < 8; i++)
-		s[i] = _mm_setzero_si128();
-	while (g < ng) {
-		e = g + GROUPS < ng ? g + GROUPS : ng;
-		h00 = h01 = h10 = h11 = _mm_setzero_si128();
-		h20 = h21 = h30 = h31 = h00;
-		for (; g < e; g++) {
-			av = _mm_load_si128(pa + g);
-			b0 = _mm_load_si128(pb + 2 * g);
-			b1 = _mm_load_si128(pb + 2 * g + 1);
-			TL_TILE_4X2(h);
-			KEEP(h00, h01, h10, h11);
-			KEEP(h20, h21, h30, h31);
-		}
-		TL_WIDEN_4X2(s, h);
-	}
+	TL_BYTE_GROUPS_4X2(_mm_setzero_si128(), LOAD);
 	tile_out(s, (const int32_t *)(const void *)(pa + ng), c, ldc, m, n, acc);
 }
 #else
@@ -170,7 +153,7 @@ tl_tgemm_tile_ssse3(int kc, const void *a, const void *b, float *c, long ldc,
 	for (i = 0; i < 4; i++)
 		s[i] = _mm_setzero_si128();
 	while (g < ng) {
-		e = g + GROUPS < ng ? g + GROUPS : ng;
+		e = g + TL_BYTE_GROUPS < ng ? g + TL_BYTE_GROUPS : ng;
 		h0 = h1 = h2 = h3 = _mm_setzero_si128();
 		for (; g < e; g++) {
 			av = _mm_load_si128(pa + g);
@@ -188,5 +171,6 @@ tl_tgemm_tile_ssse3(int kc, const void *a, const void *b, float *c, long ldc,
 #undef BC
 #undef ACC
 #undef WIDEN
+#undef LOAD
 
 #endif /* TL_X86 */
