@@ -12,7 +12,6 @@
  * before they could count.
  */
 #include <math.h>
-#include <string.h>
 
 #include "kernels.h"
 
@@ -63,12 +62,7 @@ att_fwd(void *ctx, int bh)
 static void
 job_init(att_job *j, const float *qkv, int B, int T, int C, int H)
 {
-	memset(j, 0, sizeof *j);
-	j->qkv = qkv;
-	j->B = B;
-	j->T = T;
-	j->C = C;
-	j->H = H;
+	*j = (att_job){ .qkv = qkv, .B = B, .T = T, .C = C, .H = H };
 }
 
 void

@@ -25,7 +25,6 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "kernels_impl.h"
 
@@ -208,19 +207,8 @@ tl_gemm_blocked(tl_pool *p, const tl_kern *k, const tl_gemm_kind *g,
 					C[(long)i * ldc + n] = 0;
 		return;
 	}
-	memset(&j, 0, sizeof j);
-	j.k = k;
-	j.g = g;
-	j.mr = g->mr;
-	j.nr = g->nr;
-	j.A = A;
-	j.B = B;
-	j.ars = ars;
-	j.acs = acs;
-	j.brs = brs;
-	j.bcs = bcs;
-	j.C = C;
-	j.ldc = ldc;
+	j = (job){ .k = k, .g = g, .mr = g->mr, .nr = g->nr, .A = A, .B = B,
+	    .ars = ars, .acs = acs, .brs = brs, .bcs = bcs, .C = C, .ldc = ldc };
 	/* Block sizes in whole panels, and panels for the largest k
 	 * block, every one aligned to 64 bytes. */
 	mbp = MBLK / j.mr;
