@@ -3,10 +3,12 @@
  * run-time SIMD dispatch that picks their fastest path, and the thread
  * pool that spreads them over cores.
  *
- * Every kernel has a plain C reference (kernels_ref.c, the
- * specification) and SIMD paths with the same signature, gathered in
- * one table (tl_kern) filled once from CPUID.  TL_SIMD=scalar|sse2|...
- * in the environment forces a path.  Results never depend on the
+ * Every kernel has a plain C reference (kernels_ref.c, tkernels_ref.c:
+ * the specification) and SIMD versions with the same signature; each
+ * SIMD path is a row (tl_kern) of dispatch.c's table, built from the
+ * row below it, and one row is chosen once from CPUID.
+ * TL_SIMD=scalar|sse2|... in the environment forces a path.  The
+ * per-path functions are internal (kernels_impl.h).  Results never depend on the
  * number of threads: work is split over disjoint outputs and every
  * reduction runs in a fixed order.
  */
