@@ -119,7 +119,8 @@ typedef struct {
 	int32_t *s32;
 } bench;
 
-enum { FLOAT, INT };	/* which peak a kernel is measured against */
+/* which peak a kernel is measured against (tl_kern.mix) */
+enum { FLOAT = TL_KIND_FLOAT, PROD = TL_KIND_PRODUCT, INT = TL_KIND_INT };
 
 typedef struct {
 	const char *name;
@@ -309,7 +310,7 @@ run_tq2(bench *b)
 {
 	const tl_qmat *m = &b->qm[TL_W_TQ2];
 
-	tl_k()->tq2_dot(b->s32, m->w, m->ld, m->rows, m->n, &b->xb.x);
+	tl_k()->matvec_tq2(b->s32, m->w, m->ld, m->rows, m->n, &b->xb.x);
 }
 
 static void
@@ -317,7 +318,7 @@ run_tq1(bench *b)
 {
 	const tl_qmat *m = &b->qm[TL_W_TQ1];
 
-	tl_k()->tq1_dot(b->s32, m->w, m->ld, m->rows, m->n, &b->xb.x);
+	tl_k()->matvec_tq1(b->s32, m->w, m->ld, m->rows, m->n, &b->xb.x);
 }
 
 static void
@@ -325,7 +326,7 @@ run_q8(bench *b)
 {
 	const tl_qmat *m = &b->qm[TL_W_Q8];
 
-	tl_k()->q8_dot(b->y, m->w, m->ld, m->d, m->n / TL_QBLOCK, m->rows,
+	tl_k()->matvec_q8(b->y, m->w, m->ld, m->d, m->n / TL_QBLOCK, m->rows,
 	    m->n, &b->xb.x);
 }
 
@@ -334,7 +335,7 @@ run_q4(bench *b)
 {
 	const tl_qmat *m = &b->qm[TL_W_Q4];
 
-	tl_k()->q4_dot(b->y, m->w, m->ld, m->d, m->n / TL_QBLOCK, m->rows,
+	tl_k()->matvec_q4(b->y, m->w, m->ld, m->d, m->n / TL_QBLOCK, m->rows,
 	    m->n, &b->xb.x);
 }
 
@@ -372,13 +373,13 @@ run_model(bench *b)
 }
 
 static const entry entries[] = {
-	{ "sgemm x.W^T", FLOAT, 1, ops_fwd, run_sgemm_fwd },
-	{ "sgemm dY.W", FLOAT, 1, ops_dx, run_sgemm_dx },
-	{ "sgemm dY^T.X", FLOAT, 1, ops_dw, run_sgemm_dw },
+	{ "sgemm x.W^T", PROD, 1, ops_fwd, run_sgemm_fwd },
+	{ "sgemm dY.W", PROD, 1, ops_dx, run_sgemm_dx },
+	{ "sgemm dY^T.X", PROD, 1, ops_dw, run_sgemm_dw },
 	{ "tgemm x.W^T", INT, 1, ops_fwd, run_tgemm },
-	{ "attention fwd", FLOAT, 1, ops_attf, run_attf },
-	{ "attention bwd", FLOAT, 1, ops_attb, run_attb },
-	{ "model forward", FLOAT, 1, ops_model, run_model },
+	{ "attention fwd", PROD, 1, ops_attf, run_attf },
+	{ "attention bwd", PROD, 1, ops_attb, run_attb },
+	{ "model forward", PROD, 1, ops_model, run_model },
 	{ "softmax", FLOAT, 0, ops_softmax, run_softmax },
 	{ "dot", FLOAT, 0, ops_dot, run_dot },
 	{ "axpy", FLOAT, 0, ops_dot, run_axpy },
@@ -391,26 +392,9 @@ static const entry entries[] = {
 	{ "tq1 matvec", INT, 0, ops_mv, run_tq1 },
 	{ "q8 matvec", INT, 0, ops_mv, run_q8 },
 	{ "q4 matvec", INT, 0, ops_mv, run_q4 },
-	{ "gemv_t", FLOAT, 0, ops_gemv, run_gemv },
+	{ "gemv_t", PROD, 0, ops_gemv, run_gemv },
 };
 #define NENTRY ((int)(sizeof entries / sizeof entries[0]))
-
-/* The mix whose peak a kernel of this kind reaches on path p: the
- * float kernels of avx2 other than the products are SSE's. */
-static int
-mix_of(int kind, int path, const char *name)
-{
-	int prod = strncmp(name, "sgemm", 5) == 0 ||
-	    strncmp(name, "attention", 9) == 0 ||
-	    strncmp(name, "model", 5) == 0 || strcmp(name, "gemv_t") == 0;
-
-	if (kind == INT)
-		return path == TL_SIMD_SCALAR ? TL_MIX_I32 :
-		    path == TL_SIMD_SSE2 ? TL_MIX_PMADDWD :
-		    path == TL_SIMD_AVX2 ? TL_MIX_VPMADDUBSW : TL_MIX_PMADDUBSW;
-	return path == TL_SIMD_SCALAR ? TL_MIX_F32 :
-	    path == TL_SIMD_AVX2 && prod ? TL_MIX_FMA : TL_MIX_SSE;
-}
 
 static void
 call_entry(void *ctx)
@@ -864,35 +848,11 @@ parse_args(args *a, int argc, char **argv)
 static unsigned
 parse_paths(const char *s)
 {
-	char buf[128], list[128], *t, *save;
-	const char *names[TL_SIMD_NPATH + 1];
-	unsigned set = 0;
-	int p;
+	char err[TL_ERRLEN];
+	unsigned set;
 
-	if (strcmp(s, "all") == 0) {
-		for (p = 0; p < TL_SIMD_NPATH; p++)
-			if (tl_simd_supported(p))
-				set |= 1u << p;
-		return set;
-	}
-	snprintf(buf, sizeof buf, "%s", s);
-	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		for (p = 0; p < TL_SIMD_NPATH; p++)
-			if (strcmp(t, tl_simd_name(p)) == 0)
-				break;
-		if (p == TL_SIMD_NPATH) {
-			for (p = 0; p < TL_SIMD_NPATH; p++)
-				names[p] = tl_simd_name(p);
-			names[p] = "all";
-			tl_die(2, "-p %s: unknown path (%s)", t, tl_opt_list(list,
-			    sizeof list, names, TL_SIMD_NPATH + 1));
-		}
-		if (!tl_simd_supported(p))
-			tl_die(2, "-p %s: not supported by this CPU", t);
-		set |= 1u << p;
-	}
-	if (set == 0)
-		tl_die(2, "-p '%s': no path", s);
+	if (tl_simd_parse(s, &set, err) < 0)
+		tl_die(2, "-p %s", err);
 	return set;
 }
 
@@ -978,8 +938,8 @@ measure_peaks(const args *a, unsigned paths, tl_pool *pool, int threads)
 		if (paths >> p & 1)
 			for (i = 0; i < NENTRY; i++)
 				if (chosen(a, i))
-					mixes |= 1u << mix_of(entries[i].kind,
-					    p, entries[i].name);
+					mixes |= 1u <<
+					    tl_k_path(p)->mix[entries[i].kind];
 	for (m = 0; m < TL_MIX_N; m++) {
 		peakjob pj;
 
@@ -1020,7 +980,7 @@ bench_kernels(const args *a, bench *b, int p, int threads)
 		r->name = e->name;
 		r->path = p;
 		r->threads = e->par ? threads : 1;
-		r->mix = mix_of(e->kind, p, e->name);
+		r->mix = tl_k_path(p)->mix[e->kind];
 		r->unit = e->kind == INT ? "GOP/s" : "GFLOP/s";
 		ops = e->ops(b, r->shape, sizeof r->shape);
 		r->s = measure(call_entry, v, ops);

@@ -12,7 +12,6 @@
  * before they could count.
  */
 #include <math.h>
-#include <string.h>
 
 #include "kernels.h"
 
@@ -59,20 +58,22 @@ att_fwd(void *ctx, int bh)
 	}
 }
 
+/* A job over qkv (B,T,3C) with H heads, its other arrays unset. */
+static void
+job_init(att_job *j, const float *qkv, int B, int T, int C, int H)
+{
+	*j = (att_job){ .qkv = qkv, .B = B, .T = T, .C = C, .H = H };
+}
+
 void
 tl_attention_forward(tl_pool *p, float *out, float *att, const float *qkv,
     int B, int T, int C, int H)
 {
 	att_job j;
 
-	memset(&j, 0, sizeof j);
+	job_init(&j, qkv, B, T, C, H);
 	j.out = out;
 	j.att = att;
-	j.qkv = qkv;
-	j.B = B;
-	j.T = T;
-	j.C = C;
-	j.H = H;
 	tl_pool_for(p, B * H, att_fwd, &j);
 }
 
@@ -140,15 +141,10 @@ tl_attention_backward(tl_pool *p, float *dqkv, float *datt, const float *dout,
 {
 	att_job j;
 
-	memset(&j, 0, sizeof j);
+	job_init(&j, qkv, B, T, C, H);
 	j.dqkv = dqkv;
 	j.datt = datt;
 	j.dout = dout;
-	j.qkv = qkv;
 	j.catt = att;
-	j.B = B;
-	j.T = T;
-	j.C = C;
-	j.H = H;
 	tl_pool_for(p, B * H, att_bwd, &j);
 }

@@ -3,10 +3,12 @@
  * run-time SIMD dispatch that picks their fastest path, and the thread
  * pool that spreads them over cores.
  *
- * Every kernel has a plain C reference (kernels_ref.c, the
- * specification) and SIMD paths with the same signature, gathered in
- * one table (tl_kern) filled once from CPUID.  TL_SIMD=scalar|sse2|...
- * in the environment forces a path.  Results never depend on the
+ * Every kernel has a plain C reference (kernels_ref.c, tkernels_ref.c:
+ * the specification) and SIMD versions with the same signature; each
+ * SIMD path is a row (tl_kern) of dispatch.c's table, built from the
+ * row below it, and one row is chosen once from CPUID.
+ * TL_SIMD=scalar|sse2|... in the environment forces a path.  The
+ * per-path functions are internal (kernels_impl.h).  Results never depend on the
  * number of threads: work is split over disjoint outputs and every
  * reduction runs in a fixed order.
  */
@@ -42,6 +44,31 @@ enum {
 };
 
 /*
+ * The instruction mixes that the kernels' inner loops are made of, for
+ * comparing a kernel's rate with the machine's peak for its mix
+ * (peak.c measures it, tl-bench compares).
+ */
+enum {
+	TL_MIX_F32,		/* mulss + addss (x87 on i686): scalar */
+	TL_MIX_SSE,		/* mulps + addps */
+	TL_MIX_FMA,		/* vfmadd231ps on ymm */
+	TL_MIX_I32,		/* imul + add: scalar integers */
+	TL_MIX_PMADDWD,		/* pmaddwd + paddd: int16 pairs */
+	TL_MIX_PMADDUBSW,	/* pmaddubsw + paddw: bytes */
+	TL_MIX_VPMADDUBSW,	/* vpmaddubsw + vpaddw on ymm */
+	TL_MIX_N
+};
+
+/* Kernels by the arithmetic of their inner loops: each path gives the
+ * mix that a kernel of each kind reaches at best on it (tl_kern.mix). */
+enum {
+	TL_KIND_FLOAT,		/* float row kernels: dot, softmax, adamw, ... */
+	TL_KIND_PRODUCT,	/* float products: the GEMM tile, gemv_t */
+	TL_KIND_INT,		/* integer products: tgemm, the matvecs */
+	TL_KIND_N
+};
+
+/*
  * An int8 activation vector, prepared once for the packed-weight
  * kernels below (tl_xq8_prep in qmat.h fills it).  q holds the values,
  * zero past the real length up to a multiple of 64; p holds the same
@@ -58,9 +85,12 @@ typedef struct {
 	int n;			/* a multiple of 64 */
 } tl_xq8;
 
-/* Row kernels: one path's implementations.  Lengths are element
- * counts; pointers need no alignment. */
+/* One SIMD path: its name, mixes and kernels (dispatch.c builds each
+ * path's table from the one below it).  Lengths are element counts;
+ * pointers need no alignment. */
 typedef struct {
+	const char *name;	/* "scalar", "sse2", ... (TL_SIMD) */
+	int mix[TL_KIND_N];	/* the mix of each kind of kernel */
 	/* sum_i a[i] * b[i] */
 	float (*dot)(const float *a, const float *b, int n);
 	/* y[i] += a * x[i] */
@@ -72,7 +102,7 @@ typedef struct {
 	 * b is aligned to 16 bytes (64 if gemm_nr is 16), a to 16 bytes
 	 * if gemm_mr is 4.  Only the top-left m x n of the tile reaches
 	 * c: c[i*ldc + j] = t[i][j] (acc = 0) or += t[i][j]. */
-	void (*gemm_tile)(int K, const float *a, const float *b, float *c,
+	void (*gemm_tile)(int K, const void *a, const void *b, float *c,
 	    long ldc, int m, int n, int acc);
 	int gemm_mr, gemm_nr;	/* the tile's shape, at most 8 x 16 */
 	/* Pack a panel for gemm_tile: dst[k*R + i] = src[i*ws + k*ks]
@@ -89,7 +119,7 @@ typedef struct {
 	/* q[i] = (int8) clamp(rint(x[i] * s), -128, 127), bit-exact in
 	 * every path (x[i] * s must not be NaN). */
 	void (*quant_i8)(int8_t *q, const float *x, int n, float s);
-	/* AdamW on n parameters: see adamw_ref in kernels_ref.c */
+	/* AdamW on n parameters: see tl_adamw_ref in kernels_ref.c */
 	void (*adamw)(float *p, const float *g, float *m, float *v, int n,
 	    float lr, float b1, float b2, float eps, float wd, float bc1,
 	    float bc2);
@@ -99,10 +129,10 @@ typedef struct {
 	 * The int8 x ternary core of tl_tgemm (tgemm.c).  tgemm_pack_a
 	 * packs activations (integers in [-128, 127]) and tgemm_pack_b
 	 * ternary weights (-1, 0 or +1), both held as floats:
-	 * src[i*ld + k] for rows i < w and steps k < kc (kc <=
-	 * TL_TGEMM_KC) go into a panel of R rows (tgemm_mr for A,
-	 * tgemm_nr for B) in the path's own layout (at most
-	 * TL_TGEMM_PANEL(R, kc) bytes, dst aligned to 64); the rest of
+	 * src[i*ld + k] for rows i < w and steps k < kc (kc <= 512) go
+	 * into a panel of R rows (tgemm_mr for A, tgemm_nr for B) in the
+	 * path's own layout (at most R (2 kc' + 4) bytes, kc' = kc
+	 * rounded up to a multiple of 4; dst aligned to 64); the rest of
 	 * the panel is zero (weights: 0).  tgemm_tile then sums
 	 * t[i][j] = sum_k a[i][k] * b[j][k] exactly in integers and
 	 * stores the top-left m x n as floats: c[i*ldc + j] = t[i][j]
@@ -123,8 +153,9 @@ typedef struct {
 	void (*gemv_t)(float *y, const float *a, const float *X, long ldx,
 	    int m, int n, int acc);
 	/*
-	 * Packed weights times int8 activations (tl-packed(5) gives the
-	 * layouts; tkernels_ref.c is the specification).  Row r of m
+	 * The matvecs: m rows of packed weights times one int8 activation
+	 * vector x (tl-packed(5) gives the layouts of the weights;
+	 * tkernels_ref.c is the specification).  Row r of m
 	 * starts ldw bytes after row r-1 at w and holds n weights, the
 	 * row's length rounded up as its layout requires (n <= x->n);
 	 * the activations past the real length are zero, so padding
@@ -134,33 +165,33 @@ typedef struct {
 	 * Ternary, 2-bit codes (tq2, n a multiple of 64) or 5 trits per
 	 * byte (tq1, n a multiple of 16):  s[r] = sum_j t[r][j] x[j].
 	 */
-	void (*tq2_dot)(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+	void (*matvec_tq2)(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 	    const tl_xq8 *x);
-	void (*tq1_dot)(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+	void (*matvec_tq1)(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 	    const tl_xq8 *x);
 	/* Blocks of 64 int8 (q8) or int4 (q4) weights with a float scale
 	 * each, d[r*ldd + b] for block b of row r (n a multiple of 64):
 	 * y[r] = sum over b, in increasing b from 0, of d[r][b] times the
 	 * exact integer sum of block b, as floats. */
-	void (*q8_dot)(float *y, const int8_t *w, long ldw, const float *d,
+	void (*matvec_q8)(float *y, const int8_t *w, long ldw, const float *d,
 	    long ldd, int m, int n, const tl_xq8 *x);
-	void (*q4_dot)(float *y, const uint8_t *w, long ldw, const float *d,
+	void (*matvec_q4)(float *y, const uint8_t *w, long ldw, const float *d,
 	    long ldd, int m, int n, const tl_xq8 *x);
 } tl_kern;
-
-/* The largest tile of any path (tl_sgemm's edge buffers). */
-#define TL_GEMM_MAXMR 8
-#define TL_GEMM_MAXNR 16
-/* tl_tgemm's k block, and the bytes of a packed panel of R rows. */
-#define TL_TGEMM_KC 512
-#define TL_TGEMM_PANEL(R, kc) ((size_t)(R) * (2 * (((kc) + 3) & ~3) + 4))
 
 /* Pick the path once: the best the CPU supports, or the one TL_SIMD
  * names.  Returns -1 with a message if TL_SIMD names an unknown path
  * or one this CPU lacks.  Safe to call more than once. */
 int tl_simd_init(char *err);
 int tl_simd_path(void);
+/* The path's name ("sse2"), "?" for a number out of range. */
 const char *tl_simd_name(int path);
+/* The path called name, or -1. */
+int tl_simd_find(const char *name);
+/* The paths named by a comma-separated list, or "all" (every path this
+ * CPU runs), as a set of bits (1 << path) in *set.  Returns -1 with a
+ * message that names the item at fault and the allowed names. */
+int tl_simd_parse(const char *list, unsigned *set, char *err);
 int tl_simd_supported(int path);
 /* Force a path (tests and tl-bench); -1 if the CPU lacks it.  Like
  * tl_simd_init, call it while no kernel runs on another thread. */
@@ -169,80 +200,11 @@ int tl_simd_set(int path);
 const tl_kern *tl_k(void);
 const tl_kern *tl_k_path(int path);
 
-/* The reference (scalar) table. */
+/* The reference (scalar) table: the scalar path's row. */
 extern const tl_kern tl_kern_ref;
 
-/* Internal to the kernel files: the SIMD kernels (kernels_*.c, x86
- * only; each compiled for its instruction set with a target
- * attribute), gathered into one table per path by dispatch.c. */
-#if defined(__i386__) || defined(__x86_64__)
-#define TL_X86 1
-float tl_dot_sse2(const float *, const float *, int);
-void tl_axpy_sse2(float *, float, const float *, int);
-/* SSE2 GEMM tile: 4 x 8 on x86-64 (16 xmm registers), 4 x 4 on i686 (8) */
-#define TL_SSE2_MR 4
-#ifdef __x86_64__
-#define TL_SSE2_NR 8
-#else
-#define TL_SSE2_NR 4
-#endif
-void tl_gemm_tile_sse2(int, const float *, const float *, float *, long,
-    int, int, int);
-void tl_gemm_pack_sse2(float *, int, const float *, long, long, int, int);
-float tl_absmax_sse2(const float *, int);
-double tl_abssum_sse2(const float *, int);
-void tl_quant_sse2(float *, const float *, int, float, float, float);
-void tl_quant_i8_sse2(int8_t *, const float *, int, float);
-void tl_adamw_sse2(float *, const float *, float *, float *, int, float,
-    float, float, float, float, float, float);
-float tl_softmax_sse2(float *, int);
-void tl_quant_sse41(float *, const float *, int, float, float, float);
-/* Int8 x ternary GEMM (tl_kern's tgemm_*): sse2 on int16 pairs with
- * pmaddwd, 4 x 8 (4 x 4 on i686); ssse3 on bytes with pmaddubsw, 4 x 8
- * (4 x 4 on i686); avx2 the ssse3 panels, 4 x 16. */
-void tl_tgemm_pack_sse2(void *, int, const float *, long, int, int);
-void tl_tgemm_tile_sse2(int, const void *, const void *, float *, long,
-    int, int, int);
-void tl_tgemm_pack_a_ssse3(void *, int, const float *, long, int, int);
-void tl_tgemm_pack_b_ssse3(void *, int, const float *, long, int, int);
-void tl_tgemm_tile_ssse3(int, const void *, const void *, float *, long,
-    int, int, int);
-void tl_tgemm_tile_avx2(int, const void *, const void *, float *, long,
-    int, int, int);
-#define TL_AVX2_MR 6	/* AVX2 + FMA GEMM tile: 6 x 16 */
-#define TL_AVX2_NR 16
-void tl_gemm_tile_avx2(int, const float *, const float *, float *, long,
-    int, int, int);
-/* Packed-weight kernels and gemv_t (tkernels_*.c). */
-void tl_gemv_t_sse2(float *, const float *, const float *, long, int, int,
-    int);
-void tl_tq2_dot_sse2(int32_t *, const uint8_t *, long, int, int,
-    const tl_xq8 *);
-void tl_tq1_dot_sse2(int32_t *, const uint8_t *, long, int, int,
-    const tl_xq8 *);
-void tl_q8_dot_sse2(float *, const int8_t *, long, const float *, long, int,
-    int, const tl_xq8 *);
-void tl_q4_dot_sse2(float *, const uint8_t *, long, const float *, long, int,
-    int, const tl_xq8 *);
-void tl_tq2_dot_ssse3(int32_t *, const uint8_t *, long, int, int,
-    const tl_xq8 *);
-void tl_tq2_dot_avx2(int32_t *, const uint8_t *, long, int, int,
-    const tl_xq8 *);
-void tl_gemv_t_avx2(float *, const float *, const float *, long, int, int,
-    int);
-#endif
-/* The scalar references of gemv_t and the packed-weight kernels
- * (tkernels_ref.c). */
-void tl_gemv_t_ref(float *, const float *, const float *, long, int, int,
-    int);
-void tl_tq2_dot_ref(int32_t *, const uint8_t *, long, int, int,
-    const tl_xq8 *);
-void tl_tq1_dot_ref(int32_t *, const uint8_t *, long, int, int,
-    const tl_xq8 *);
-void tl_q8_dot_ref(float *, const int8_t *, long, const float *, long, int,
-    int, const tl_xq8 *);
-void tl_q4_dot_ref(float *, const uint8_t *, long, const float *, long, int,
-    int, const tl_xq8 *);
+/* "mulps+addps" and so on: the name of an instruction mix. */
+const char *tl_mix_name(int mix);
 
 /* ---- composite kernels (sgemm.c, attention.c) ---- */
 

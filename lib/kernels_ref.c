@@ -6,10 +6,10 @@
  */
 #include <math.h>
 
-#include "kernels.h"
+#include "kernels_impl.h"
 
-static float
-dot_ref(const float *a, const float *b, int n)
+float
+tl_dot_ref(const float *a, const float *b, int n)
 {
 	float s = 0;
 	int i;
@@ -19,8 +19,8 @@ dot_ref(const float *a, const float *b, int n)
 	return s;
 }
 
-static void
-axpy_ref(float *y, float a, const float *x, int n)
+void
+tl_axpy_ref(float *y, float a, const float *x, int n)
 {
 	int i;
 
@@ -33,13 +33,14 @@ axpy_ref(float *y, float a, const float *x, int n)
  * order every path keeps (so that paths without FMA agree bit for bit
  * where float arithmetic is single precision, as on x86-64).  Only
  * the top-left m x n of the tile is stored to c. */
-#define MR 4
-#define NR 8
+#define MR TL_REF_MR
+#define NR TL_REF_NR
 
-static void
-gemm_tile_ref(int K, const float *a, const float *b, float *c, long ldc,
+void
+tl_gemm_tile_ref(int K, const void *pa, const void *pb, float *c, long ldc,
     int m, int n, int acc)
 {
+	const float *a = pa, *b = pb;
 	float t[MR][NR] = {{0}};
 	int i, j, k;
 
@@ -56,8 +57,8 @@ gemm_tile_ref(int K, const float *a, const float *b, float *c, long ldc,
 /* dst[k*R + i] = src[i*ws + k*ks] for i < w, zero for w <= i < R:
  * a panel of A or B for the tile above, from any strides.  The loop
  * order reads src along its unit stride when it has one. */
-static void
-gemm_pack_ref(float *dst, int R, const float *src, long ws, long ks, int w,
+void
+tl_gemm_pack_ref(float *dst, int R, const float *src, long ws, long ks, int w,
     int kc)
 {
 	int i, k;
@@ -83,8 +84,8 @@ gemm_pack_ref(float *dst, int R, const float *src, long ws, long ks, int w,
 			dst[k * R + i] = 0;
 }
 
-static float
-absmax_ref(const float *x, int n)
+float
+tl_absmax_ref(const float *x, int n)
 {
 	float m = 0;
 	int i;
@@ -95,8 +96,8 @@ absmax_ref(const float *x, int n)
 	return m;
 }
 
-static double
-abssum_ref(const float *x, int n)
+double
+tl_abssum_ref(const float *x, int n)
 {
 	double s = 0;
 	int i;
@@ -111,8 +112,8 @@ abssum_ref(const float *x, int n)
  * infinite input) becomes lo, so that the values are always in
  * [lo, hi] and every conversion to an integer type downstream (the
  * tgemm packs) is defined. */
-static void
-quant_ref(float *q, const float *x, int n, float s, float lo, float hi)
+void
+tl_quant_ref(float *q, const float *x, int n, float s, float lo, float hi)
 {
 	int i;
 	float r;
@@ -124,8 +125,8 @@ quant_ref(float *q, const float *x, int n, float s, float lo, float hi)
 }
 
 /* NaN becomes -128, as SSE2's maxps(r, -128) makes it. */
-static void
-quant_i8_ref(int8_t *q, const float *x, int n, float s)
+void
+tl_quant_i8_ref(int8_t *q, const float *x, int n, float s)
 {
 	int i;
 	float r;
@@ -140,8 +141,8 @@ quant_i8_ref(int8_t *q, const float *x, int n, float s)
  *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
  *   p -= lr (m/bc1 / (sqrt(v/bc2) + eps) + wd p)
  * bc1 = 1 - b1^t and bc2 = 1 - b2^t are the bias corrections. */
-static void
-adamw_ref(float *p, const float *g, float *m, float *v, int n, float lr,
+void
+tl_adamw_ref(float *p, const float *g, float *m, float *v, int n, float lr,
     float b1, float b2, float eps, float wd, float bc1, float bc2)
 {
 	int i;
@@ -156,8 +157,8 @@ adamw_ref(float *p, const float *g, float *m, float *v, int n, float lr,
 	}
 }
 
-static float
-softmax_ref(float *x, int n)
+float
+tl_softmax_ref(float *x, int n)
 {
 	float mx = x[0], s = 0;
 	int i;
@@ -181,8 +182,8 @@ softmax_ref(float *x, int n)
  * by 2 or 4).  The values are integers, so the float to int8
  * conversion is exact; the tile sums in int32, exactly.
  */
-static void
-tgemm_pack_ref(void *dst, int R, const float *src, long ld, int w, int kc)
+void
+tl_tgemm_pack_ref(void *dst, int R, const float *src, long ld, int w, int kc)
 {
 	int8_t *d = dst;
 	int kp = (kc + 3) & ~3, i, k;
@@ -193,8 +194,8 @@ tgemm_pack_ref(void *dst, int R, const float *src, long ld, int w, int kc)
 			    (int8_t)src[i * ld + k] : 0;
 }
 
-static void
-tgemm_tile_ref(int kc, const void *a, const void *b, float *c, long ldc,
+void
+tl_tgemm_tile_ref(int kc, const void *a, const void *b, float *c, long ldc,
     int m, int n, int acc)
 {
 	const int8_t *pa = a, *pb = b;
@@ -210,28 +211,3 @@ tgemm_tile_ref(int kc, const void *a, const void *b, float *c, long ldc,
 			c[i * ldc + j] = acc ? c[i * ldc + j] + (float)t[i][j] :
 			    (float)t[i][j];
 }
-
-const tl_kern tl_kern_ref = {
-	.dot = dot_ref,
-	.axpy = axpy_ref,
-	.gemm_tile = gemm_tile_ref,
-	.gemm_mr = MR,
-	.gemm_nr = NR,
-	.gemm_pack = gemm_pack_ref,
-	.absmax = absmax_ref,
-	.abssum = abssum_ref,
-	.quant = quant_ref,
-	.quant_i8 = quant_i8_ref,
-	.adamw = adamw_ref,
-	.softmax = softmax_ref,
-	.tgemm_pack_a = tgemm_pack_ref,
-	.tgemm_pack_b = tgemm_pack_ref,
-	.tgemm_tile = tgemm_tile_ref,
-	.tgemm_mr = MR,
-	.tgemm_nr = NR,
-	.gemv_t = tl_gemv_t_ref,	/* tkernels_ref.c */
-	.tq2_dot = tl_tq2_dot_ref,
-	.tq1_dot = tl_tq1_dot_ref,
-	.q8_dot = tl_q8_dot_ref,
-	.q4_dot = tl_q4_dot_ref,
-};

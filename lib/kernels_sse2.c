@@ -12,7 +12,7 @@
  * rest of an i686 build still runs on a CPU without SSE2; dispatch.c
  * calls these only when CPUID reports SSE2.
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <math.h>
@@ -94,105 +94,50 @@ tl_axpy_sse2(float *y, float a, const float *x, int n)
  * vectors, the A column and 2 temporaries); i686 has 8 and keeps
  * 4 x 4 (4 sums, 1 B vector, the A column, 1 temporary).
  */
-#define GNR TL_SSE2_NR
-
-/* Store (acc = 0) or add the m x n top-left of the 4 x GNR tile held
- * as rows r[i] (GNR / 4 vectors each). */
-SSE2 static void
-tile_out(const __m128 *r, float *c, long ldc, int m, int n, int acc)
-{
-	float t[4 * GNR];
-	int i, j, v;
-
-	if (m == 4 && n == GNR) {
-		for (i = 0; i < 4; i++)
-			for (v = 0; v < GNR / 4; v++) {
-				float *p = c + i * ldc + 4 * v;
-				__m128 x = r[i * (GNR / 4) + v];
-
-				if (acc)
-					x = _mm_add_ps(_mm_loadu_ps(p), x);
-				_mm_storeu_ps(p, x);
-			}
-		return;
-	}
-	for (i = 0; i < 4 * GNR / 4; i++)
-		_mm_storeu_ps(t + 4 * i, r[i]);
-	for (i = 0; i < m; i++)
-		for (j = 0; j < n; j++)
-			c[i * ldc + j] = acc ? c[i * ldc + j] + t[i * GNR + j] :
-			    t[i * GNR + j];
-}
-
+#define BC(i) _mm_shuffle_ps(av, av, 0x55 * (i))
+#define ACC(s, x, y) _mm_add_ps(s, _mm_mul_ps(x, y))
 #ifdef __x86_64__
 SSE2 void
-tl_gemm_tile_sse2(int K, const float *a, const float *b, float *c, long ldc,
+tl_gemm_tile_sse2(int K, const void *pa, const void *pb, float *c, long ldc,
     int m, int n, int acc)
 {
-	__m128 c00 = _mm_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
-	__m128 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+	const float *a = pa, *b = pb;
+	TL_SUMS_4X2(__m128, c, _mm_setzero_ps());
 	__m128 r[8];
 	int k;
 
-#define STEP(k) do { \
-	__m128 av = _mm_load_ps(a + 4 * (k)); \
-	__m128 b0 = _mm_load_ps(b + 8 * (k)); \
-	__m128 b1 = _mm_load_ps(b + 8 * (k) + 4); \
-	__m128 t; \
-	t = _mm_shuffle_ps(av, av, 0x00); \
-	c00 = _mm_add_ps(c00, _mm_mul_ps(t, b0)); \
-	c01 = _mm_add_ps(c01, _mm_mul_ps(t, b1)); \
-	t = _mm_shuffle_ps(av, av, 0x55); \
-	c10 = _mm_add_ps(c10, _mm_mul_ps(t, b0)); \
-	c11 = _mm_add_ps(c11, _mm_mul_ps(t, b1)); \
-	t = _mm_shuffle_ps(av, av, 0xaa); \
-	c20 = _mm_add_ps(c20, _mm_mul_ps(t, b0)); \
-	c21 = _mm_add_ps(c21, _mm_mul_ps(t, b1)); \
-	t = _mm_shuffle_ps(av, av, 0xff); \
-	c30 = _mm_add_ps(c30, _mm_mul_ps(t, b0)); \
-	c31 = _mm_add_ps(c31, _mm_mul_ps(t, b1)); \
-} while (0)
-
 	/* Not unrolled: compilers then hoist loads and shuffles of
 	 * later steps and spill the sums. */
-	for (k = 0; k < K; k++) {
-		STEP(0);
-		a += 4;
-		b += 8;
+	for (k = 0; k < K; k++, a += 4, b += 8) {
+		__m128 av = _mm_load_ps(a), b0 = _mm_load_ps(b);
+		__m128 b1 = _mm_load_ps(b + 4), t;
+
+		TL_TILE_4X2(c);
 	}
-#undef STEP
-	r[0] = c00; r[1] = c01; r[2] = c10; r[3] = c11;
-	r[4] = c20; r[5] = c21; r[6] = c30; r[7] = c31;
-	tile_out(r, c, ldc, m, n, acc);
+	TL_SUMS_OUT_4X2(r, c, TL_SAME);
+	tl_tile_out_sse2(r, c, ldc, m, n, acc);
 }
 #else
 SSE2 void
-tl_gemm_tile_sse2(int K, const float *a, const float *b, float *c, long ldc,
+tl_gemm_tile_sse2(int K, const void *pa, const void *pb, float *c, long ldc,
     int m, int n, int acc)
 {
+	const float *a = pa, *b = pb;
 	__m128 c0 = _mm_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
 	__m128 r[4];
 	int k;
 
-#define STEP(k) do { \
-	__m128 av = _mm_load_ps(a + 4 * (k)); \
-	__m128 b0 = _mm_load_ps(b + 4 * (k)); \
-	c0 = _mm_add_ps(c0, _mm_mul_ps(_mm_shuffle_ps(av, av, 0x00), b0)); \
-	c1 = _mm_add_ps(c1, _mm_mul_ps(_mm_shuffle_ps(av, av, 0x55), b0)); \
-	c2 = _mm_add_ps(c2, _mm_mul_ps(_mm_shuffle_ps(av, av, 0xaa), b0)); \
-	c3 = _mm_add_ps(c3, _mm_mul_ps(_mm_shuffle_ps(av, av, 0xff), b0)); \
-} while (0)
+	for (k = 0; k < K; k++, a += 4, b += 4) {
+		__m128 av = _mm_load_ps(a), b0 = _mm_load_ps(b);
 
-	for (k = 0; k < K; k++) {
-		STEP(0);
-		a += 4;
-		b += 4;
+		TL_TILE_4X1(c);
 	}
-#undef STEP
 	r[0] = c0; r[1] = c1; r[2] = c2; r[3] = c3;
-	tile_out(r, c, ldc, m, n, acc);
+	tl_tile_out_sse2(r, c, ldc, m, n, acc);
 }
 #endif
+#undef BC
+#undef ACC
 
 /*
  * Pack a GEMM panel (see gemm_pack_ref), any R (AVX2's A panels have
@@ -265,7 +210,7 @@ tl_gemm_pack_sse2(float *dst, int R, const float *src, long ws, long ks,
 		}
 		return;
 	}
-	tl_kern_ref.gemm_pack(dst, R, src, ws, ks, w, kc);
+	tl_gemm_pack_ref(dst, R, src, ws, ks, w, kc);
 }
 
 /*
@@ -311,14 +256,15 @@ tl_tgemm_pack_sse2(void *dst, int R, const float *src, long ld, int w, int kc)
 	}
 }
 
+#define BC(i) _mm_shuffle_epi32(av, 0x55 * (i))
+#define ACC(s, x, y) _mm_add_epi32(s, _mm_madd_epi16(x, y))
 #ifdef __x86_64__
 SSE2 void
 tl_tgemm_tile_sse2(int kc, const void *a, const void *b, float *c, long ldc,
     int m, int n, int acc)
 {
 	const __m128i *pa = a, *pb = b;
-	__m128i c00 = _mm_setzero_si128(), c01 = c00, c10 = c00, c11 = c00;
-	__m128i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+	TL_SUMS_4X2(__m128i, c, _mm_setzero_si128());
 	__m128i av, b0, b1, t;
 	__m128 r[8];
 	int p, np = ((kc + 3) & ~3) / 2;
@@ -327,24 +273,10 @@ tl_tgemm_tile_sse2(int kc, const void *a, const void *b, float *c, long ldc,
 		av = _mm_load_si128(pa);
 		b0 = _mm_load_si128(pb);
 		b1 = _mm_load_si128(pb + 1);
-		t = _mm_shuffle_epi32(av, 0x00);
-		c00 = _mm_add_epi32(c00, _mm_madd_epi16(t, b0));
-		c01 = _mm_add_epi32(c01, _mm_madd_epi16(t, b1));
-		t = _mm_shuffle_epi32(av, 0x55);
-		c10 = _mm_add_epi32(c10, _mm_madd_epi16(t, b0));
-		c11 = _mm_add_epi32(c11, _mm_madd_epi16(t, b1));
-		t = _mm_shuffle_epi32(av, 0xaa);
-		c20 = _mm_add_epi32(c20, _mm_madd_epi16(t, b0));
-		c21 = _mm_add_epi32(c21, _mm_madd_epi16(t, b1));
-		t = _mm_shuffle_epi32(av, 0xff);
-		c30 = _mm_add_epi32(c30, _mm_madd_epi16(t, b0));
-		c31 = _mm_add_epi32(c31, _mm_madd_epi16(t, b1));
+		TL_TILE_4X2(c);
 	}
-	r[0] = _mm_cvtepi32_ps(c00); r[1] = _mm_cvtepi32_ps(c01);
-	r[2] = _mm_cvtepi32_ps(c10); r[3] = _mm_cvtepi32_ps(c11);
-	r[4] = _mm_cvtepi32_ps(c20); r[5] = _mm_cvtepi32_ps(c21);
-	r[6] = _mm_cvtepi32_ps(c30); r[7] = _mm_cvtepi32_ps(c31);
-	tile_out(r, c, ldc, m, n, acc);
+	TL_SUMS_OUT_4X2(r, c, _mm_cvtepi32_ps);
+	tl_tile_out_sse2(r, c, ldc, m, n, acc);
 }
 #else
 SSE2 void
@@ -359,16 +291,15 @@ tl_tgemm_tile_sse2(int kc, const void *a, const void *b, float *c, long ldc,
 	for (p = 0; p < np; p++, pa++, pb++) {
 		av = _mm_load_si128(pa);
 		b0 = _mm_load_si128(pb);
-		c0 = _mm_add_epi32(c0, _mm_madd_epi16(_mm_shuffle_epi32(av, 0x00), b0));
-		c1 = _mm_add_epi32(c1, _mm_madd_epi16(_mm_shuffle_epi32(av, 0x55), b0));
-		c2 = _mm_add_epi32(c2, _mm_madd_epi16(_mm_shuffle_epi32(av, 0xaa), b0));
-		c3 = _mm_add_epi32(c3, _mm_madd_epi16(_mm_shuffle_epi32(av, 0xff), b0));
+		TL_TILE_4X1(c);
 	}
 	r[0] = _mm_cvtepi32_ps(c0); r[1] = _mm_cvtepi32_ps(c1);
 	r[2] = _mm_cvtepi32_ps(c2); r[3] = _mm_cvtepi32_ps(c3);
-	tile_out(r, c, ldc, m, n, acc);
+	tl_tile_out_sse2(r, c, ldc, m, n, acc);
 }
 #endif
+#undef BC
+#undef ACC
 
 /* maxps(v, m) returns m when v is NaN: NaNs are skipped, as by the
  * reference's comparison. */
@@ -432,7 +363,7 @@ tl_abssum_sse2(const float *x, int n)
  * put back so that -0.3 gives -0 as rintf does; |v| >= 2^23 (already
  * an integer), infinities and NaN pass through unchanged.
  */
-SSE2 static __m128
+SSE2 static inline __m128
 rint_sse2(__m128 v)
 {
 	const __m128 sign = _mm_castsi128_ps(_mm_set1_epi32((int)0x80000000u));
@@ -445,31 +376,10 @@ rint_sse2(__m128 v)
 	return _mm_or_ps(_mm_and_ps(big, v), _mm_andnot_ps(big, r));
 }
 
-/*
- * maxps(lo, r) is r < lo ? lo : r and minps(hi, r) is r > hi ? hi : r,
- * signed zeros included (both return their second operand when
- * unordered or equal): the reference's clamp, for lo <= hi.  A NaN
- * lane then becomes lo, as in the reference.
- */
 SSE2 void
 tl_quant_sse2(float *q, const float *x, int n, float s, float lo, float hi)
 {
-	__m128 vs = _mm_set1_ps(s), vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
-	__m128 r, nan;
-	float f;
-	int i = 0;
-
-	for (; i + 4 <= n; i += 4) {
-		r = rint_sse2(_mm_mul_ps(_mm_loadu_ps(x + i), vs));
-		r = _mm_min_ps(vhi, _mm_max_ps(vlo, r));
-		nan = _mm_cmpunord_ps(r, r);
-		r = _mm_or_ps(_mm_andnot_ps(nan, r), _mm_and_ps(nan, vlo));
-		_mm_storeu_ps(q + i, r);
-	}
-	for (; i < n; i++) {
-		f = rintf(x[i] * s);
-		q[i] = f != f ? lo : f < lo ? lo : f > hi ? hi : f;
-	}
+	tl_quant_body(q, x, n, s, lo, hi, rint_sse2);
 }
 
 /*

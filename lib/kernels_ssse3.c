@@ -18,20 +18,13 @@
  * panel is followed by its R row sums (int32).  The AVX2 path uses
  * these same panels (kernels_avx2.c).
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <stdint.h>
 #include <tmmintrin.h>
 
 #define SSSE3 __attribute__((target("ssse3")))
-
-#define GROUPS	63	/* k groups summed in int16 before widening */
-
-/* The sums stay in registers: without this GCC computes all eight
- * products of a step first and keeps a sum on the stack. */
-#define KEEP(a, b, c, d) \
-	__asm__("" : "+x"(a), "+x"(b), "+x"(c), "+x"(d))
 
 /* Four rows' 16 values each at s (row stride ld), as bytes plus bias
  * (0 or 1): one 16-byte vector per row, k along the bytes. */
@@ -118,31 +111,24 @@ SSSE3 static void
 tile_out(__m128i *s, const int32_t *rs, float *c, long ldc, int m, int n,
     int acc)
 {
-	float t[4 * NR];
-	int i, j, v;
+	__m128 r[NR];
+	int i, v;
 
 	for (i = 0; i < 4; i++)
-		for (v = 0; v < NR / 4; v++) {
-			__m128 x = _mm_cvtepi32_ps(_mm_sub_epi32(s[i * (NR / 4) + v],
-			    _mm_set1_epi32(rs[i])));
-
-			if (m == 4 && n == NR) {
-				float *p = c + i * ldc + 4 * v;
-
-				if (acc)
-					x = _mm_add_ps(_mm_loadu_ps(p), x);
-				_mm_storeu_ps(p, x);
-			} else
-				_mm_storeu_ps(t + i * NR + 4 * v, x);
-		}
-	if (m == 4 && n == NR)
-		return;
-	for (i = 0; i < m; i++)
-		for (j = 0; j < n; j++)
-			c[i * ldc + j] = acc ? c[i * ldc + j] + t[i * NR + j] :
-			    t[i * NR + j];
+		for (v = 0; v < NR / 4; v++)
+			r[i * (NR / 4) + v] = _mm_cvtepi32_ps(_mm_sub_epi32(
+			    s[i * (NR / 4) + v], _mm_set1_epi32(rs[i])));
+	tl_tile_out_sse2(r, c, ldc, m, n, acc);
 }
 
+#define BC(i) _mm_shuffle_epi32(av, 0x55 * (i))
+#define ACC(s, x, y) _mm_add_epi16(s, _mm_maddubs_epi16(y, x))
+#define WIDEN(s, h) _mm_add_epi32(s, _mm_madd_epi16(h, ones))
+#define LOAD(g) do { \
+	av = _mm_load_si128(pa + (g)); \
+	b0 = _mm_load_si128(pb + 2 * (g)); \
+	b1 = _mm_load_si128(pb + 2 * (g) + 1); \
+} while (0)
 #ifdef __x86_64__
 SSSE3 void
 tl_tgemm_tile_ssse3(int kc, const void *a, const void *b, float *c, long ldc,
@@ -152,40 +138,7 @@ tl_tgemm_tile_ssse3(int kc, const void *a, const void *b, float *c, long ldc,
 	__m128i s[8], h00, h01, h10, h11, h20, h21, h30, h31, av, b0, b1, t;
 	int ng = (kc + 3) / 4, g = 0, e, i;
 
-	for (i = 0; i < 8; i++)
-		s[i] = _mm_setzero_si128();
-	while (g < ng) {
-		e = g + GROUPS < ng ? g + GROUPS : ng;
-		h00 = h01 = h10 = h11 = _mm_setzero_si128();
-		h20 = h21 = h30 = h31 = h00;
-		for (; g < e; g++) {
-			av = _mm_load_si128(pa + g);
-			b0 = _mm_load_si128(pb + 2 * g);
-			b1 = _mm_load_si128(pb + 2 * g + 1);
-			t = _mm_shuffle_epi32(av, 0x00);
-			h00 = _mm_add_epi16(h00, _mm_maddubs_epi16(b0, t));
-			h01 = _mm_add_epi16(h01, _mm_maddubs_epi16(b1, t));
-			t = _mm_shuffle_epi32(av, 0x55);
-			h10 = _mm_add_epi16(h10, _mm_maddubs_epi16(b0, t));
-			h11 = _mm_add_epi16(h11, _mm_maddubs_epi16(b1, t));
-			t = _mm_shuffle_epi32(av, 0xaa);
-			h20 = _mm_add_epi16(h20, _mm_maddubs_epi16(b0, t));
-			h21 = _mm_add_epi16(h21, _mm_maddubs_epi16(b1, t));
-			t = _mm_shuffle_epi32(av, 0xff);
-			h30 = _mm_add_epi16(h30, _mm_maddubs_epi16(b0, t));
-			h31 = _mm_add_epi16(h31, _mm_maddubs_epi16(b1, t));
-			KEEP(h00, h01, h10, h11);
-			KEEP(h20, h21, h30, h31);
-		}
-		s[0] = _mm_add_epi32(s[0], _mm_madd_epi16(h00, ones));
-		s[1] = _mm_add_epi32(s[1], _mm_madd_epi16(h01, ones));
-		s[2] = _mm_add_epi32(s[2], _mm_madd_epi16(h10, ones));
-		s[3] = _mm_add_epi32(s[3], _mm_madd_epi16(h11, ones));
-		s[4] = _mm_add_epi32(s[4], _mm_madd_epi16(h20, ones));
-		s[5] = _mm_add_epi32(s[5], _mm_madd_epi16(h21, ones));
-		s[6] = _mm_add_epi32(s[6], _mm_madd_epi16(h30, ones));
-		s[7] = _mm_add_epi32(s[7], _mm_madd_epi16(h31, ones));
-	}
+	TL_BYTE_GROUPS_4X2(_mm_setzero_si128(), LOAD);
 	tile_out(s, (const int32_t *)(const void *)(pa + ng), c, ldc, m, n, acc);
 }
 #else
@@ -200,27 +153,24 @@ tl_tgemm_tile_ssse3(int kc, const void *a, const void *b, float *c, long ldc,
 	for (i = 0; i < 4; i++)
 		s[i] = _mm_setzero_si128();
 	while (g < ng) {
-		e = g + GROUPS < ng ? g + GROUPS : ng;
+		e = g + TL_BYTE_GROUPS < ng ? g + TL_BYTE_GROUPS : ng;
 		h0 = h1 = h2 = h3 = _mm_setzero_si128();
 		for (; g < e; g++) {
 			av = _mm_load_si128(pa + g);
 			b0 = _mm_load_si128(pb + g);
-			h0 = _mm_add_epi16(h0, _mm_maddubs_epi16(b0,
-			    _mm_shuffle_epi32(av, 0x00)));
-			h1 = _mm_add_epi16(h1, _mm_maddubs_epi16(b0,
-			    _mm_shuffle_epi32(av, 0x55)));
-			h2 = _mm_add_epi16(h2, _mm_maddubs_epi16(b0,
-			    _mm_shuffle_epi32(av, 0xaa)));
-			h3 = _mm_add_epi16(h3, _mm_maddubs_epi16(b0,
-			    _mm_shuffle_epi32(av, 0xff)));
+			TL_TILE_4X1(h);
 		}
-		s[0] = _mm_add_epi32(s[0], _mm_madd_epi16(h0, ones));
-		s[1] = _mm_add_epi32(s[1], _mm_madd_epi16(h1, ones));
-		s[2] = _mm_add_epi32(s[2], _mm_madd_epi16(h2, ones));
-		s[3] = _mm_add_epi32(s[3], _mm_madd_epi16(h3, ones));
+		s[0] = WIDEN(s[0], h0);
+		s[1] = WIDEN(s[1], h1);
+		s[2] = WIDEN(s[2], h2);
+		s[3] = WIDEN(s[3], h3);
 	}
 	tile_out(s, (const int32_t *)(const void *)(pa + ng), c, ldc, m, n, acc);
 }
 #endif
+#undef BC
+#undef ACC
+#undef WIDEN
+#undef LOAD
 
 #endif /* TL_X86 */

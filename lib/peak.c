@@ -15,38 +15,19 @@
  * fuses multiply and add; the integer mixes add each pmadd* into its
  * own sum.  x86-64 keeps 8 sums (16 xmm registers), i686 4 (8).
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 #include "peak.h"
-
-static const char *names[TL_MIX_N] = {
-	"mulss+addss", "mulps+addps", "vfmadd231ps", "imul+add",
-	"pmaddwd+paddd", "pmaddubsw+paddw", "vpmaddubsw+vpaddw"
-};
-
-const char *
-tl_mix_name(int mix)
-{
-	return mix >= 0 && mix < TL_MIX_N ? names[mix] : "?";
-}
 
 int
 tl_mix_supported(int mix)
 {
-	switch (mix) {
-	case TL_MIX_F32:
-	case TL_MIX_I32:
-		return 1;
-	case TL_MIX_SSE:
-	case TL_MIX_PMADDWD:
-		return tl_simd_supported(TL_SIMD_SSE2);
-	case TL_MIX_PMADDUBSW:
-		return tl_simd_supported(TL_SIMD_SSSE3);
-	case TL_MIX_FMA:
-	case TL_MIX_VPMADDUBSW:
-		return tl_simd_supported(TL_SIMD_AVX2);
-	default:
-		return 0;
-	}
+	int p, k;
+
+	for (p = 0; p < TL_SIMD_NPATH; p++)
+		for (k = 0; k < TL_KIND_N; k++)
+			if (tl_simd_supported(p) && tl_k_path(p)->mix[k] == mix)
+				return 1;
+	return 0;
 }
 
 /* The compiler must assume that the asm changed v. */
@@ -193,73 +174,56 @@ peak_fma(long n)
  * The integer mixes: chains of acc += pmadd(x, y), x and y re-read
  * every iteration.  pmaddwd does 8 products and 4 sums, paddd 4 sums:
  * 16 operations per pair; pmaddubsw 16 products and 8 sums, paddw 8:
- * 32; vpmaddubsw twice that.
+ * 32; vpmaddubsw twice that.  x86-64 runs 8 chains on x, y, u and v,
+ * i686 (8 registers) the first 4, on x and y.
  */
 #ifdef __x86_64__
-#define CHAINS(T, madd, add, ops) do { \
-	T a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z; \
-	for (i = 0; i < n; i++) { \
-		XR(x); XR(y); XR(u); XR(v); \
-		a0 = add(a0, madd(x, y)); a1 = add(a1, madd(u, y)); \
-		a2 = add(a2, madd(x, v)); a3 = add(a3, madd(u, v)); \
-		a4 = add(a4, madd(y, x)); a5 = add(a5, madd(v, x)); \
-		a6 = add(a6, madd(y, u)); a7 = add(a7, madd(v, u)); \
-		XR(a0); XR(a1); XR(a2); XR(a3); XR(a4); XR(a5); XR(a6); XR(a7); \
-	} \
-	r = add(add(add(a0, a1), add(a2, a3)), add(add(a4, a5), add(a6, a7))); \
-	XR(r); \
-	return 8.0 * (ops) * n; \
-} while (0)
+#define NCHAIN 8
+#define X64(...) __VA_ARGS__
 #else
-#define CHAINS(T, madd, add, ops) do { \
+#define NCHAIN 4
+#define X64(...)
+#endif
+#define CHAINS(T, set1, zero, madd, add, ops) \
+	T x = set1(3), y = set1(5), u = set1(7), v = set1(9), z = zero(), r; \
 	T a0 = z, a1 = z, a2 = z, a3 = z; \
-	(void)u; (void)v; \
+	X64(T a4 = z, a5 = z, a6 = z, a7 = z;) \
+	long i; \
 	for (i = 0; i < n; i++) { \
-		XR(x); XR(y); \
+		XR(x); XR(y); X64(XR(u); XR(v);) \
 		a0 = add(a0, madd(x, y)); a1 = add(a1, madd(y, x)); \
 		a2 = add(a2, madd(x, x)); a3 = add(a3, madd(y, y)); \
+		X64(a4 = add(a4, madd(u, v)); a5 = add(a5, madd(v, u)); \
+		a6 = add(a6, madd(u, u)); a7 = add(a7, madd(v, v));) \
 		XR(a0); XR(a1); XR(a2); XR(a3); \
+		X64(XR(a4); XR(a5); XR(a6); XR(a7);) \
 	} \
 	r = add(add(a0, a1), add(a2, a3)); \
+	X64(r = add(r, add(add(a4, a5), add(a6, a7)));) \
+	(void)u; \
+	(void)v; \
 	XR(r); \
-	return 4.0 * (ops) * n; \
-} while (0)
-#endif
+	return NCHAIN * (double)(ops) * n
 
 __attribute__((target("sse2"))) static double
 peak_pmaddwd(long n)
 {
-	__m128i x = _mm_set1_epi16(3), y = _mm_set1_epi16(5);
-	__m128i u = _mm_set1_epi16(7), v = _mm_set1_epi16(9);
-	__m128i z = _mm_setzero_si128();
-	__m128i r;
-	long i;
-
-	CHAINS(__m128i, _mm_madd_epi16, _mm_add_epi32, 16);
+	CHAINS(__m128i, _mm_set1_epi16, _mm_setzero_si128, _mm_madd_epi16,
+	    _mm_add_epi32, 16);
 }
 
 __attribute__((target("ssse3"))) static double
 peak_pmaddubsw(long n)
 {
-	__m128i x = _mm_set1_epi8(3), y = _mm_set1_epi8(5);
-	__m128i u = _mm_set1_epi8(7), v = _mm_set1_epi8(9);
-	__m128i z = _mm_setzero_si128();
-	__m128i r;
-	long i;
-
-	CHAINS(__m128i, _mm_maddubs_epi16, _mm_add_epi16, 32);
+	CHAINS(__m128i, _mm_set1_epi8, _mm_setzero_si128, _mm_maddubs_epi16,
+	    _mm_add_epi16, 32);
 }
 
 __attribute__((target("avx2"))) static double
 peak_vpmaddubsw(long n)
 {
-	__m256i x = _mm256_set1_epi8(3), y = _mm256_set1_epi8(5);
-	__m256i u = _mm256_set1_epi8(7), v = _mm256_set1_epi8(9);
-	__m256i z = _mm256_setzero_si256();
-	__m256i r;
-	long i;
-
-	CHAINS(__m256i, _mm256_maddubs_epi16, _mm256_add_epi16, 64);
+	CHAINS(__m256i, _mm256_set1_epi8, _mm256_setzero_si256,
+	    _mm256_maddubs_epi16, _mm256_add_epi16, 64);
 }
 #endif /* TL_X86 */
 

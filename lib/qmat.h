@@ -26,7 +26,7 @@
  * The quantized formats run as BitNet does: every linear layer's input
  * is quantized to int8 per token by absmax (x * 127 / max|x|, rounded
  * to nearest even), the products are exact integer sums of int8
- * activations and weight codes (kernels.h: tq2_dot ...), and the sums
+ * activations and weight codes (kernels.h: matvec_tq2 ...), and the sums
  * are scaled back in fp32.  For a model trained ternary, tq2 and tq1
  * with absmean therefore compute what the checkpoint's ternary forward
  * computes, to the bit.

@@ -421,19 +421,19 @@ qmv_rows(void *ctx, int it)
 	case TL_W_TQ2:
 	case TL_W_TQ1:
 		if (m->type == TL_W_TQ2)
-			k->tq2_dot(s, w, m->ld, nr, m->n, j->x);
+			k->matvec_tq2(s, w, m->ld, nr, m->n, j->x);
 		else
-			k->tq1_dot(s, w, m->ld, nr, m->n, j->x);
+			k->matvec_tq1(s, w, m->ld, nr, m->n, j->x);
 		for (r = 0; r < nr; r++)
 			y[r] = (float)s[r] * j->f;
 		break;
 	case TL_W_Q8:
 	case TL_W_Q4:
 		if (m->type == TL_W_Q8)
-			k->q8_dot(y, (const int8_t *)w, m->ld, m->d +
+			k->matvec_q8(y, (const int8_t *)w, m->ld, m->d +
 			    (long)r0 * nb, nb, nr, m->n, j->x);
 		else
-			k->q4_dot(y, w, m->ld, m->d + (long)r0 * nb, nb, nr,
+			k->matvec_q4(y, w, m->ld, m->d + (long)r0 * nb, nb, nr,
 			    m->n, j->x);
 		for (r = 0; r < nr; r++)
 			y[r] *= j->f;

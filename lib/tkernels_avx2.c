@@ -13,15 +13,12 @@
  * fused rounding differs from the reference within the tests'
  * tolerance.
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2,fma")))
-
-/* Groups of 64 weights between two widenings (see tkernels_ssse3.c). */
-#define WIDEN 16
 
 AVX2 static int32_t
 hsum32(__m256i v)
@@ -38,12 +35,16 @@ hsum32(__m256i v)
 #define LDU2(lo, hi) _mm256_inserti128_si256(_mm256_castsi128_si256( \
 	LDU(lo)), LDU(hi), 1)
 #define CODES(v, i) _mm256_and_si256(_mm256_srli_epi16(v, 2 * (i)), m3)
+#define WROW(k) LDU2(w0 + (k) * ldw + 16 * g, g + 1 < g1 ? \
+	w0 + (k) * ldw + 16 * g + 16 : zero)
+#define DOT(a, c, x) _mm256_add_epi16(a, _mm256_maddubs_epi16(c, x))
+#define WIDEN(s, a) _mm256_add_epi32(s, _mm256_madd_epi16(a, one))
 
 /* Rows [r, r + R) from group g to g1, two groups per step (the last
  * odd group with an empty upper half: its codes are zero, so are its
  * activations' products). */
 AVX2 void
-tl_tq2_dot_avx2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq2_avx2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi16(1);
@@ -60,7 +61,7 @@ tl_tq2_dot_avx2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 			__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0;
 			__m256i a3 = a0;
 
-			g1 = g + WIDEN < ng ? g + WIDEN : ng;
+			g1 = g + TL_TQ2_GROUPS < ng ? g + TL_TQ2_GROUPS : ng;
 			for (; g < g1; g += 2) {
 				const int8_t *q0 = x->q + 64 * g;
 				const int8_t *q1 = g + 1 < g1 ? q0 + 64 : zq;
@@ -69,29 +70,15 @@ tl_tq2_dot_avx2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 				__m256i x2 = LDU2(q0 + 32, q1 + 32);
 				__m256i x3 = LDU2(q0 + 48, q1 + 48), v;
 
-#define ROW(k, a) \
-	v = LDU2(w0 + (k) * ldw + 16 * g, g + 1 < g1 ? \
-	    w0 + (k) * ldw + 16 * g + 16 : zero); \
-	a = _mm256_add_epi16(a, _mm256_maddubs_epi16(CODES(v, 0), x0)); \
-	a = _mm256_add_epi16(a, _mm256_maddubs_epi16(CODES(v, 1), x1)); \
-	a = _mm256_add_epi16(a, _mm256_maddubs_epi16(CODES(v, 2), x2)); \
-	a = _mm256_add_epi16(a, _mm256_maddubs_epi16(CODES(v, 3), x3));
-				ROW(0, a0)
-				if (nr > 1) {
-					ROW(1, a1)
-				}
-				if (nr > 2) {
-					ROW(2, a2)
-				}
-				if (nr > 3) {
-					ROW(3, a3)
-				}
-#undef ROW
+				TL_TQ2_ROW(0, a0);
+				if (nr > 1)
+					TL_TQ2_ROW(1, a1);
+				if (nr > 2)
+					TL_TQ2_ROW(2, a2);
+				if (nr > 3)
+					TL_TQ2_ROW(3, a3);
 			}
-			s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(a0, one));
-			s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(a1, one));
-			s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(a2, one));
-			s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(a3, one));
+			TL_TQ2_WIDEN4();
 		}
 		for (k = 0; k < nr; k++)
 			s[r + k] = hsum32(k == 0 ? s0 : k == 1 ? s1 : k == 2 ?
@@ -99,6 +86,9 @@ tl_tq2_dot_avx2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 	}
 }
 
+#define V __m256
+#define ZERO _mm256_setzero_ps()
+#define BCAST(u) _mm256_broadcast_ss(a + (u))
 #define G(i) t##i = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 8 * i), t##i)
 #define OUT(i) do { \
 	if (acc) \
@@ -106,6 +96,7 @@ tl_tq2_dot_avx2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 	_mm256_storeu_ps(y + j + 8 * i, t##i); \
 } while (0)
 
+/* 64 columns at a time in eight registers, then 8, then one. */
 AVX2 void
 tl_gemv_t_avx2(float *y, const float *a, const float *X, long ldx, int m,
     int n, int acc)
@@ -113,29 +104,8 @@ tl_gemv_t_avx2(float *y, const float *a, const float *X, long ldx, int m,
 	__m256 b;
 	int j = 0, u;
 
-	for (; j + 64 <= n; j += 64) {
-		const float *x = X + j;
-		__m256 t0 = _mm256_setzero_ps(), t1 = t0, t2 = t0, t3 = t0;
-		__m256 t4 = t0, t5 = t0, t6 = t0, t7 = t0;
-
-		for (u = 0; u < m; u++, x += ldx) {
-			b = _mm256_broadcast_ss(a + u);
-			G(0); G(1); G(2); G(3); G(4); G(5); G(6); G(7);
-		}
-		OUT(0); OUT(1); OUT(2); OUT(3); OUT(4); OUT(5); OUT(6); OUT(7);
-	}
-	for (; j + 8 <= n; j += 8) {
-		const float *x = X + j;
-		__m256 t0 = _mm256_setzero_ps();
-
-		for (u = 0; u < m; u++, x += ldx) {
-			b = _mm256_broadcast_ss(a + u);
-			G(0);
-		}
-		OUT(0);
-	}
-#undef G
-#undef OUT
+	TL_GEMV_T_BLOCKS(8, 8)
+	TL_GEMV_T_BLOCKS(1, 8)
 	for (; j < n; j++) {
 		float s = 0;
 
@@ -145,5 +115,10 @@ tl_gemv_t_avx2(float *y, const float *a, const float *X, long ldx, int m,
 		y[j] = acc ? y[j] + s : s;
 	}
 }
+#undef V
+#undef ZERO
+#undef BCAST
+#undef G
+#undef OUT
 
 #endif /* TL_X86 */

@@ -24,7 +24,7 @@
  *        in its low nibble and 32g + 16 + l in its high one, each as
  *        the value + 8.
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 /* Each element a running sum from zero in increasing u, as the GEMM
  * tile sums (kernels_ref.c). */
@@ -53,7 +53,7 @@ trit(unsigned q, int i)
 }
 
 void
-tl_tq2_dot_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq2_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	int r, j, c;
@@ -70,7 +70,7 @@ tl_tq2_dot_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 }
 
 void
-tl_tq1_dot_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq1_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	int r, j, c, g5 = n / 80, t;
@@ -91,9 +91,25 @@ tl_tq1_dot_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 	}
 }
 
-void
-tl_q8_dot_ref(float *y, const int8_t *w, long ldw, const float *d, long ldd,
-    int m, int n, const tl_xq8 *x)
+/* Weight j of a q8 or q4 row (the value, without its block's scale). */
+static int
+weight_q8(const uint8_t *w, int j)
+{
+	return ((const int8_t *)w)[j];
+}
+
+static int
+weight_q4(const uint8_t *w, int j)
+{
+	return ((w[j / 32 * 16 + j % 16] >> (j % 32 / 16 * 4)) & 15) - 8;
+}
+
+/* The blocks of 64 weights with a scale each: y[r] is the sum over b,
+ * in increasing b, of d[r][b] times block b's exact integer sum. */
+static void
+scaled_blocks(float *y, const uint8_t *w, long ldw, const float *d,
+    long ldd, int m, int n, const tl_xq8 *x,
+    int (*weight)(const uint8_t *, int))
 {
 	int r, b, j;
 	int32_t sum;
@@ -104,7 +120,7 @@ tl_q8_dot_ref(float *y, const int8_t *w, long ldw, const float *d, long ldd,
 		for (b = 0; b < n / 64; b++) {
 			sum = 0;
 			for (j = 64 * b; j < 64 * b + 64; j++)
-				sum += w[j] * x->q[j];
+				sum += weight(w, j) * x->q[j];
 			acc += d[b] * (float)sum;
 		}
 		y[r] = acc;
@@ -112,23 +128,15 @@ tl_q8_dot_ref(float *y, const int8_t *w, long ldw, const float *d, long ldd,
 }
 
 void
-tl_q4_dot_ref(float *y, const uint8_t *w, long ldw, const float *d, long ldd,
-    int m, int n, const tl_xq8 *x)
+tl_matvec_q8_ref(float *y, const int8_t *w, long ldw, const float *d,
+    long ldd, int m, int n, const tl_xq8 *x)
 {
-	int r, b, j, v;
-	int32_t sum;
-	float acc;
+	scaled_blocks(y, (const uint8_t *)w, ldw, d, ldd, m, n, x, weight_q8);
+}
 
-	for (r = 0; r < m; r++, w += ldw, d += ldd) {
-		acc = 0;
-		for (b = 0; b < n / 64; b++) {
-			sum = 0;
-			for (j = 64 * b; j < 64 * b + 64; j++) {
-				v = w[j / 32 * 16 + j % 16] >> (j % 32 / 16 * 4);
-				sum += ((v & 15) - 8) * x->q[j];
-			}
-			acc += d[b] * (float)sum;
-		}
-		y[r] = acc;
-	}
+void
+tl_matvec_q4_ref(float *y, const uint8_t *w, long ldw, const float *d,
+    long ldd, int m, int n, const tl_xq8 *x)
+{
+	scaled_blocks(y, w, ldw, d, ldd, m, n, x, weight_q4);
 }

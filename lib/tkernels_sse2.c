@@ -1,12 +1,12 @@
 /*
  * tkernels_sse2.c: the kernels of inference (tkernels_ref.c) on SSE2.
  *
- * The packed-weight kernels: SSE2 has no byte multiply, so the weights are unpacked into 16-bit
- * lanes and multiplied with pmaddwd against the int16 copy of the
- * activations (tl_xq8.p), whose groups of 16 hold the even-indexed
- * elements first and the odd-indexed ones after, the order in which
- * the 16-bit lanes of a byte vector see its bytes: the low byte of
- * lane k is byte 2k, the high byte is byte 2k+1.
+ * The matvecs: SSE2 has no byte multiply, so the weights are unpacked
+ * into 16-bit lanes and multiplied with pmaddwd against the int16 copy
+ * of the activations (tl_xq8.p), whose groups of 16 hold the
+ * even-indexed elements first and the odd-indexed ones after, the
+ * order in which the 16-bit lanes of a byte vector see its bytes: the
+ * low byte of lane k is byte 2k, the high byte is byte 2k+1.
  *
  * Ternary codes c = t + 1 (0, 1, 2) are multiplied as they are, and
  * the sum of the activations is subtracted once per row:
@@ -17,28 +17,23 @@
  */
 #include <string.h>
 
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <emmintrin.h>
 
 #define SSE2 __attribute__((target("sse2")))
 
-SSE2 static int32_t
-hsum32(__m128i v)
-{
-	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
-	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
-	return _mm_cvtsi128_si32(v);
-}
-
 /*
  * gemv_t: 32 columns of y at a time in eight registers on x86-64
  * (enough independent sums to hide the latency of addps), 16 in four
- * (i686 has eight registers), then 4, then one; each lane a running sum in increasing u (mulps
- * then addps, as the GEMM tile), so the reference's bits; then 4
- * columns at a time, then one.
+ * (i686 has eight registers), then 4, then one; each lane a running
+ * sum in increasing u (mulps then addps, as the GEMM tile), so the
+ * reference's bits.
  */
+#define V __m128
+#define ZERO _mm_setzero_ps()
+#define BCAST(u) _mm_set1_ps(a[u])
 #define G(i) t##i = _mm_add_ps(t##i, _mm_mul_ps(b, _mm_loadu_ps(x + 4 * i)))
 #define OUT(i) do { \
 	if (acc) \
@@ -54,40 +49,10 @@ tl_gemv_t_sse2(float *y, const float *a, const float *X, long ldx, int m,
 	int j = 0, u;
 
 #ifdef __x86_64__
-	for (; j + 32 <= n; j += 32) {
-		const float *x = X + j;
-		__m128 t0 = _mm_setzero_ps(), t1 = t0, t2 = t0, t3 = t0;
-		__m128 t4 = t0, t5 = t0, t6 = t0, t7 = t0;
-
-		for (u = 0; u < m; u++, x += ldx) {
-			b = _mm_set1_ps(a[u]);
-			G(0); G(1); G(2); G(3); G(4); G(5); G(6); G(7);
-		}
-		OUT(0); OUT(1); OUT(2); OUT(3); OUT(4); OUT(5); OUT(6); OUT(7);
-	}
+	TL_GEMV_T_BLOCKS(8, 4)
 #endif
-	for (; j + 16 <= n; j += 16) {
-		const float *x = X + j;
-		__m128 t0 = _mm_setzero_ps(), t1 = t0, t2 = t0, t3 = t0;
-
-		for (u = 0; u < m; u++, x += ldx) {
-			b = _mm_set1_ps(a[u]);
-			G(0); G(1); G(2); G(3);
-		}
-		OUT(0); OUT(1); OUT(2); OUT(3);
-	}
-	for (; j + 4 <= n; j += 4) {
-		const float *x = X + j;
-		__m128 t0 = _mm_setzero_ps();
-
-		for (u = 0; u < m; u++, x += ldx) {
-			b = _mm_set1_ps(a[u]);
-			G(0);
-		}
-		OUT(0);
-	}
-#undef G
-#undef OUT
+	TL_GEMV_T_BLOCKS(4, 4)
+	TL_GEMV_T_BLOCKS(1, 4)
 	for (; j < n; j++) {
 		float s = 0;
 
@@ -96,6 +61,11 @@ tl_gemv_t_sse2(float *y, const float *a, const float *X, long ldx, int m,
 		y[j] = acc ? y[j] + s : s;
 	}
 }
+#undef V
+#undef ZERO
+#undef BCAST
+#undef G
+#undef OUT
 
 #define LD(p) _mm_load_si128((const __m128i *)(const void *)(p))
 #define LDU(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
@@ -107,7 +77,7 @@ tl_gemv_t_sse2(float *y, const float *a, const float *X, long ldx, int m,
  * a time share the activation loads.
  */
 SSE2 void
-tl_tq2_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq2_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	const __m128i m3 = _mm_set1_epi16(3);
@@ -139,8 +109,8 @@ tl_tq2_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 			STEP(3)
 #undef STEP
 		}
-		s[r] = hsum32(_mm_add_epi32(a0, b0)) - x->sum;
-		s[r + 1] = hsum32(_mm_add_epi32(a1, b1)) - x->sum;
+		s[r] = tl_hsum32_sse2(_mm_add_epi32(a0, b0)) - x->sum;
+		s[r + 1] = tl_hsum32_sse2(_mm_add_epi32(a1, b1)) - x->sum;
 	}
 	for (; r < m; r++) {
 		const uint8_t *w0 = w + r * ldw;
@@ -161,7 +131,7 @@ tl_tq2_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 				    LD(p + 16 * i + 8)));
 			}
 		}
-		s[r] = hsum32(_mm_add_epi32(a0, b0)) - x->sum;
+		s[r] = tl_hsum32_sse2(_mm_add_epi32(a0, b0)) - x->sum;
 	}
 }
 
@@ -173,7 +143,7 @@ tl_tq2_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
  * are there already and only masked.
  */
 SSE2 void
-tl_tq1_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq1_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	const __m128i hi = _mm_set1_epi16((short)0xff00);
@@ -215,15 +185,15 @@ tl_tq1_dot_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 #undef ACC
 #undef CODE
 		}
-		s[r] = hsum32(_mm_add_epi32(a, b)) - x->sum;
+		s[r] = tl_hsum32_sse2(_mm_add_epi32(a, b)) - x->sum;
 	}
 }
 
 /* q8: the int8 weights sign-extended into 16-bit lanes, even bytes by
  * a shift left and an arithmetic shift right, odd ones by the latter. */
 SSE2 void
-tl_q8_dot_sse2(float *y, const int8_t *w, long ldw, const float *d, long ldd,
-    int m, int n, const tl_xq8 *x)
+tl_matvec_q8_sse2(float *y, const int8_t *w, long ldw, const float *d,
+    long ldd, int m, int n, const tl_xq8 *x)
 {
 	int r, b, k, nb = n / 64;
 
@@ -243,7 +213,7 @@ tl_q8_dot_sse2(float *y, const int8_t *w, long ldw, const float *d, long ldd,
 				a2 = _mm_add_epi32(a2, _mm_madd_epi16(
 				    _mm_srai_epi16(v, 8), LD(p + 16 * k + 8)));
 			}
-			acc += d[b] * (float)hsum32(_mm_add_epi32(a, a2));
+			acc += d[b] * (float)tl_hsum32_sse2(_mm_add_epi32(a, a2));
 		}
 		y[r] = acc;
 	}
@@ -254,8 +224,8 @@ tl_q8_dot_sse2(float *y, const int8_t *w, long ldw, const float *d, long ldd,
  * 0, 8 (even, odd bytes, low nibbles), 4 and 12 (high nibbles).  The
  * +8 of the stored values comes off as 8 times the block's sum. */
 SSE2 void
-tl_q4_dot_sse2(float *y, const uint8_t *w, long ldw, const float *d, long ldd,
-    int m, int n, const tl_xq8 *x)
+tl_matvec_q4_sse2(float *y, const uint8_t *w, long ldw, const float *d,
+    long ldd, int m, int n, const tl_xq8 *x)
 {
 	const __m128i m15 = _mm_set1_epi16(15);
 	int r, b, h, nb = n / 64;
@@ -281,7 +251,7 @@ tl_q4_dot_sse2(float *y, const uint8_t *w, long ldw, const float *d, long ldd,
 				a2 = _mm_add_epi32(a2, _mm_madd_epi16(
 				    _mm_srli_epi16(v, 12), LD(p + 24)));
 			}
-			acc += d[b] * (float)(hsum32(_mm_add_epi32(a, a2)) -
+			acc += d[b] * (float)(tl_hsum32_sse2(_mm_add_epi32(a, a2)) -
 			    8 * x->bsum[b]);
 		}
 		y[r] = acc;

@@ -14,7 +14,7 @@
  *
  * Compiled with a target attribute (see kernels_sse2.c).
  */
-#include "kernels.h"
+#include "kernels_impl.h"
 
 #ifdef TL_X86
 #include <tmmintrin.h>
@@ -24,22 +24,14 @@
 #define LD(p) _mm_load_si128((const __m128i *)(const void *)(p))
 #define LDU(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
 
-/* Groups of 64 weights between two widenings. */
-#define WIDEN 16
-
-SSSE3 static int32_t
-hsum32(__m128i v)
-{
-	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
-	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
-	return _mm_cvtsi128_si32(v);
-}
-
 /* Codes of weights 16i .. 16i+15 of the group in v, as bytes. */
 #define CODES(v, i) _mm_and_si128(_mm_srli_epi16(v, 2 * (i)), m3)
+#define WROW(k) LDU(w0 + (k) * ldw + 16 * g)
+#define DOT(a, c, x) _mm_add_epi16(a, _mm_maddubs_epi16(c, x))
+#define WIDEN(s, a) _mm_add_epi32(s, _mm_madd_epi16(a, one))
 
 SSSE3 void
-tl_tq2_dot_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
+tl_matvec_tq2_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
     const tl_xq8 *x)
 {
 	const __m128i m3 = _mm_set1_epi8(3), one = _mm_set1_epi16(1);
@@ -53,33 +45,23 @@ tl_tq2_dot_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 			__m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0;
 			__m128i a3 = a0;
 
-			g1 = g + WIDEN < ng ? g + WIDEN : ng;
+			g1 = g + TL_TQ2_GROUPS < ng ? g + TL_TQ2_GROUPS : ng;
 			for (; g < g1; g++) {
 				const int8_t *q = x->q + 64 * g;
 				__m128i x0 = LD(q), x1 = LD(q + 16);
 				__m128i x2 = LD(q + 32), x3 = LD(q + 48), v;
 
-#define ROW(k, a) \
-	v = LDU(w0 + (k) * ldw + 16 * g); \
-	a = _mm_add_epi16(a, _mm_maddubs_epi16(CODES(v, 0), x0)); \
-	a = _mm_add_epi16(a, _mm_maddubs_epi16(CODES(v, 1), x1)); \
-	a = _mm_add_epi16(a, _mm_maddubs_epi16(CODES(v, 2), x2)); \
-	a = _mm_add_epi16(a, _mm_maddubs_epi16(CODES(v, 3), x3));
-				ROW(0, a0)
-				ROW(1, a1)
-				ROW(2, a2)
-				ROW(3, a3)
-#undef ROW
+				TL_TQ2_ROW(0, a0);
+				TL_TQ2_ROW(1, a1);
+				TL_TQ2_ROW(2, a2);
+				TL_TQ2_ROW(3, a3);
 			}
-			s0 = _mm_add_epi32(s0, _mm_madd_epi16(a0, one));
-			s1 = _mm_add_epi32(s1, _mm_madd_epi16(a1, one));
-			s2 = _mm_add_epi32(s2, _mm_madd_epi16(a2, one));
-			s3 = _mm_add_epi32(s3, _mm_madd_epi16(a3, one));
+			TL_TQ2_WIDEN4();
 		}
-		s[r] = hsum32(s0) - x->sum;
-		s[r + 1] = hsum32(s1) - x->sum;
-		s[r + 2] = hsum32(s2) - x->sum;
-		s[r + 3] = hsum32(s3) - x->sum;
+		s[r] = tl_hsum32_sse2(s0) - x->sum;
+		s[r + 1] = tl_hsum32_sse2(s1) - x->sum;
+		s[r + 2] = tl_hsum32_sse2(s2) - x->sum;
+		s[r + 3] = tl_hsum32_sse2(s3) - x->sum;
 	}
 	for (; r < m; r++) {
 		const uint8_t *w0 = w + r * ldw;
@@ -88,7 +70,7 @@ tl_tq2_dot_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 		for (g = 0; g < ng; g = g1) {
 			__m128i a0 = _mm_setzero_si128(), v;
 
-			g1 = g + WIDEN < ng ? g + WIDEN : ng;
+			g1 = g + TL_TQ2_GROUPS < ng ? g + TL_TQ2_GROUPS : ng;
 			for (; g < g1; g++) {
 				const int8_t *q = x->q + 64 * g;
 
@@ -102,9 +84,9 @@ tl_tq2_dot_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 				a0 = _mm_add_epi16(a0, _mm_maddubs_epi16(
 				    CODES(v, 3), LD(q + 48)));
 			}
-			s0 = _mm_add_epi32(s0, _mm_madd_epi16(a0, one));
+			s0 = WIDEN(s0, a0);
 		}
-		s[r] = hsum32(s0) - x->sum;
+		s[r] = tl_hsum32_sse2(s0) - x->sum;
 	}
 }
 

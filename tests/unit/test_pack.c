@@ -268,11 +268,11 @@ kern_case(int path, int type, int rows, int cols, int extreme)
 	y2 = malloc(rows * sizeof *y2);
 	if (type == TL_W_TQ2 || type == TL_W_TQ1) {
 		if (type == TL_W_TQ2) {
-			k->tq2_dot(s1, m.w, m.ld, rows, n, &xb.x);
-			rf->tq2_dot(s2, m.w, m.ld, rows, n, &xb.x);
+			k->matvec_tq2(s1, m.w, m.ld, rows, n, &xb.x);
+			rf->matvec_tq2(s2, m.w, m.ld, rows, n, &xb.x);
 		} else {
-			k->tq1_dot(s1, m.w, m.ld, rows, n, &xb.x);
-			rf->tq1_dot(s2, m.w, m.ld, rows, n, &xb.x);
+			k->matvec_tq1(s1, m.w, m.ld, rows, n, &xb.x);
+			rf->matvec_tq1(s2, m.w, m.ld, rows, n, &xb.x);
 		}
 		for (r = 0; r < rows; r++) {
 			int32_t want = 0;
@@ -283,11 +283,11 @@ kern_case(int path, int type, int rows, int cols, int extreme)
 		}
 	} else {
 		if (type == TL_W_Q8) {
-			k->q8_dot(y1, m.w, m.ld, d, n / 64, rows, n, &xb.x);
-			rf->q8_dot(y2, m.w, m.ld, d, n / 64, rows, n, &xb.x);
+			k->matvec_q8(y1, m.w, m.ld, d, n / 64, rows, n, &xb.x);
+			rf->matvec_q8(y2, m.w, m.ld, d, n / 64, rows, n, &xb.x);
 		} else {
-			k->q4_dot(y1, m.w, m.ld, d, n / 64, rows, n, &xb.x);
-			rf->q4_dot(y2, m.w, m.ld, d, n / 64, rows, n, &xb.x);
+			k->matvec_q4(y1, m.w, m.ld, d, n / 64, rows, n, &xb.x);
+			rf->matvec_q4(y2, m.w, m.ld, d, n / 64, rows, n, &xb.x);
 		}
 		for (r = 0; r < rows; r++) {
 			float want = 0;
