@@ -31,10 +31,14 @@ TL_CFLAGS = -std=c99 -Wall -Wextra -D_POSIX_C_SOURCE=200809L \
 	-D_FILE_OFFSET_BITS=64 -pthread -Ilib
 TL_LDLIBS = -pthread -lm
 
-LIBSRC = $(wildcard lib/*.c)
+# lib/ has a folder per layer (scripts/layers.sh); a program is
+# cmd/tl-NAME.c, or every .c of cmd/tl-NAME/ for a larger one.
+LIBSRC = $(wildcard lib/*/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=build/lib/%.o)
-HDR = $(wildcard lib/*.h)
-PROGS = $(patsubst cmd/%.c,bin/%,$(wildcard cmd/tl-*.c))
+HDR = $(wildcard lib/*/*.h)
+PROG1 = $(patsubst cmd/%.c,bin/%,$(wildcard cmd/tl-*.c))
+PROGN = $(patsubst cmd/%/,bin/%,$(wildcard cmd/tl-*/))
+PROGS = $(PROG1) $(PROGN)
 UNITS = $(patsubst tests/unit/%.c,build/%,$(wildcard tests/unit/test_*.c))
 MAN1 = $(wildcard man/*.1)
 MAN5 = $(wildcard man/*.5)
@@ -52,7 +56,7 @@ build/flags: FORCE
 	@echo '$(FLAGS)' | cmp -s - $@ || echo '$(FLAGS)' > $@
 
 build/lib/%.o: lib/%.c $(HDR) build/flags
-	@mkdir -p build/lib
+	@mkdir -p $(dir $@)
 	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) -c -o $@ $<
 
 build/libcore.a: $(LIBOBJ)
@@ -62,6 +66,11 @@ build/libcore.a: $(LIBOBJ)
 bin/%: cmd/%.c build/libcore.a $(HDR) build/flags
 	@mkdir -p bin
 	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -o $@ $< build/libcore.a $(TL_LDLIBS)
+
+.SECONDEXPANSION:
+$(PROGN): bin/%: $$(wildcard cmd/%/*.c) $$(wildcard cmd/%/*.h) build/libcore.a $(HDR) build/flags
+	@mkdir -p bin
+	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) build/libcore.a $(TL_LDLIBS)
 
 build/test_%: tests/unit/test_%.c tests/unit/unit.h build/libcore.a $(HDR) build/flags
 	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< build/libcore.a $(TL_LDLIBS)
@@ -93,9 +102,9 @@ FUZZNOCOV = attention dispatch gemm kernels_avx2 kernels_ref kernels_sse2 \
 	kernels_sse41 layers pool sgemm
 
 build/fuzz/lib/%.o: lib/%.c $(HDR)
-	@mkdir -p build/fuzz/lib
+	@mkdir -p $(dir $@)
 	$(FUZZCC) $(TL_CFLAGS) $(FUZZFLAGS) -fsanitize=address,undefined \
-		$(if $(filter $*,$(FUZZNOCOV)),,-fsanitize=fuzzer-no-link) \
+		$(if $(filter $(notdir $*),$(FUZZNOCOV)),,-fsanitize=fuzzer-no-link) \
 		-fno-sanitize-recover=all -c -o $@ $<
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZOBJ) $(HDR)

@@ -7,12 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval.h"
-#include "infer.h"
-#include "mfile.h"
-#include "opt.h"
-#include "stream.h"
-#include "util.h"
+#include "formats/formats.h"
+#include "model/model.h"
+#include "util/util.h"
 
 static const tl_opt opts[] = {
 	{ 'b', NULL, "rows", NULL, 0, 0 },

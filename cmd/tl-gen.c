@@ -9,11 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "infer.h"
-#include "mfile.h"
-#include "opt.h"
-#include "sample.h"
-#include "util.h"
+#include "formats/formats.h"
+#include "model/model.h"
+#include "util/util.h"
 
 enum { O_GREEDY = TL_OPT_LONG, O_SLIDE, O_STATS, O_TOPP };
 

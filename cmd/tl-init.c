@@ -4,10 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckpt.h"
-#include "opt.h"
-#include "train.h"
-#include "mfile.h"
+#include "formats/formats.h"
+#include "train/train.h"
+#include "util/util.h"
 
 static const tl_opt opts[] = {
 	{ 'o', NULL, "model", NULL, 0, TL_OPT_REQ },

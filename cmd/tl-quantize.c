@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckpt.h"
-#include "mfile.h"
-#include "opt.h"
+#include "formats/formats.h"
+#include "util/util.h"
 
 static const tl_opt opts[] = {
 	{ 'm', NULL, "model", NULL, 0, TL_OPT_REQ },

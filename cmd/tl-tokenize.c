@@ -10,11 +10,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "opt.h"
-#include "stream.h"
-#include "tokenizer.h"
-#include "util.h"
-#include "mfile.h"
+#include "formats/formats.h"
+#include "tok/tok.h"
+#include "util/util.h"
 
 #define BLOCK 65536		/* bytes of text read at a time */
 

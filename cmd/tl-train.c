@@ -8,11 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ckpt.h"
-#include "eval.h"
-#include "opt.h"
-#include "stream.h"
-#include "train.h"
+#include "formats/formats.h"
+#include "model/model.h"
+#include "train/train.h"
+#include "util/util.h"
 
 /*
  * SIGINT and SIGTERM end a run after its current step.  They are

@@ -28,7 +28,8 @@ for d in "$top"/lib/*/; do
 		continue
 	fi
 	for f in "$d"*.[ch]; do
-		for inc in $(sed -n 's/^#include "\(.*\)"/\1/p' "$f"); do
+		set -f	# the names are words, not patterns
+		for inc in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
 			case $inc in
 			*/*)
 				l=${inc%%/*} h=${inc#*/}
@@ -47,12 +48,14 @@ for d in "$top"/lib/*/; do
 				} ;;
 			esac
 		done
+		set +f
 	done
 done
 for f in "$top"/cmd/*.c "$top"/cmd/*/*.[ch]; do
 	[ -f "$f" ] || continue
 	dir=$(dirname "$f")
-	for inc in $(sed -n 's/^#include "\(.*\)"/\1/p' "$f"); do
+	set -f
+	for inc in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
 		case $inc in
 		*/*)
 			l=${inc%%/*} h=${inc#*/}
@@ -68,5 +71,6 @@ for f in "$top"/cmd/*.c "$top"/cmd/*/*.[ch]; do
 			fi ;;
 		esac
 	done
+	set +f
 done
 exit $bad

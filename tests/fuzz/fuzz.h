@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "util/util.h"
 
 #ifndef TL_DATA
 #define TL_DATA "tests/data"

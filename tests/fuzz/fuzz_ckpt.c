@@ -7,12 +7,10 @@
  * path (unless TL_SIMD says otherwise): plain C, which the sanitizers
  * see into.
  */
-#include "ckpt.h"
+#include "formats/formats.h"
 #include "fuzz.h"
-#include "infer.h"
-#include "model.h"
-#include "sample.h"
-#include "train.h"
+#include "model/model.h"
+#include "train/train.h"
 
 static tl_pool *pool;
 

@@ -7,9 +7,9 @@
  * with the default carry limits (the ids must equal the whole
  * encoding) and with tiny ones (the text must still come back).
  */
+#include "formats/formats.h"
 #include "fuzz.h"
-#include "stream.h"
-#include "tokenizer.h"
+#include "tok/tok.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

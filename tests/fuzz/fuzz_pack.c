@@ -6,10 +6,9 @@
  * a few sampled tokens.  Every weight of every layer must dequantize
  * (tl_qmat_at), and both ways of opening must agree.
  */
+#include "formats/formats.h"
 #include "fuzz.h"
-#include "infer.h"
-#include "mfile.h"
-#include "sample.h"
+#include "model/model.h"
 
 static tl_pool *pool;
 

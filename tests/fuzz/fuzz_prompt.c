@@ -7,11 +7,9 @@
  * fill it.  The first byte of the input picks the model, --slide or
  * not, and the sampling; the rest is the prompt.
  */
-#include "ckpt.h"
+#include "formats/formats.h"
 #include "fuzz.h"
-#include "infer.h"
-#include "sample.h"
-#include "stream.h"
+#include "model/model.h"
 
 static tl_ckpt model[2];
 static tl_pool *pool;

@@ -5,9 +5,9 @@
  * hold ids below its vocabulary, decode, and write back to a stream
  * that reads the same.
  */
+#include "formats/formats.h"
 #include "fuzz.h"
-#include "stream.h"
-#include "tokenizer.h"
+#include "tok/tok.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

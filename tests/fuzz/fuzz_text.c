@@ -7,7 +7,7 @@
  * than bytes.
  */
 #include "fuzz.h"
-#include "tokenizer.h"
+#include "tok/tok.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

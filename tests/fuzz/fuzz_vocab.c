@@ -5,10 +5,9 @@
  * A tokenizer that loads must survive its blob round trip and encode
  * and decode text losslessly.
  */
+#include "formats/formats.h"
 #include "fuzz.h"
-#include "stream.h"
-#include "tokenizer.h"
-#include "mfile.h"
+#include "tok/tok.h"
 
 static const char text[] = "To be, or not to be, that is the question:\n"
     "\xe2\x80\x94 \x00\xff\xfe aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";

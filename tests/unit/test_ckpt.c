@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ckpt.h"
-#include "train.h"
+#include "formats/formats.h"
+#include "train/train.h"
 #include "unit.h"
 
 static unsigned char *

@@ -6,13 +6,10 @@
  */
 #include <string.h>
 
-#include "eval.h"
-#include "infer.h"
-#include "model.h"
-#include "sample.h"
-#include "tokenizer.h"
+#include "model/model.h"
+#include "tok/tok.h"
 #include "unit.h"
-#include "util.h"
+#include "util/util.h"
 
 enum { V = 13, T = 12 };
 

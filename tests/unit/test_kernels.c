@@ -15,9 +15,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "kernels/kernels.h"
 #include "unit.h"
-#include "util.h"
+#include "util/util.h"
 
 /*
  * Tolerances, relative to the scale of what is computed.  Elementwise

@@ -9,10 +9,10 @@
  */
 #include <string.h>
 
-#include "layers.h"
-#include "model.h"
+#include "model/layers.h"
+#include "model/model.h"
 #include "unit.h"
-#include "util.h"
+#include "util/util.h"
 
 enum { B = 2, T = 5 };
 

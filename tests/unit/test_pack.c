@@ -17,12 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "infer.h"
-#include "packed.h"
-#include "sample.h"
-#include "tokenizer.h"
+#include "formats/formats.h"
+#include "model/model.h"
+#include "tok/tok.h"
 #include "unit.h"
-#include "util.h"
+#include "util/util.h"
 
 /* Quantize params in format type by sch and write them as a packed
  * model, as tl-quantize does. */

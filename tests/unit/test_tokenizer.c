@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stream.h"
-#include "tokenizer.h"
+#include "formats/formats.h"
+#include "tok/tok.h"
 #include "unit.h"
-#include "util.h"
+#include "util/util.h"
 
 /*
  * The reference learner: the definition, written the slow and obvious

@@ -42,7 +42,7 @@ unit_done(const char *name)
 
 #endif
 
-#ifdef TL_INFER_H
+#ifdef TL_MODEL_H
 /* Decoders over a checkpoint's params as tl-gen makes them (the linear
  * layers quantized as the model trained: tl_qmodel_native), each with
  * its quantized model; unit_infer_free frees both (and plain decoders
@@ -51,7 +51,7 @@ unit_done(const char *name)
 static tl_qmodel unit_qm[UNIT_NQ];
 static tl_infer *unit_qd[UNIT_NQ];
 
-static tl_infer *
+static inline tl_infer *
 unit_infer_new(const tl_config *c, const float *p, char *err)
 {
 	int k, type, scheme;
@@ -68,7 +68,7 @@ unit_infer_new(const tl_config *c, const float *p, char *err)
 	return unit_qd[k];
 }
 
-static void
+static inline void
 unit_infer_free(tl_infer *d)
 {
 	int k;

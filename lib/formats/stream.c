@@ -1,0 +1,410 @@
+/*
+ * stream.c: token streams and vocabulary files (tl-tokens(5),
+ * tl-vocab(5)).  Everything goes through the little-endian byte
+ * helpers and is read front to back with every length bounded before
+ * anything is allocated, so a stream may come from a pipe.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/formats.h"
+#include "util/util.h"
+
+/* ---- common header: magic, version, blob length, blob, CRC ---- */
+
+struct kind {
+	const char *magic;
+	uint32_t version;
+	const char *what;	/* "tl token stream" */
+	const char *trunc;	/* "truncated stream" */
+};
+
+static const struct kind stream_kind = {
+	TL_STREAM_MAGIC, TL_STREAM_VERSION, "tl token stream",
+	"truncated stream"
+};
+static const struct kind vocab_kind = {
+	TL_VOCAB_MAGIC, TL_VOCAB_VERSION, "tl vocabulary file",
+	"truncated vocabulary file"
+};
+
+/* Read exactly n bytes or fail naming why. */
+static int
+get(FILE *f, void *buf, size_t n, const char *name, const char *trunc,
+    char *err)
+{
+	if (fread(buf, 1, n, f) == n)
+		return 0;
+	if (ferror(f))
+		return tl_err(err, "%s: read error: %s", name, strerror(errno));
+	return tl_err(err, "%s: %s", name, trunc);
+}
+
+static int
+put(FILE *f, const void *buf, size_t n, char *err)
+{
+	if (fwrite(buf, 1, n, f) == n)
+		return 0;
+	return tl_err(err, "write error: %s", strerror(errno));
+}
+
+/*
+ * Read a header whose first head bytes (0 or 4) were read already into
+ * hdr.  Fills *tok.
+ */
+static int
+header_read(FILE *f, const char *name, const struct kind *k,
+    unsigned char *hdr, size_t head, tl_tok *tok, char *err)
+{
+	unsigned char *blob;
+	uint32_t v, len, crc;
+	size_t got;
+	char e[TL_ERRLEN];
+
+	memset(tok, 0, sizeof(*tok));
+	if (head < 4) {
+		got = fread(hdr + head, 1, 4 - head, f);
+		if (got < 4 - head && ferror(f))
+			return tl_err(err, "%s: read error: %s", name,
+			    strerror(errno));
+		if (head + got == 0)
+			return tl_err(err, "%s: empty input (not a %s)", name,
+			    k->what);
+		head += got;
+	}
+	if (head < 4 || memcmp(hdr, k->magic, 4) != 0)
+		return tl_err(err, "%s: bad magic (not a %s)", name, k->what);
+	if (get(f, hdr + 4, 8, name, k->trunc, err) != 0)
+		return -1;
+	v = tl_get_u32(hdr + 4);
+	if (v > k->version)
+		return tl_err(err, "%s: format version %lu is newer than this "
+		    "program's %lu", name, (unsigned long)v,
+		    (unsigned long)k->version);
+	if (v == 0)
+		return tl_err(err, "%s: bad format version 0", name);
+	len = tl_get_u32(hdr + 8);
+	if (len < 8 || len > TL_TOK_BLOB_MAX)
+		return tl_err(err, "%s: bad tokenizer length %lu (8 to %d)",
+		    name, (unsigned long)len, TL_TOK_BLOB_MAX);
+	if ((blob = malloc(len + 4)) == NULL)
+		return tl_err(err, "%s: out of memory", name);
+	if (get(f, blob, len + 4, name, k->trunc, err) != 0) {
+		free(blob);
+		return -1;
+	}
+	crc = tl_crc32(tl_crc32(0, hdr, 12), blob, len);
+	if (crc != tl_get_u32(blob + len)) {
+		free(blob);
+		return tl_err(err, "%s: checksum mismatch in header", name);
+	}
+	if (tl_tok_blob_get(tok, blob, len, e) != 0) {
+		free(blob);
+		return tl_err(err, "%s: bad tokenizer: %s", name, e);
+	}
+	free(blob);
+	return 0;
+}
+
+static int
+header_write(FILE *f, const struct kind *k, const tl_tok *tok, char *err)
+{
+	size_t len = tl_tok_blob_size(tok);
+	unsigned char *b = malloc(12 + len + 4);
+	int rc;
+
+	if (b == NULL)
+		return tl_err(err, "out of memory");
+	memcpy(b, k->magic, 4);
+	tl_put_u32(b + 4, k->version);
+	tl_put_u32(b + 8, (uint32_t)len);
+	tl_tok_blob_put(tok, b + 12);
+	tl_put_u32(b + 12 + len, tl_crc32(0, b, 12 + len));
+	rc = put(f, b, 12 + len + 4, err);
+	free(b);
+	return rc;
+}
+
+/* ---- writing streams ---- */
+
+struct tl_swriter {
+	FILE *f;
+	uint32_t vocab;
+	uint64_t total;		/* ids written */
+	size_t n;		/* ids waiting in buf */
+	uint16_t buf[TL_STREAM_CHUNK];
+	unsigned char raw[4 + 2 * TL_STREAM_CHUNK + 4];
+};
+
+tl_swriter *
+tl_swriter_new(FILE *f, const tl_tok *tok, char *err)
+{
+	tl_swriter *w = malloc(sizeof(*w));
+
+	if (w == NULL) {
+		tl_err(err, "out of memory");
+		return NULL;
+	}
+	w->f = f;
+	w->vocab = tok->vocab;
+	w->total = 0;
+	w->n = 0;
+	if (header_write(f, &stream_kind, tok, err) != 0) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Chunk: u32 count, count u16 ids, u32 CRC of all that. */
+static int
+flush_chunk(tl_swriter *w, char *err)
+{
+	size_t i, len = 4 + 2 * w->n;
+
+	if (w->n == 0)
+		return 0;
+	tl_put_u32(w->raw, (uint32_t)w->n);
+	for (i = 0; i < w->n; i++)
+		tl_put_u16(w->raw + 4 + 2 * i, w->buf[i]);
+	tl_put_u32(w->raw + len, tl_crc32(0, w->raw, len));
+	w->total += w->n;
+	w->n = 0;
+	return put(w->f, w->raw, len + 4, err);
+}
+
+int
+tl_swriter_put(tl_swriter *w, const uint16_t *ids, size_t n, char *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i] >= w->vocab)
+			return tl_err(err, "token id %u out of range "
+			    "(vocabulary %lu)", (unsigned)ids[i],
+			    (unsigned long)w->vocab);
+		w->buf[w->n++] = ids[i];
+		if (w->n == TL_STREAM_CHUNK && flush_chunk(w, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* End chunk: u32 0, u64 total ids, u32 CRC. */
+int
+tl_swriter_end(tl_swriter *w, char *err)
+{
+	unsigned char b[16];
+	int rc;
+
+	rc = flush_chunk(w, err);
+	if (rc == 0) {
+		tl_put_u32(b, 0);
+		tl_put_u64(b + 4, w->total);
+		tl_put_u32(b + 12, tl_crc32(0, b, 12));
+		rc = put(w->f, b, 16, err);
+	}
+	if (rc == 0 && fflush(w->f) != 0)
+		rc = tl_err(err, "write error: %s", strerror(errno));
+	free(w);
+	return rc;
+}
+
+/* ---- reading streams ---- */
+
+struct tl_sreader {
+	FILE *f;
+	char *name;
+	tl_tok tok;
+	uint64_t pos;		/* ids read so far */
+	uint32_t chunk;		/* chunks read so far */
+	int done;
+	uint16_t ids[TL_STREAM_CHUNK_MAX];
+	unsigned char raw[4 + 2 * TL_STREAM_CHUNK_MAX + 4];
+};
+
+static tl_sreader *
+sreader_open(FILE *f, const char *name, unsigned char *hdr, size_t head,
+    char *err)
+{
+	tl_sreader *r = malloc(sizeof(*r));
+
+	if (r == NULL || (r->name = malloc(strlen(name) + 1)) == NULL) {
+		free(r);
+		tl_err(err, "%s: out of memory", name);
+		return NULL;
+	}
+	strcpy(r->name, name);
+	r->f = f;
+	r->pos = 0;
+	r->chunk = 0;
+	r->done = 0;
+	if (header_read(f, name, &stream_kind, hdr, head, &r->tok, err) != 0) {
+		free(r->name);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+tl_sreader *
+tl_sreader_new(FILE *f, const char *name, char *err)
+{
+	unsigned char hdr[12];
+
+	return sreader_open(f, name, hdr, 0, err);
+}
+
+const tl_tok *
+tl_sreader_tok(const tl_sreader *r)
+{
+	return &r->tok;
+}
+
+long
+tl_sreader_next(tl_sreader *r, const uint16_t **ids, char *err)
+{
+	const char *nm = r->name, *tr = stream_kind.trunc;
+	uint32_t n, i, id;
+	uint64_t total;
+	unsigned char *b = r->raw;
+
+	*ids = r->ids;
+	if (r->done)
+		return 0;
+	if (get(r->f, b, 4, nm, tr, err) != 0)
+		return -1;
+	n = tl_get_u32(b);
+	r->chunk++;
+	if (n == 0) {
+		if (get(r->f, b + 4, 12, nm, tr, err) != 0)
+			return -1;
+		if (tl_crc32(0, b, 12) != tl_get_u32(b + 12))
+			return tl_err(err, "%s: checksum mismatch in the end "
+			    "chunk", nm);
+		total = tl_get_u64(b + 4);
+		if (total != r->pos)
+			return tl_err(err, "%s: end chunk counts %llu ids, "
+			    "the stream held %llu", nm,
+			    (unsigned long long)total,
+			    (unsigned long long)r->pos);
+		if (getc(r->f) != EOF)
+			return tl_err(err, "%s: data after the end chunk", nm);
+		if (ferror(r->f))
+			return tl_err(err, "%s: read error: %s", nm,
+			    strerror(errno));
+		r->done = 1;
+		return 0;
+	}
+	if (n > TL_STREAM_CHUNK_MAX)
+		return tl_err(err, "%s: bad size %lu of chunk %lu (max %d ids)",
+		    nm, (unsigned long)n, (unsigned long)r->chunk,
+		    TL_STREAM_CHUNK_MAX);
+	if (get(r->f, b + 4, 2 * (size_t)n + 4, nm, tr, err) != 0)
+		return -1;
+	if (tl_crc32(0, b, 4 + 2 * (size_t)n) != tl_get_u32(b + 4 + 2 * n))
+		return tl_err(err, "%s: checksum mismatch in chunk %lu", nm,
+		    (unsigned long)r->chunk);
+	for (i = 0; i < n; i++) {
+		id = tl_get_u16(b + 4 + 2 * i);
+		if (id >= r->tok.vocab)
+			return tl_err(err, "%s: token id %lu at position %llu "
+			    "out of range (vocabulary %lu)", nm,
+			    (unsigned long)id,
+			    (unsigned long long)(r->pos + i),
+			    (unsigned long)r->tok.vocab);
+		r->ids[i] = (uint16_t)id;
+	}
+	r->pos += n;
+	return (long)n;
+}
+
+void
+tl_sreader_free(tl_sreader *r)
+{
+	if (r == NULL)
+		return;
+	tl_tok_free(&r->tok);
+	free(r->name);
+	free(r);
+}
+
+int
+tl_stream_load(FILE *f, const char *name, tl_tok *tok, uint16_t **ids,
+    size_t *n, char *err)
+{
+	tl_sreader *r;
+	const uint16_t *c;
+	uint16_t *a = NULL, *b;
+	size_t len = 0, cap = 0;
+	long got;
+
+	*ids = NULL;
+	*n = 0;
+	memset(tok, 0, sizeof(*tok));
+	if ((r = tl_sreader_new(f, name, err)) == NULL)
+		return -1;
+	while ((got = tl_sreader_next(r, &c, err)) > 0) {
+		if (len + (size_t)got > cap) {
+			cap = cap ? 2 * cap : 65536;
+			if (cap < len + (size_t)got ||
+			    cap > ((size_t)-1) / sizeof(*a) ||
+			    (b = realloc(a, cap * sizeof(*a))) == NULL) {
+				got = tl_err(err, "%s: out of memory", name);
+				break;
+			}
+			a = b;
+		}
+		memcpy(a + len, c, (size_t)got * sizeof(*a));
+		len += (size_t)got;
+	}
+	if (got < 0) {
+		free(a);
+		tl_sreader_free(r);
+		return -1;
+	}
+	*tok = r->tok;
+	memset(&r->tok, 0, sizeof(r->tok));
+	tl_sreader_free(r);
+	*ids = a ? a : malloc(1);
+	*n = len;
+	return 0;
+}
+
+/* ---- vocabulary files ---- */
+
+int
+tl_vocab_write(FILE *f, const tl_tok *tok, char *err)
+{
+	if (header_write(f, &vocab_kind, tok, err) != 0)
+		return -1;
+	if (fflush(f) != 0)
+		return tl_err(err, "write error: %s", strerror(errno));
+	return 0;
+}
+
+int
+tl_vocab_read(FILE *f, const char *name, tl_tok *tok, char *err)
+{
+	unsigned char hdr[12];
+
+	if (header_read(f, name, &vocab_kind, hdr, 0, tok, err) != 0)
+		return -1;
+	if (getc(f) != EOF) {
+		tl_tok_free(tok);
+		return tl_err(err, "%s: data after the vocabulary", name);
+	}
+	return 0;
+}
+
+/* ---- the tokenizer of a stream ---- */
+
+int
+tl_stream_tok(FILE *f, const char *name, tl_tok *tok, char *err)
+{
+	unsigned char hdr[12];
+
+	memset(tok, 0, sizeof(*tok));
+	return header_read(f, name, &stream_kind, hdr, 0, tok, err);
+}

@@ -1,0 +1,150 @@
+/*
+ * attention.c: causal multi-head attention, forward and backward,
+ * split over (sequence, head) pairs by the pool.
+ *
+ * Within one (sequence, head) every product is a small matrix product
+ * run by tl_sgemm on this thread (the pool is already busy one level
+ * up), over strided views of qkv: q, k and v of head h are the
+ * columns [h*hs, (h+1)*hs) of the three C-wide thirds of a row.  The
+ * causal mask is exploited by blocks of TB query rows: rows [t0, t1)
+ * only need keys [0, t1), so only the diagonal blocks do wasted work,
+ * on the entries above the diagonal, which the code sets to zero
+ * before they could count.
+ */
+#include <math.h>
+
+#include "kernels/kernels.h"
+
+#define TB 64	/* query rows per block */
+
+typedef struct {
+	float *out, *att, *dqkv, *datt;
+	const float *qkv, *dout, *catt;
+	int B, T, C, H;
+} att_job;
+
+/* out[t] = sum_{u<=t} softmax_u(q_t . k_u / sqrt(hs)) v_u */
+static void
+att_fwd(void *ctx, int bh)
+{
+	att_job *j = ctx;
+	const tl_kern *k = tl_k();
+	int b = bh / j->H, h = bh % j->H, T = j->T, C = j->C;
+	int hs = C / j->H, t, t0, t1, u;
+	long ld = 3L * C;		/* row stride of q, k, v */
+	float scale = 1.0f / sqrtf((float)hs);
+	const float *q = j->qkv + (long)b * T * ld + h * hs;
+	const float *kk = q + C, *v = q + 2 * C;
+	float *att = j->att + ((long)b * j->H + h) * T * T;	/* (T,T) */
+	float *o = j->out + (long)b * T * C + h * hs;		/* (T,hs), ld C */
+	float *a;
+
+	for (t0 = 0; t0 < T; t0 = t1) {
+		t1 = t0 + TB < T ? t0 + TB : T;
+		/* S[t0:t1, 0:t1] = Q[t0:t1] . K[0:t1]^T */
+		tl_sgemm(NULL, t1 - t0, t1, hs, q + t0 * ld, ld, 1, kk, 1, ld,
+		    att + (long)t0 * T, T, 0);
+		for (t = t0; t < t1; t++) {
+			a = att + (long)t * T;
+			for (u = 0; u <= t; u++)
+				a[u] *= scale;
+			k->softmax(a, t + 1);
+			for (u = t + 1; u < T; u++)
+				a[u] = 0;
+		}
+		/* O[t0:t1] = P[t0:t1, 0:t1] . V[0:t1] */
+		tl_sgemm(NULL, t1 - t0, hs, t1, att + (long)t0 * T, T, 1, v, ld,
+		    1, o + (long)t0 * C, C, 0);
+	}
+}
+
+/* A job over qkv (B,T,3C) with H heads, its other arrays unset. */
+static void
+job_init(att_job *j, const float *qkv, int B, int T, int C, int H)
+{
+	*j = (att_job){ .qkv = qkv, .B = B, .T = T, .C = C, .H = H };
+}
+
+void
+tl_attention_forward(tl_pool *p, float *out, float *att, const float *qkv,
+    int B, int T, int C, int H)
+{
+	att_job j;
+
+	job_init(&j, qkv, B, T, C, H);
+	j.out = out;
+	j.att = att;
+	tl_pool_for(p, B * H, att_fwd, &j);
+}
+
+/*
+ * With P the probabilities and S the scaled scores:
+ *   dP = dO V^T;  dV = P^T dO
+ *   dS[t][u] = P[t][u] (dP[t][u] - sum_w P[t][w] dP[t][w])
+ *   dQ = scale dS K;  dK = scale dS^T Q
+ * dS, kept in datt with zeros above the diagonal, is complete before
+ * dK and dV, which sum over t >= u: for keys [u0, u1) the rows
+ * [u0, T) of the lower triangle.
+ */
+static void
+att_bwd(void *ctx, int bh)
+{
+	att_job *j = ctx;
+	int b = bh / j->H, h = bh % j->H, T = j->T, C = j->C;
+	int hs = C / j->H, t, t0, t1, u;
+	long ld = 3L * C;
+	float scale = 1.0f / sqrtf((float)hs), s;
+	const float *q = j->qkv + (long)b * T * ld + h * hs;
+	const float *kk = q + C, *v = q + 2 * C;
+	const float *att = j->catt + ((long)b * j->H + h) * T * T;
+	const float *dout = j->dout + (long)b * T * C + h * hs;
+	float *datt = j->datt + ((long)b * j->H + h) * T * T;
+	float *dq = j->dqkv + (long)b * T * ld + h * hs;
+	float *dk = dq + C, *dv = dq + 2 * C;
+	const float *a;
+	float *da;
+
+	for (t0 = 0; t0 < T; t0 = t1) {
+		t1 = t0 + TB < T ? t0 + TB : T;
+		/* dP[t0:t1, 0:t1] = dO[t0:t1] . V[0:t1]^T */
+		tl_sgemm(NULL, t1 - t0, t1, hs, dout + (long)t0 * C, C, 1, v, 1,
+		    ld, datt + (long)t0 * T, T, 0);
+		for (t = t0; t < t1; t++) {
+			a = att + (long)t * T;
+			da = datt + (long)t * T;
+			s = 0;
+			for (u = 0; u <= t; u++)
+				s += a[u] * da[u];
+			for (u = 0; u <= t; u++)
+				da[u] = a[u] * (da[u] - s) * scale;
+			for (u = t + 1; u < T; u++)
+				da[u] = 0;
+		}
+		/* dQ[t0:t1] = dS[t0:t1, 0:t1] . K[0:t1] */
+		tl_sgemm(NULL, t1 - t0, hs, t1, datt + (long)t0 * T, T, 1, kk,
+		    ld, 1, dq + t0 * ld, ld, 0);
+	}
+	for (t0 = 0; t0 < T; t0 = t1) {
+		t1 = t0 + TB < T ? t0 + TB : T;
+		/* dK[t0:t1] = dS[t0:T, t0:t1]^T . Q[t0:T] */
+		tl_sgemm(NULL, t1 - t0, hs, T - t0, datt + (long)t0 * T + t0, 1,
+		    T, q + t0 * ld, ld, 1, dk + t0 * ld, ld, 0);
+		/* dV[t0:t1] = P[t0:T, t0:t1]^T . dO[t0:T] */
+		tl_sgemm(NULL, t1 - t0, hs, T - t0, att + (long)t0 * T + t0, 1,
+		    T, dout + (long)t0 * C, C, 1, dv + t0 * ld, ld, 0);
+	}
+}
+
+void
+tl_attention_backward(tl_pool *p, float *dqkv, float *datt, const float *dout,
+    const float *qkv, const float *att, int B, int T, int C, int H)
+{
+	att_job j;
+
+	job_init(&j, qkv, B, T, C, H);
+	j.dqkv = dqkv;
+	j.datt = datt;
+	j.dout = dout;
+	j.catt = att;
+	tl_pool_for(p, B * H, att_bwd, &j);
+}

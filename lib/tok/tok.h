@@ -1,0 +1,106 @@
+/*
+ * tok.h: tokenizers: bytes and BPE, their pieces, encoding and
+ * decoding, and the tokenizer blob of the file formats.  Reaches only
+ * util.
+ */
+#ifndef TL_TOK_H
+#define TL_TOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+/*
+ * tokenizer.h: the byte-level tokenizer (256 ids, one per byte) and
+ * learned byte-level BPE vocabularies, and their serialized form (the
+ * "tokenizer blob") that token streams, checkpoints and packed models
+ * carry so that each can decode text alone.  Two tokenizers are the
+ * same tokenizer exactly when their blobs are byte-identical.
+ *
+ * BPE (tl-tokenize(1) gives the full definition): ids 0-255 are the
+ * bytes; id 256 + i is merge i, the concatenation of two earlier ids.
+ * Encoding applies the merges in order (lowest new id first), each
+ * replacing the occurrences of its pair left to right without overlap.
+ */
+
+
+#define TL_TOK_BYTES 0
+#define TL_TOK_BPE 1
+#define TL_MAX_VOCAB 65536	/* ids fit in 16 bits */
+#define TL_TOK_MAXPIECE 256	/* longest token, in bytes */
+/* Largest blob: kind, vocab, and two u32 per merge. */
+#define TL_TOK_BLOB_MAX (8 + 8 * (TL_MAX_VOCAB - 256))
+
+typedef struct {
+	uint32_t kind;		/* TL_TOK_BYTES or TL_TOK_BPE */
+	uint32_t vocab;		/* number of ids: 256 + merges */
+	uint32_t *merges;	/* (vocab-256) x 2: left, right id of merge i
+				 * (new id 256 + i); NULL for bytes */
+	/* derived for decoding: bytes of each id */
+	uint32_t *off;		/* (vocab+1) offsets into bytes */
+	unsigned char *bytes;
+	void *enc;		/* private encoder state */
+} tl_tok;
+
+/* The byte-level tokenizer. */
+int tl_tok_bytes(tl_tok *t, char *err);
+void tl_tok_free(tl_tok *t);
+/* A BPE tokenizer from nmerges merges (left, right pairs), validated
+ * as tl_tok_blob_get does; nmerges == 0 gives the byte tokenizer. */
+int tl_tok_from_merges(tl_tok *t, const uint32_t *merges, size_t nmerges,
+    char *err);
+/* dst becomes an independent copy of src. */
+int tl_tok_copy(tl_tok *dst, const tl_tok *src, char *err);
+
+/* Blob: tl_tok_blob_size() bytes written by tl_tok_blob_put(); parsed
+ * (and fully validated) from exactly len bytes by tl_tok_blob_get(). */
+size_t tl_tok_blob_size(const tl_tok *t);
+void tl_tok_blob_put(const tl_tok *t, unsigned char *p);
+int tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err);
+int tl_tok_equal(const tl_tok *a, const tl_tok *b);
+
+/* The bytes of token id (id < vocab). */
+const unsigned char *tl_tok_piece(const tl_tok *t, uint32_t id, size_t *len);
+
+/* Encode a whole text of n bytes (prompts, small inputs): *out is
+ * malloc'd and holds *nout ids. */
+int tl_tok_encode(const tl_tok *t, const unsigned char *text, size_t n,
+    uint16_t **out, size_t *nout, char *err);
+
+/*
+ * Streaming encoder: the text arrives in blocks of any size and the
+ * ids come out as they become final, identical to tl_tok_encode() of
+ * the whole text.  Text is cut only between two bytes that no token
+ * of the vocabulary holds side by side (no merge can ever join them);
+ * if no such place occurs in TL_TOK_CARRY_MAX bytes, the encoder cuts
+ * at a token boundary TL_TOK_CARRY_KEEP bytes before the end of what
+ * it holds (still lossless, but the ids may then differ from a
+ * whole-text encoding).  Memory stays below about 40 bytes per byte of
+ * TL_TOK_CARRY_MAX plus the block size.
+ */
+#define TL_TOK_CARRY_MAX (1 << 20)
+#define TL_TOK_CARRY_KEEP (1 << 16)
+typedef struct tl_tokenc tl_tokenc;
+tl_tokenc *tl_tokenc_new(const tl_tok *t, char *err);
+/* Add n bytes of text (last != 0 on the final call, n may be 0).
+ * *ids (valid until the next call) and *nids get the ids now final. */
+int tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n,
+    int last, const uint16_t **ids, size_t *nids, char *err);
+void tl_tokenc_free(tl_tokenc *e);
+/* For tests: lower the carry limits (max > keep > 0). */
+void tl_tokenc_limits(tl_tokenc *e, size_t max, size_t keep);
+
+/*
+ * Learn a BPE vocabulary of at most vocab ids (256..TL_MAX_VOCAB) from
+ * n bytes of text.  Each step merges the adjacent pair occurring most
+ * often in the current sequence (overlapping occurrences count), ties
+ * going to the pair whose first occurrence comes earliest; a pair whose
+ * token would exceed TL_TOK_MAXPIECE bytes is never merged.  Learning
+ * stops early when no pair occurs twice.  With no merge at all, *t is
+ * the byte tokenizer.
+ */
+int tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n,
+    uint32_t vocab, char *err);
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * train.c: training steps: random windows from the training split,
+ * forward and backward over accumulated micro-batches, global norm
+ * clipping, AdamW with decoupled weight decay, and the schedule.
+ * Every reduction has a fixed order, so a run is bit-identical for any
+ * thread count.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/train.h"
+#include "util/util.h"
+
+#define CHUNK 16384	/* parameters per parallel work item */
+
+const char *const tl_sched_names[TL_SCHED_N] = { "cosine", "two-stage" };
+
+void
+tl_hparams_default(tl_hparams *hp, const tl_config *c)
+{
+	static const tl_hparams def = {
+		.seed = 1, .steps = 2000, .time = 0, .batch = 16, .accum = 1,
+		.warmup = 100, .lr = 3e-3f, .lr_min = 0.1f, .wd = 0.1f,
+		.clip = 1.0f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
+		.val_frac = 0.1f, .eval_every = 200, .eval_tokens = 16384,
+		.save_every = 60, .sched = TL_SCHED_COSINE,
+	};
+
+	*hp = def;
+	/* measured: ternary weights train best at a higher rate */
+	if (c->quant != TL_QUANT_TERNARY)
+		hp->lr = 1e-3f;
+}
+
+void
+tl_train_seed(tl_hparams *hp, tl_tstate *st, uint64_t seed)
+{
+	hp->seed = seed;
+	tl_rng_seed(&st->rng, seed);
+}
+
+int
+tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p, const uint16_t *ids,
+    size_t n, int micro, int recompute, char *err)
+{
+	int T = tm.cfg->ctx, B = tm.hp->batch;
+	size_t np = tl_nparams(tm.cfg);
+
+	memset(t, 0, sizeof *t);
+	t->tm = tm;
+	t->pool = p;
+	t->nval = (size_t)(n * (double)tm.hp->val_frac);
+	t->ntrain = n - t->nval;
+	t->train = ids;
+	t->val = ids + t->ntrain;
+	if (t->ntrain < (size_t)T + 1)
+		return tl_err(err, "%zu training tokens: a window needs %d",
+		    t->ntrain, T + 1);
+	if (micro < 0 || micro > B || (micro > 0 && B % micro != 0))
+		return tl_err(err, "%d sequences per pass do not divide the "
+		    "batch of %d", micro, B);
+	t->micro = micro > 0 ? micro : B;
+	if ((t->m = tl_model_new(tm.cfg, t->micro, T, recompute, err)) == NULL)
+		return -1;
+	t->grads = calloc(np, sizeof(float));
+	t->part = calloc((np + CHUNK - 1) / CHUNK, sizeof(double));
+	t->in = calloc(2 * (size_t)B * T, sizeof(uint16_t));
+	if (t->grads == NULL || t->part == NULL || t->in == NULL) {
+		tl_trainer_free(t);
+		return tl_err(err, "out of memory");
+	}
+	t->tgt = t->in + (size_t)B * T;
+	tl_model_prepare(t->m, tm.params);
+	return 0;
+}
+
+void
+tl_trainer_free(tl_trainer *t)
+{
+	tl_model_free(t->m);
+	free(t->grads);
+	free(t->part);
+	free(t->in);
+	t->m = NULL;
+	t->grads = NULL;
+	t->part = NULL;
+	t->in = NULL;
+}
+
+double
+tl_trainer_progress(const tl_trainer *t)
+{
+	const tl_hparams *h = t->tm.hp;
+	double p = 0;
+
+	if (h->steps > 0)
+		p = (double)t->tm.st->step / h->steps;
+	if (h->time > 0 && t->tm.st->elapsed / h->time > p)
+		p = t->tm.st->elapsed / h->time;
+	return p > 1 ? 1 : p;
+}
+
+/*
+ * The rate: a linear warmup over the first h->warmup steps times
+ *   cosine:    lr_min + (1 - lr_min) (1 + cos(pi p)) / 2;
+ *   two-stage: BitNet b1.58's, a high rate falling linearly from 1 to
+ *              1/2 over the first half of the run, cut at mid-training
+ *              to 1/4 and falling linearly to lr_min;
+ * of h->lr, where p is tl_trainer_progress.
+ */
+float
+tl_trainer_lr(const tl_trainer *t)
+{
+	const tl_hparams *h = t->tm.hp;
+	double w = 1, c, p = tl_trainer_progress(t);
+
+	if (h->warmup > 0 && t->tm.st->step < h->warmup)
+		w = (t->tm.st->step + 1.0) / h->warmup;
+	if (h->sched == TL_SCHED_TWOSTAGE)
+		c = p < 0.5 ? 1 - p : 0.25 + (h->lr_min - 0.25) * (2 * p - 1);
+	else
+		c = h->lr_min + (1 - h->lr_min) * 0.5 *
+		    (1 + cos(3.141592653589793 * p));
+	return (float)(h->lr * w * c);
+}
+
+float
+tl_trainer_wd(const tl_trainer *t)
+{
+	const tl_hparams *h = t->tm.hp;
+	double p = tl_trainer_progress(t);
+
+	if (h->sched != TL_SCHED_TWOSTAGE)
+		return h->wd;
+	if (p >= 0.5)
+		return 0;
+	return (float)(h->wd * 0.5 * (1 + cos(3.141592653589793 * 2 * p)));
+}
+
+/* B random windows of T+1 tokens: inputs and next-token targets. */
+static void
+sample(tl_trainer *t)
+{
+	int B = t->tm.hp->batch, T = t->tm.cfg->ctx, b;
+	size_t s;
+
+	for (b = 0; b < B; b++) {
+		s = tl_rng_below(&t->tm.st->rng,
+		    (uint32_t)(t->ntrain - T < 0xffffffffu ? t->ntrain - T :
+		    0xffffffffu));
+		memcpy(t->in + (size_t)b * T, t->train + s, T * sizeof(uint16_t));
+		memcpy(t->tgt + (size_t)b * T, t->train + s + 1,
+		    T * sizeof(uint16_t));
+	}
+}
+
+typedef struct {
+	tl_trainer *t;
+	size_t n;
+	double *part;		/* per chunk sum of squares */
+	float scale, lr, wd, bc1, bc2;
+	size_t nodecay_lo[TL_NTENSORS], nodecay_hi[TL_NTENSORS];
+	int nnd;
+} optjob;
+
+static void
+job_sumsq(void *ctx, int c)
+{
+	optjob *j = ctx;
+	const float *g = j->t->grads + (size_t)c * CHUNK;
+	size_t n = j->n - (size_t)c * CHUNK < CHUNK ? j->n - (size_t)c * CHUNK :
+	    CHUNK;
+
+	j->part[c] = tl_k()->dot(g, g, (int)n);
+}
+
+/* AdamW over one chunk, with weight decay off inside the ranges of
+ * the norm gains and biases. */
+static void
+job_adamw(void *ctx, int c)
+{
+	optjob *j = ctx;
+	tl_hparams *h = j->t->tm.hp;
+	tl_tmodel *tm = &j->t->tm;
+	size_t lo = (size_t)c * CHUNK, hi = lo + CHUNK, a, b;
+	float *g = j->t->grads;
+	int r;
+
+	if (hi > j->n)
+		hi = j->n;
+	if (j->scale != 1.0f)
+		for (a = lo; a < hi; a++)
+			g[a] *= j->scale;
+	for (a = lo; a < hi; a = b) {
+		float wd = j->wd;
+
+		b = hi;
+		for (r = 0; r < j->nnd; r++) {
+			size_t nl = j->nodecay_lo[r], nh = j->nodecay_hi[r];
+
+			if (a >= nl && a < nh) {
+				wd = 0;
+				b = nh < b ? nh : b;
+			} else if (nl > a && nl < b)
+				b = nl;
+		}
+		tl_k()->adamw(tm->params + a, g + a, tm->m + a, tm->v + a,
+		    (int)(b - a), j->lr, h->beta1, h->beta2, h->eps, wd,
+		    j->bc1, j->bc2);
+	}
+}
+
+float
+tl_trainer_step(tl_trainer *t, float *gnorm)
+{
+	tl_tmodel *tm = &t->tm;
+	tl_hparams *h = tm->hp;
+	size_t n = tl_nparams(tm->cfg), nch = (n + CHUNK - 1) / CHUNK, c;
+	size_t T = tm->cfg->ctx, b;
+	double loss = 0, ss = 0;
+	float f = 1.0f / h->accum / (h->batch / t->micro);
+	optjob j;
+	size_t off;
+	unsigned a;
+	int k;
+
+	memset(t->grads, 0, n * sizeof(float));
+	for (a = 0; a < h->accum; a++) {
+		sample(t);
+		/* the mean loss of each pass of micro rows, each pass's
+		 * gradient scaled by its share of the step */
+		for (b = 0; b < h->batch; b += t->micro) {
+			loss += tl_model_forward(t->m, t->pool, tm->params,
+			    t->in + b * T, t->tgt + b * T);
+			tl_model_backward(t->m, t->pool, tm->params, t->grads,
+			    f);
+		}
+	}
+	loss /= (double)h->accum * (h->batch / t->micro);
+
+	memset(&j, 0, sizeof j);
+	j.t = t;
+	j.n = n;
+	j.part = t->part;
+	tl_pool_for(t->pool, (int)nch, job_sumsq, &j);
+	for (c = 0; c < nch; c++)
+		ss += j.part[c];
+	*gnorm = (float)sqrt(ss);
+	j.scale = h->clip > 0 && *gnorm > h->clip ? h->clip / *gnorm : 1.0f;
+	j.lr = tl_trainer_lr(t);
+	j.wd = tl_trainer_wd(t);
+	j.bc1 = 1.0f - powf(h->beta1, (float)(tm->st->step + 1));
+	j.bc2 = 1.0f - powf(h->beta2, (float)(tm->st->step + 1));
+	/* no decay where the table of tensors says so */
+	for (k = 0, off = 0; k < TL_NTENSORS; k++) {
+		size_t len = tl_tensor_size(&tl_tensors[k], tm->cfg);
+
+		if (len && !tl_tensors[k].decay && j.nnd < TL_NTENSORS) {
+			j.nodecay_lo[j.nnd] = off;
+			j.nodecay_hi[j.nnd++] = off + len;
+		}
+		off += len;
+	}
+	tl_pool_for(t->pool, (int)nch, job_adamw, &j);
+
+	tm->st->step++;
+	tm->st->tokens += (uint64_t)h->batch * tm->cfg->ctx * h->accum;
+	tm->st->loss = (float)loss;
+	tl_model_prepare(t->m, tm->params);
+	return (float)loss;
+}

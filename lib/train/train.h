@@ -1,0 +1,96 @@
+/*
+ * train.h: one training run's machinery: the data split, random
+ * windows, gradient accumulation, clipping, the learning-rate
+ * schedule and the AdamW update.  The program (tl-train) owns the
+ * loop around it: budgets, logging, validation and saving.
+ */
+#ifndef TL_TRAIN_H
+#define TL_TRAIN_H
+
+#include "kernels/kernels.h"
+#include "model/model.h"
+#include "util/util.h"
+
+enum { TL_SCHED_COSINE, TL_SCHED_TWOSTAGE, TL_SCHED_N };
+extern const char *const tl_sched_names[TL_SCHED_N];
+
+/* Hyperparameters of a training run (tl-train(1) flags). */
+typedef struct {
+	uint64_t seed;		/* data sampling seed */
+	uint32_t steps;		/* total optimizer steps; 0 = time only */
+	float time;		/* total training seconds; 0 = steps only */
+	uint32_t batch;		/* sequences per micro-batch */
+	uint32_t accum;		/* micro-batches per step */
+	uint32_t warmup;	/* linear warmup steps */
+	float lr;		/* peak learning rate */
+	float lr_min;		/* final rate as a fraction of lr */
+	float wd;		/* decoupled weight decay */
+	float clip;		/* global gradient norm clip; 0 = off */
+	float beta1, beta2, eps;	/* AdamW */
+	float val_frac;		/* held-out tail of the stream */
+	uint32_t eval_every;	/* steps between validations */
+	uint32_t eval_tokens;	/* held-out tokens per validation */
+	float save_every;	/* seconds between checkpoints */
+	uint32_t sched;		/* TL_SCHED_*: rate and decay over the run */
+} tl_hparams;
+
+/* Where a run is. */
+typedef struct {
+	uint64_t step;		/* optimizer steps done */
+	uint64_t tokens;	/* training tokens seen */
+	double elapsed;		/* training seconds so far */
+	tl_rng rng;		/* data sampling */
+	float loss;		/* last training loss (0 if none) */
+	float val;		/* last validation loss (0 if none) */
+} tl_tstate;
+
+/* The hyperparameters' defaults for a model of config c (tl-train(1)). */
+void tl_hparams_default(tl_hparams *hp, const tl_config *c);
+/* The data seed: hp->seed, and the sampler's state from it. */
+void tl_train_seed(tl_hparams *hp, tl_tstate *st, uint64_t seed);
+
+/* A model in training: what the trainer reads and updates.  Each
+ * array holds tl_nparams(cfg) floats. */
+typedef struct {
+	const tl_config *cfg;
+	tl_hparams *hp;
+	tl_tstate *st;
+	float *params, *m, *v;	/* weights and AdamW's two moments */
+} tl_tmodel;
+
+typedef struct {
+	tl_tmodel tm;
+	tl_pool *pool;
+	tl_model *m;		/* micro rows x ctx positions */
+	int micro;		/* sequences per forward and backward pass */
+	const uint16_t *train, *val;
+	size_t ntrain, nval;
+	float *grads;
+	double *part;		/* per chunk sums of the optimizer step */
+	uint16_t *in, *tgt;	/* (B, T) */
+} tl_trainer;
+
+/* Train tm on ids (n tokens), split into a training head and a
+ * held-out tail by hp->val_frac; -1 if too few tokens for one window.  Each
+ * batch goes through the model micro sequences at a time (0: all at
+ * once; else a divisor of the batch), its gradients accumulated: less
+ * memory, the same training up to the rounding of the sums.
+ * recompute: see tl_model_new. */
+int tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p,
+    const uint16_t *ids, size_t n, int micro, int recompute, char *err);
+void tl_trainer_free(tl_trainer *t);
+/* How far the run is, in [0, 1]: the larger of step/steps and
+ * elapsed/time for the budgets that are set. */
+double tl_trainer_progress(const tl_trainer *t);
+/* Learning rate and weight decay of the next step, by the schedule
+ * (hp.sched) over the run's progress: a linear warmup, then a cosine
+ * from lr to lr * lr_min with constant decay, or BitNet b1.58's two
+ * stages (train.c). */
+float tl_trainer_lr(const tl_trainer *t);
+float tl_trainer_wd(const tl_trainer *t);
+/* One optimizer step (accum micro-batches); returns the mean loss
+ * and stores the gradient norm before clipping in *gnorm.  Allocates
+ * nothing: a NaN is the loss's own. */
+float tl_trainer_step(tl_trainer *t, float *gnorm);
+
+#endif

@@ -1,0 +1,479 @@
+/*
+ * util.c: error messages, dying, checked allocation, atomic files,
+ * byte helpers, CRC-32, the random number generator, clocks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "util/util.h"
+
+static const char *progname = "tl";
+
+int
+tl_err(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err, TL_ERRLEN, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+void
+tl_setprog(const char *argv0)
+{
+	const char *p;
+
+	if (argv0 == NULL)
+		return;
+	p = strrchr(argv0, '/');
+	progname = p ? p + 1 : argv0;
+}
+
+const char *
+tl_prog(void)
+{
+	return progname;
+}
+
+static void
+vwarn(const char *fmt, va_list ap)
+{
+	size_t n = strlen(fmt);
+	int e = errno;
+
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	if (n > 0 && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(e));
+	fputc('\n', stderr);
+}
+
+void
+tl_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+tl_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void *
+tl_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		tl_die(1, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *
+tl_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		tl_die(1, "out of memory (%zu x %zu bytes)", n, size);
+	return p;
+}
+
+void
+tl_fshut(FILE *f, const char *name)
+{
+	int bad = fflush(f) != 0 || ferror(f);
+
+	if (fclose(f) != 0)
+		bad = 1;
+	if (bad)
+		tl_die(1, "%s: write error:", name);
+}
+
+long
+tl_atol(const char *s, const char *what, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno == ERANGE)
+		tl_die(2, "%s: not a number: '%s'", what, s);
+	if (v < lo || v > hi)
+		tl_die(2, "%s: %ld is out of range [%ld, %ld]", what, v, lo, hi);
+	return v;
+}
+
+double
+tl_atof(const char *s, const char *what, double lo, double hi)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno == ERANGE || v != v)
+		tl_die(2, "%s: not a number: '%s'", what, s);
+	if (v < lo || v > hi)
+		tl_die(2, "%s: %g is out of range [%g, %g]", what, v, lo, hi);
+	return v;
+}
+
+void
+tl_put_u16(unsigned char *p, uint16_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = v >> 8;
+}
+
+void
+tl_put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = v >> 24;
+}
+
+void
+tl_put_u64(unsigned char *p, uint64_t v)
+{
+	tl_put_u32(p, (uint32_t)v);
+	tl_put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+void
+tl_put_f32(unsigned char *p, float v)
+{
+	uint32_t u;
+
+	memcpy(&u, &v, 4);
+	tl_put_u32(p, u);
+}
+
+uint16_t
+tl_get_u16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+uint32_t
+tl_get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+uint64_t
+tl_get_u64(const unsigned char *p)
+{
+	return (uint64_t)tl_get_u32(p) | (uint64_t)tl_get_u32(p + 4) << 32;
+}
+
+float
+tl_get_f32(const unsigned char *p)
+{
+	uint32_t u = tl_get_u32(p);
+	float v;
+
+	memcpy(&v, &u, 4);
+	return v;
+}
+
+/* Table-driven CRC-32, reflected polynomial 0xedb88320, built on
+ * first use would be mutable state; it is small enough to compute
+ * each byte's entry by eight shifts instead: slower than a table but
+ * checksums are a negligible part of any file read or write here. */
+uint32_t
+tl_crc32(uint32_t crc, const void *buf, size_t len)
+{
+	static const uint32_t nib[16] = {
+		0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac,
+		0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
+		0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
+		0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+	};
+	const unsigned char *p = buf;
+
+	crc = ~crc;
+	while (len--) {
+		crc ^= *p++;
+		crc = (crc >> 4) ^ nib[crc & 15];
+		crc = (crc >> 4) ^ nib[crc & 15];
+	}
+	return ~crc;
+}
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void
+tl_rng_seed(tl_rng *r, uint64_t seed)
+{
+	uint64_t a = splitmix64(&seed), b = splitmix64(&seed);
+
+	r->s[0] = (uint32_t)a;
+	r->s[1] = (uint32_t)(a >> 32);
+	r->s[2] = (uint32_t)b;
+	r->s[3] = (uint32_t)(b >> 32);
+	if ((r->s[0] | r->s[1] | r->s[2] | r->s[3]) == 0)
+		r->s[0] = 1;
+}
+
+static uint32_t
+rotl(uint32_t x, int k)
+{
+	return (x << k) | (x >> (32 - k));
+}
+
+uint32_t
+tl_rng_u32(tl_rng *r)
+{
+	uint32_t *s = r->s;
+	uint32_t res = rotl(s[1] * 5, 7) * 9, t = s[1] << 9;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 11);
+	return res;
+}
+
+uint32_t
+tl_rng_below(tl_rng *r, uint32_t n)
+{
+	/* Rejection keeps the distribution exactly uniform. */
+	uint32_t lim = (uint32_t)(-n) % n, x;
+
+	do
+		x = tl_rng_u32(r);
+	while (x < lim);
+	return x % n;
+}
+
+float
+tl_rng_float(tl_rng *r)
+{
+	return (tl_rng_u32(r) >> 8) * (1.0f / 16777216.0f);
+}
+
+float
+tl_rng_normal(tl_rng *r)
+{
+	/* Box-Muller; the second value is dropped so that the state
+	 * holds nothing but the four words. */
+	double u1 = (tl_rng_u32(r) + 1.0) / 4294967297.0;
+	double u2 = tl_rng_u32(r) / 4294967296.0;
+
+	return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+double
+tl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+long
+tl_peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return ru.ru_maxrss;	/* KiB on Linux */
+}
+
+int
+tl_ncpu(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* ---- atomic files ---- */
+
+/* The open atomic files, for the signal handler (programs only). */
+#define MAXAFILE 8
+static tl_afile *volatile afiles[MAXAFILE];
+
+static void
+afile_track(tl_afile *a, int on)
+{
+	int i;
+
+	for (i = 0; i < MAXAFILE; i++)
+		if (on ? afiles[i] == NULL : afiles[i] == a) {
+			afiles[i] = on ? a : NULL;
+			return;
+		}
+}
+
+static void
+afile_onsignal(int sig)
+{
+	int i;
+
+	for (i = 0; i < MAXAFILE; i++)
+		if (afiles[i] && afiles[i]->tmp)
+			unlink(afiles[i]->tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+afile_atexit(void)
+{
+	int i;
+
+	for (i = 0; i < MAXAFILE; i++)
+		if (afiles[i] && afiles[i]->tmp)
+			unlink(afiles[i]->tmp);
+}
+
+void
+tl_afile_signals(void)
+{
+	atexit(afile_atexit);
+	signal(SIGINT, afile_onsignal);
+	signal(SIGTERM, afile_onsignal);
+	signal(SIGHUP, afile_onsignal);
+}
+
+int
+tl_afile_open(tl_afile *a, const char *path, char *err)
+{
+	size_t k = strlen(path);
+	mode_t mask;
+	int fd;
+
+	memset(a, 0, sizeof *a);
+	if ((a->tmp = malloc(k + 11)) == NULL ||
+	    (a->path = malloc(k + 1)) == NULL) {
+		free(a->tmp);
+		return tl_err(err, "%s: out of memory", path);
+	}
+	strcpy(a->path, path);
+	/* path.tmpXXXXXX: mkstemp's template */
+	sprintf(a->tmp, "%s.tmpXXXXXX", path);
+	if ((fd = mkstemp(a->tmp)) < 0) {
+		tl_err(err, "%s: cannot create a temporary file: %s", path,
+		    strerror(errno));
+		free(a->tmp);
+		free(a->path);
+		return -1;
+	}
+	afile_track(a, 1);
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	if ((a->f = fdopen(fd, "wb")) == NULL) {
+		tl_err(err, "%s: %s", path, strerror(errno));
+		close(fd);
+		tl_afile_abort(a);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+afile_done(tl_afile *a)
+{
+	afile_track(a, 0);
+	free(a->tmp);
+	free(a->path);
+	memset(a, 0, sizeof *a);
+}
+
+void
+tl_afile_abort(tl_afile *a)
+{
+	if (a->f)
+		fclose(a->f);
+	if (a->tmp)
+		unlink(a->tmp);
+	afile_done(a);
+}
+
+/* Make a rename durable: fsync the directory that holds path. */
+static void
+sync_dir(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (sl == NULL)
+		dir = strdup(".");
+	else if ((dir = strdup(path)) != NULL)
+		dir[sl == path ? 1 : sl - path] = '\0';
+	if (dir && (fd = open(dir, O_RDONLY)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int
+tl_afile_commit(tl_afile *a, char *err)
+{
+	int ok = fflush(a->f) == 0 && !ferror(a->f) && fsync(fileno(a->f)) == 0;
+	int e = errno;
+
+	if (fclose(a->f) != 0 && ok) {
+		ok = 0;
+		e = errno;
+	}
+	a->f = NULL;
+	if (ok && rename(a->tmp, a->path) != 0) {
+		ok = 0;
+		e = errno;
+	}
+	if (!ok) {
+		tl_err(err, "%s: write failed: %s", a->path, strerror(e ? e :
+		    EIO));
+		tl_afile_abort(a);
+		return -1;
+	}
+	sync_dir(a->path);
+	afile_done(a);
+	return 0;
+}

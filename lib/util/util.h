@@ -1,0 +1,174 @@
+/*
+ * util.h: the bottom layer of lib/: error messages, dying, checked
+ * allocation, atomic files, byte helpers, CRC-32, random numbers,
+ * clocks (util.c), and the programs' command lines (opt.c).
+ */
+#ifndef TL_UTIL_H
+#define TL_UTIL_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ======== util.c ======== */
+
+/*
+ * util.c: small helpers shared by the library and the programs:
+ * error messages, dying, checked allocation, little-endian byte
+ * access, CRC-32, and a seeded random number generator.
+ */
+
+#define TL_VERSION "0.1.0"
+
+/* Library functions that can fail return 0 on success and -1 on
+ * failure, leaving a one-line message (no program name, no newline)
+ * in the caller's buffer of TL_ERRLEN bytes. */
+#define TL_ERRLEN 256
+int tl_err(char *err, const char *fmt, ...);	/* fills err, returns -1 */
+
+/* Programs only: "tl-NAME: message" on stderr, then exit(status).
+ * A format ending in ':' appends strerror(errno). */
+void tl_setprog(const char *argv0);
+const char *tl_prog(void);
+void tl_die(int status, const char *fmt, ...);
+void tl_warn(const char *fmt, ...);
+void *tl_xmalloc(size_t n);		/* dies on failure */
+void *tl_xcalloc(size_t n, size_t size);
+
+/* Atomic files: every file tl writes is written under a temporary
+ * name beside its target (mode 0666 less the umask), flushed to disk,
+ * renamed over the target and its directory synced, so that a crash
+ * or kill never leaves a half-written file under the target's name;
+ * on any failure the temporary is removed. */
+typedef struct {
+	FILE *f;		/* write here between open and commit */
+	char *path, *tmp;
+} tl_afile;
+int tl_afile_open(tl_afile *a, const char *path, char *err);
+/* Flush, fsync, close and rename; -1 with a message on failure. */
+int tl_afile_commit(tl_afile *a, char *err);
+/* Close and remove the temporary (after a failed write). */
+void tl_afile_abort(tl_afile *a);
+/* Programs, once: remove the temporaries of open atomic files when the
+ * process exits (tl_die) or SIGINT, SIGTERM or SIGHUP ends it. */
+void tl_afile_signals(void);
+/* Flush and close stdout; die if anything was lost (full disk, closed
+ * pipe is reported by the caller's choice of SIGPIPE handling). */
+void tl_fshut(FILE *f, const char *name);
+/* Parse a whole decimal number in [lo, hi] or die with status 2. */
+long tl_atol(const char *s, const char *what, long lo, long hi);
+double tl_atof(const char *s, const char *what, double lo, double hi);
+
+/* Little-endian fixed-width fields. */
+void tl_put_u16(unsigned char *p, uint16_t v);
+void tl_put_u32(unsigned char *p, uint32_t v);
+void tl_put_u64(unsigned char *p, uint64_t v);
+void tl_put_f32(unsigned char *p, float v);
+uint16_t tl_get_u16(const unsigned char *p);
+uint32_t tl_get_u32(const unsigned char *p);
+uint64_t tl_get_u64(const unsigned char *p);
+float tl_get_f32(const unsigned char *p);
+
+/* CRC-32 (IEEE 802.3, as zlib): start with crc = 0. */
+uint32_t tl_crc32(uint32_t crc, const void *buf, size_t len);
+
+/* Random numbers: xoshiro128** state seeded with splitmix64. The
+ * state is four words so that checkpoints can store it exactly. */
+typedef struct { uint32_t s[4]; } tl_rng;
+void tl_rng_seed(tl_rng *r, uint64_t seed);
+uint32_t tl_rng_u32(tl_rng *r);
+uint32_t tl_rng_below(tl_rng *r, uint32_t n);	/* uniform in [0, n) */
+float tl_rng_float(tl_rng *r);			/* uniform in [0, 1) */
+float tl_rng_normal(tl_rng *r);			/* standard normal */
+
+/* Wall-clock seconds from a monotonic clock. */
+double tl_now(void);
+/* Peak resident set size of this process in KiB (0 if unknown). */
+long tl_peak_rss_kib(void);
+/* Number of online CPUs (at least 1). */
+int tl_ncpu(void);
+
+/* ======== opt.c ======== */
+
+/*
+ * opt.c: the programs' command lines.  A program declares its options
+ * once, as a table (names, argument, allowed values, required or not);
+ * getopt_long's tables, the usage synopsis, the one-line usage errors
+ * and the lists of allowed values all come from it, and -h (usage on
+ * stdout, status 0) and -V (version) are handled here, not in each
+ * main.  Programs only: errors die with status 2.
+ */
+
+enum {
+	TL_OPT_REQ = 1,		/* required: "-m model", not "[-m model]" */
+	TL_OPT_SHORT = 2	/* a long option whose key letter is also
+				 * its short form (--seed and -s) */
+};
+
+/* Keys of long options that have no short form start here. */
+#define TL_OPT_LONG 256
+/* The key every row of tl_shape_opts returns. */
+#define TL_OPT_SHAPE 255
+
+typedef struct {
+	int key;		/* returned by tl_opt_next: the letter of a
+				 * short option, else >= TL_OPT_LONG */
+	const char *name;	/* long name without dashes, or NULL for a
+				 * short option */
+	const char *arg;	/* the argument's name in the usage, or NULL
+				 * for a flag */
+	const char *const *vals;	/* the allowed values (nvals), or NULL */
+	int nvals;
+	int flags;		/* TL_OPT_REQ, TL_OPT_SHORT */
+} tl_opt;
+
+/* A program's command line: up to three option tables (each ended by a
+ * row whose key is 0), the operands as the usage shows them, and how
+ * many there may be. */
+typedef struct {
+	const tl_opt *tabs[3];
+	const char *operands;	/* "[stream]", or NULL */
+	int maxargs;
+	const char *more;	/* further synopsis lines, or NULL */
+	const char *help;	/* what -h prints after the synopsis, or NULL */
+} tl_cmd;
+
+#define TL_OPT_MAX 64
+typedef struct {
+	const tl_cmd *cmd;
+	int argc;
+	char **argv;
+	/* the option just returned by tl_opt_next */
+	const tl_opt *opt;
+	const char *name;	/* its name for messages: "--norm", "-m" */
+	const char *arg;	/* its argument, or NULL */
+	int val;		/* the index of arg in opt->vals */
+	/* after the last option: the operands */
+	char **args;
+	int nargs;
+	/* getopt_long's tables, built from the cmd */
+	struct option lo[TL_OPT_MAX + 3];
+	const tl_opt *row[TL_OPT_MAX];
+	int seen[TL_OPT_MAX];
+	int n;
+	char namebuf[40];
+	char shorts[3 * TL_OPT_MAX + 8];
+} tl_optparse;
+
+/* Start parsing argv (also sets the program's name for messages). */
+void tl_opt_begin(tl_optparse *op, const tl_cmd *cmd, int argc,
+    char **argv);
+/* The key of the next option (arg, val and name in op), or -1 after
+ * the last, once the required options and the count of operands are
+ * checked.  -h and -V exit here; every usage error dies with one line
+ * and status 2. */
+int tl_opt_next(tl_optparse *op);
+/* Was the option of key given? */
+int tl_opt_given(const tl_optparse *op, int key);
+/* The usage synopsis on f. */
+void tl_opt_usage(FILE *f, const tl_cmd *cmd);
+/* "a, b or c" from names (n of them), into buf of size len. */
+char *tl_opt_list(char *buf, size_t len, const char *const *names, int n);
+
+#endif
