@@ -283,7 +283,7 @@ main(int argc, char **argv)
 
 	/* Everything is checked that can be before any output exists. */
 	if (vpath) {
-		/* the tokenizer of any file that holds one (mfile.h) */
+		/* the tokenizer of any file that holds one (mfile.c) */
 		if (tl_vocab_load(&tok, vpath, err) != 0)
 			tl_die(2, "%s", err);
 	} else if (tl_tok_bytes(&tok, err) != 0)

@@ -7,7 +7,7 @@ load helper
 warnings() {
 	local cc=$1 f
 	command -v "$cc" >/dev/null || skip "$cc not installed"
-	for f in "$TOP"/lib/*.c "$TOP"/cmd/*.c "$TOP"/tests/unit/*.c; do
+	for f in "$TOP"/lib/*/*.c "$TOP"/cmd/*.c "$TOP"/cmd/*/*.c "$TOP"/tests/unit/*.c; do
 		"$cc" -std=c99 -Wall -Wextra -Werror -fsyntax-only \
 			-D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64 \
 			-I"$TOP/lib" -I"$TOP/tests/unit" "$f" || return 1
@@ -50,4 +50,23 @@ warnings() {
 	for p in bats make gcc clang mandoc valgrind jq qemu-user gcc-multilib libclang-rt-dev; do
 		[[ "$output" == *" $p"[\ :]* ]]
 	done
+}
+
+# lib/ is layered: util, kernels, tok, model, train, formats from the
+# bottom up; a file includes only its own layer's headers and the public
+# header of a layer below (scripts/layers.sh); programs include public
+# headers only, and never one another.
+@test "layers: no file includes a header of a layer above its own" {
+	run "$TOP/scripts/layers.sh" "$TOP"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# and the check can fail: a model file that reached formats
+	mkdir -p "$BATS_TEST_TMPDIR/t"
+	cp -r "$TOP/lib" "$TOP/cmd" "$BATS_TEST_TMPDIR/t/"
+	printf '#include "formats/formats.h"\n' >> "$BATS_TEST_TMPDIR/t/lib/model/eval.c"
+	printf '#include "kernels/kernels_impl.h"\n' >> "$BATS_TEST_TMPDIR/t/cmd/tl-gen.c"
+	run "$TOP/scripts/layers.sh" "$BATS_TEST_TMPDIR/t"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"lib/model/eval.c: includes formats/formats.h, a layer above model"* ]]
+	[[ "$output" == *"cmd/tl-gen.c: includes kernels/kernels_impl.h, not a public header of lib/"* ]]
 }

@@ -46,7 +46,7 @@ man_items() {
 }
 
 @test "docs: every program in cmd/ has a man page" {
-	for c in "$TOP"/cmd/tl-*.c; do
+	for c in "$TOP"/cmd/tl-*; do
 		n=$(basename "$c" .c)
 		[ -f "$TOP/man/$n.1" ] || { echo "no man/$n.1"; false; }
 		grep -q "^\.Xr $n 1" "$TOP/man/tl.7" || { echo "tl.7 lacks $n"; false; }
@@ -62,7 +62,7 @@ man_items() {
 
 @test "docs: each usage lists the options and values of its man page's SYNOPSIS" {
 	local c n
-	for c in "$TOP"/cmd/tl-*.c; do
+	for c in "$TOP"/cmd/tl-*; do
 		n=$(basename "$c" .c)
 		diff -u <(usage_items "$n") <(man_items "$n") ||
 			{ echo "$n -h (-) and man/$n.1 SYNOPSIS (+) differ"; false; }
@@ -72,7 +72,7 @@ man_items() {
 @test "docs: each usage option is described in its man page (.It Fl)" {
 	local c n o
 	cd "$BATS_TEST_TMPDIR"
-	for c in "$TOP"/cmd/tl-*.c; do
+	for c in "$TOP"/cmd/tl-*; do
 		n=$(basename "$c" .c)
 		# the page with its continued lines joined
 		sed -e :a -e '/\\$/N; s/\\\n//; ta' "$TOP/man/$n.1" >page
@@ -97,7 +97,7 @@ man_items() {
 
 @test "docs: every program: -h the usage on stdout, -V the version, bad usage one line naming the reason, status 2" {
 	local c n
-	for c in "$TOP"/cmd/tl-*.c; do
+	for c in "$TOP"/cmd/tl-*; do
 		n=$(basename "$c" .c)
 		run -0 --separate-stderr "$n" -h
 		[[ "$output" == "usage: $n "* ]] && [ -z "$stderr" ]

@@ -6,7 +6,7 @@ load helper
 @test "install: programs and man pages land under DESTDIR/PREFIX, uninstall removes them" {
 	d="$BATS_TEST_TMPDIR/root"
 	make -s -C "$TOP" install DESTDIR="$d" PREFIX=/opt/tl >/dev/null
-	for c in "$TOP"/cmd/tl-*.c; do
+	for c in "$TOP"/cmd/tl-*; do
 		n=$(basename "$c" .c)
 		[ -x "$d/opt/tl/bin/$n" ]
 		[ -f "$d/opt/tl/share/man/man1/$n.1" ]

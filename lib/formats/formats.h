@@ -58,7 +58,7 @@ void tl_ckpt_free(tl_ckpt *ck);
 
 /*
  * packed.c: packed inference models (tl-packed(5)): a quantized model
- * (qmat.h) and its tokenizer as one file, mapped into memory and used
+ * (model.h: quant.c) and its tokenizer as one file, mapped into memory and used
  * in place.
  */
 
@@ -131,7 +131,7 @@ int tl_vocab_write(FILE *f, const tl_tok *tok, char *err);
 int tl_vocab_read(FILE *f, const char *name, tl_tok *tok, char *err);
 
 /* The tokenizer in the header of the token stream at the start of f
- * (name is for messages); mfile.h finds which kind a file is. */
+ * (name is for messages); mfile.c finds which kind a file is. */
 int tl_stream_tok(FILE *f, const char *name, tl_tok *tok, char *err);
 
 /* ======== mfile.c ======== */
@@ -164,7 +164,7 @@ typedef struct {
 	const float *params;
 	const tl_qmodel *q;	/* tl_mfile_qmodel */
 	tl_packed *pk;		/* a packed model, or NULL */
-	void *ck;		/* a checkpoint (ckpt.h), or NULL */
+	void *ck;		/* a checkpoint (tl_ckpt), or NULL */
 	tl_qmodel cq;		/* a checkpoint's quantized model */
 } tl_mfile;
 

@@ -72,7 +72,7 @@ block_type(int type)
 	return type == TL_W_Q8 || type == TL_W_Q4;
 }
 
-/* The fp32 tensors c has, in file order: by kind (config.h), each
+/* The fp32 tensors c has, in file order: by kind (model.h: config.c), each
  * kind in table order; returns their count. */
 static int
 fp32_order(const tl_config *c, int *order)

@@ -83,7 +83,7 @@ enum {
 
 /*
  * An int8 activation vector, prepared once for the packed-weight
- * kernels below (tl_xq8_prep in qmat.h fills it).  q holds the values,
+ * kernels below (tl_xq8_prep in model.h fills it).  q holds the values,
  * zero past the real length up to a multiple of 64; p holds the same
  * values as int16, each group of 16 as its 8 even-indexed elements
  * then its 8 odd-indexed ones (the order in which SSE2 unpacks bytes

@@ -1,7 +1,7 @@
 /*
  * infer.c: one position at a time through the transformer, with the
  * keys and values of earlier positions kept in a cache, over a model
- * quantized for inference (qmat.h: from a checkpoint or a packed
+ * quantized for inference (model.h, quant.c: from a checkpoint or a packed
  * model alike).
  *
  * Every step follows tl_model_forward (model.c) operation for

@@ -221,7 +221,7 @@ void tl_model_backward(tl_model *m, tl_pool *p, const float *params,
 /*
  * quant.c: the weight formats of the linear layers, their int8
  * activations and products, and a model quantized for inference (in
- * memory: packed.h writes and reads it as a file).
+ * memory: formats.h, packed.c, writes and reads it as a file).
  *
  * A quantized model holds what inference needs: the configuration, the
  * embedding, norms and head as fp32 (the precision the model trained
@@ -359,7 +359,7 @@ const tl_qmat *tl_qmodel_lin(const tl_qmodel *q, int l, int i);
 typedef struct {
 	uint64_t weights;	/* weights of the linear layers */
 	uint64_t lbytes;	/* their bytes in the file */
-	uint64_t fbytes;	/* the whole file (packed.h) */
+	uint64_t fbytes;	/* the whole file (formats.h: packed.c) */
 } tl_packstats;
 void tl_qmodel_stats(const tl_qmodel *q, tl_packstats *st);
 /* Bytes of weights one token reads: the linear layers with their
@@ -384,7 +384,7 @@ double tl_qmodel_token_bytes(const tl_qmodel *q);
 
 typedef struct tl_infer tl_infer;
 
-/* A decoder for the quantized model q (qmat.h: from a checkpoint by
+/* A decoder for the quantized model q (quant.c: from a checkpoint by
  * tl_qmodel_quant, or a packed model), whose memory must stay alive
  * and unchanged while the decoder is used. */
 tl_infer *tl_infer_new(const tl_qmodel *q, char *err);
@@ -485,7 +485,7 @@ int tl_eval(tl_model *m, tl_pool *p, const float *params, const tl_tok *tok,
     char *err);
 
 /* The same scores, windows and counts computed position by position
- * through decoders (infer.h) of one model, as packed models run: d
+ * through decoders (infer.c) of one model, as packed models run: d
  * holds nd decoders, nd at least the number of threads of p; each
  * thread takes whole windows with a decoder of its own.  The sums run
  * in stream order, so the result depends neither on nd nor on the

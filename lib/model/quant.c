@@ -1,6 +1,6 @@
 /*
  * quant.c: quantization of linear layers into the weight formats of
- * qmat.h, the row layouts of tkernels_ref.c, int8 activations, the
+ * model.h, the row layouts of tkernels_ref.c, int8 activations, the
  * quantized matrix-vector product of inference, and whole models
  * quantized in memory.
  *

@@ -12,7 +12,7 @@
 #include "util/util.h"
 
 /*
- * tokenizer.h: the byte-level tokenizer (256 ids, one per byte) and
+ * tok.h: the byte-level tokenizer (256 ids, one per byte) and
  * learned byte-level BPE vocabularies, and their serialized form (the
  * "tokenizer blob") that token streams, checkpoints and packed models
  * carry so that each can decode text alone.  Two tokenizers are the

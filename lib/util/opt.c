@@ -1,5 +1,5 @@
 /*
- * opt.c: one skeleton for every program's command line (opt.h): the
+ * opt.c: one skeleton for every program's command line (util.h): the
  * getopt_long tables, the usage synopsis, the value lists and the
  * one-line usage errors, all from the program's option table.
  */
