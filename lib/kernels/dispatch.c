@@ -94,8 +94,7 @@ add_avx2(tl_kern *k)
 {
 	/* 8-wide FMA: the GEMM tile, 6 x 16, and gemv_t */
 	k->gemm_tile = tl_gemm_tile_avx2;
-	k->gemm_mr = TL_AVX2_MR;
-	k->gemm_nr = TL_AVX2_NR;
+	k->gemm_mr = TL_AVX2_MR, k->gemm_nr = TL_AVX2_NR;
 	k->gemv_t = tl_gemv_t_avx2;
 	/* vpmaddubsw: the int8 x ternary tile, 4 x 16 on the ssse3
 	 * panels, and the tq2 matvec */
