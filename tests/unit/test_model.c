@@ -19,17 +19,8 @@ enum { B = 2, T = 5 };
 static void
 tiny(tl_config *c, int pos, int norm, int act, int quant)
 {
-	tl_config_default(c);
-	c->vocab = 11;
-	c->layers = 2;
-	c->dim = 8;
-	c->heads = 2;
-	c->ffn = 12;
-	c->ctx = T;
-	c->pos = pos;
-	c->norm = norm;
-	c->act = act;
-	c->quant = quant;
+	unit_config(c, 11, 8, 12, T);
+	unit_variant(c, quant, pos, norm, act);
 }
 
 static void

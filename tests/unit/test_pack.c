@@ -404,31 +404,8 @@ test_gemv_t(void)
 static void
 tiny(tl_config *c, int V, int quant, int pos, int norm, int act)
 {
-	tl_config_default(c);
-	c->vocab = V;
-	c->layers = 2;
-	c->dim = 16;
-	c->heads = 2;
-	c->ffn = 24;
-	c->ctx = 24;
-	c->quant = quant;
-	c->pos = pos;
-	c->norm = norm;
-	c->act = act;
-}
-
-static float *
-params(const tl_config *c, uint64_t seed)
-{
-	size_t n = tl_nparams(c), i;
-	float *p = malloc(n * sizeof *p);
-	tl_rng r;
-
-	tl_params_init(p, c, seed);
-	tl_rng_seed(&r, seed + 100);
-	for (i = 0; i < n; i++)
-		p[i] += 0.2f * tl_rng_normal(&r);
-	return p;
+	unit_config(c, V, 16, 24, 24);
+	unit_variant(c, quant, pos, norm, act);
 }
 
 static char path[4096];
@@ -455,7 +432,7 @@ test_file_roundtrip(int type, int sch, int norm)
 
 	tiny(&c, 256, TL_QUANT_TERNARY, TL_POS_ROPE, norm, TL_ACT_SWIGLU);
 	c.ffn = 40;
-	p = params(&c, 7);
+	p = unit_params(&c, 7);
 	tl_params_map(&P, p, &c);
 	CHECK(tl_tok_bytes(&tok, NULL) == 0);
 	CHECK(pack_write(path, &c, &tok, p, type, sch, &st, err) == 0);
@@ -569,7 +546,7 @@ test_file_damage(void)
 	    TL_ACT_RELU2);
 	c.dim = 20;
 	c.heads = 2;
-	p = params(&c, 9);
+	p = unit_params(&c, 9);
 	CHECK(tl_tok_bytes(&tok, NULL) == 0);
 	CHECK(pack_write(path, &c, &tok, p, TL_W_TQ2, TL_QS_ABSMEAN, NULL,
 	    NULL) == 0);
@@ -700,7 +677,7 @@ test_forward(int type, int pos, int norm, int act, tl_pool *pool)
 	double worst = 0;
 
 	tiny(&c, 256, TL_QUANT_TERNARY, pos, norm, act);
-	p = params(&c, 11 + pos + 2 * norm + 4 * act);
+	p = unit_params(&c, 11 + pos + 2 * norm + 4 * act);
 	CHECK(tl_tok_bytes(&tok, NULL) == 0);
 	CHECK(pack_write(path, &c, &tok, p, type, TL_QS_ABSMEAN, NULL,
 	    err) == 0);
@@ -757,7 +734,7 @@ test_threads_greedy(int type, tl_pool **pools)
 	c.heads = 4;
 	c.ffn = 2048;
 	c.ctx = 64;
-	p = params(&c, 33);
+	p = unit_params(&c, 33);
 	CHECK(tl_tok_bytes(&tok, NULL) == 0);
 	CHECK(pack_write(path, &c, &tok, p, type, TL_QS_ABSMEAN, NULL,
 	    err) == 0);
