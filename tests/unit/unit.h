@@ -33,6 +33,16 @@ static int unit_checks;
 	} \
 } while (0)
 
+/*
+ * CHECK(bad == 0) for a count of bad results, that first prints, when
+ * there are any, what was wrong: a printf format and its arguments.
+ */
+#define CHECK_NONE_BAD(bad, ...) do { \
+	if ((bad) != 0) \
+		fprintf(stderr, __VA_ARGS__); \
+	CHECK((bad) == 0); \
+} while (0)
+
 static int
 unit_done(const char *name)
 {
