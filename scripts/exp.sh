@@ -15,18 +15,12 @@
 #   name budget threads steps parameters val-loss tokens/s flags
 # The model itself is dir/name.tl.  dir defaults to exp/ in the tree.
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-bin=$top/bin
+. "$(dirname "$0")/common.sh"
 dir=$top/exp threads=""
-while getopts d:t: o; do
-	case $o in
-	d) dir=$OPTARG ;;
-	t) threads="-t $OPTARG" ;;
-	*) echo "usage: $0 [-d dir] [-t threads] name seconds [flags]" >&2; exit 2 ;;
-	esac
-done
+opts "$0 [-d dir] [-t threads] name seconds [flags]" 2- d=dir t=threads -- "$@"
 shift $((OPTIND - 1))
-[ $# -ge 2 ] || { echo "usage: $0 [-d dir] [-t threads] name seconds [flags]" >&2; exit 2; }
+# -t N goes on to tl-train as it is
+threads=${threads:+-t $threads}
 name=$1 secs=$2
 shift 2
 case $secs in

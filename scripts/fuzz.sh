@@ -23,18 +23,12 @@
 # The last line is "N passed, N failed", counting harnesses; the status
 # is 1 if any harness found a crash or could not run.
 set -u
-cd "$(dirname "$0")/.." || exit 1
+. "$(dirname "$0")/common.sh"
+cd "$top" || exit 1
 
 secs=60
 jobs=1
-while getopts j:t: o; do
-	case $o in
-	j) jobs=$OPTARG ;;
-	t) secs=$OPTARG ;;
-	*) echo "usage: scripts/fuzz.sh [-j jobs] [-t seconds] [harness ...]" >&2
-	   exit 2 ;;
-	esac
-done
+opts "scripts/fuzz.sh [-j jobs] [-t seconds] [harness ...]" - j=jobs t=secs -- "$@"
 shift $((OPTIND - 1))
 
 if [ $# -eq 0 ]; then

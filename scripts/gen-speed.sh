@@ -15,19 +15,10 @@
 # loop (tl-gen --stats), so a busy machine lowers them: the load
 # average is printed alongside, and the CPU-time rate too.
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-bin=$top/bin
+. "$(dirname "$0")/common.sh"
 runs=3 threads=1 fmt=tq2 ckpt=0
-while getopts cq:r:t: o; do
-	case $o in
-	c) ckpt=1 ;;
-	q) fmt=$OPTARG ;;
-	r) runs=$OPTARG ;;
-	t) threads=$OPTARG ;;
-	*) echo "usage: $0 [-c] [-q format] [-r runs] [-t threads] [-- tl-init flags]" >&2
-	   exit 2 ;;
-	esac
-done
+opts "$0 [-c] [-q format] [-r runs] [-t threads] [-- tl-init flags]" - \
+    c=ckpt=1 q=fmt r=runs t=threads -- "$@"
 shift $((OPTIND - 1))
 shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 256"
 [ $# -gt 0 ] && shape="$*"

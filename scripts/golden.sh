@@ -9,16 +9,9 @@
 # TL_SIMD in the environment picks the kernel path (the sums differ
 # between paths; compare runs of one path).
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-bin=$top/bin
-while getopts b: o; do
-	case $o in
-	b) bin=$OPTARG ;;
-	*) echo "usage: $0 [-b bindir] DIR" >&2; exit 2 ;;
-	esac
-done
+. "$(dirname "$0")/common.sh"
+opts "$0 [-b bindir] DIR" 1 b=bin -- "$@"
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || { echo "usage: $0 [-b bindir] DIR" >&2; exit 2; }
 out=$1
 mkdir -p "$out"
 head -c 60000 "$top/data/tinyshakespeare.txt" > "$out/text"

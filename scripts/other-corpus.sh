@@ -16,15 +16,9 @@
 # start of training (ln 256 = 5.545), then a sample of generated text.
 # seconds defaults to 600; dir to exp/ in the tree.
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-bin=$top/bin
+. "$(dirname "$0")/common.sh"
 dir=$top/exp
-while getopts d: o; do
-	case $o in
-	d) dir=$OPTARG ;;
-	*) echo "usage: $0 [-d dir] [seconds]" >&2; exit 2 ;;
-	esac
-done
+opts "$0 [-d dir] [seconds]" - d=dir -- "$@"
 shift $((OPTIND - 1))
 secs=${1:-600}
 mkdir -p "$dir"

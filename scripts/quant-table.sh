@@ -12,17 +12,10 @@
 # A model that does not exist is first trained, with tl-train's defaults
 # and --time seconds (default 120), on byte tokens of the whole text.
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-bin=$top/bin
+. "$(dirname "$0")/common.sh"
 secs=120
-while getopts s: o; do
-	case $o in
-	s) secs=$OPTARG ;;
-	*) echo "usage: $0 [-s seconds] fp32.tl ternary.tl" >&2; exit 2 ;;
-	esac
-done
+opts "$0 [-s seconds] fp32.tl ternary.tl" 2 s=secs -- "$@"
 shift $((OPTIND - 1))
-[ $# -eq 2 ] || { echo "usage: $0 [-s seconds] fp32.tl ternary.tl" >&2; exit 2; }
 fp32=$1 tern=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

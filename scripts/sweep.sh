@@ -15,17 +15,10 @@
 # The base flags (a shape, say) go before each run's own, which win.
 # Results: dir/results.tsv (see exp.sh); plot with scripts/plot-loss.sh.
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
 dir=$top/exp jobs=2
-while getopts d:j: o; do
-	case $o in
-	d) dir=$OPTARG ;;
-	j) jobs=$OPTARG ;;
-	*) echo "usage: $0 [-d dir] [-j 1|2] set seconds [flags]" >&2; exit 2 ;;
-	esac
-done
+opts "$0 [-d dir] [-j 1|2] set seconds [flags]" 2- d=dir j=jobs -- "$@"
 shift $((OPTIND - 1))
-[ $# -ge 2 ] || { echo "usage: $0 [-d dir] [-j 1|2] set seconds [flags]" >&2; exit 2; }
 set_=$1 secs=$2
 shift 2
 base="$*"

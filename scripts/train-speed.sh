@@ -11,16 +11,9 @@
 # The 1-minute load averages seen before and after the runs are
 # printed too: other work on the machine lowers the figures.
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
 runs=3 steps=60 threads=2
-while getopts r:s:t: o; do
-	case $o in
-	r) runs=$OPTARG ;;
-	s) steps=$OPTARG ;;
-	t) threads=$OPTARG ;;
-	*) echo "usage: $0 [-r runs] [-s steps] [-t threads] [-- flags]" >&2; exit 2 ;;
-	esac
-done
+opts "$0 [-r runs] [-s steps] [-t threads] [-- flags]" - r=runs s=steps t=threads -- "$@"
 shift $((OPTIND - 1))
 shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 64 --quant ternary"
 [ $# -gt 0 ] && shape="$*"

@@ -21,6 +21,20 @@ flip() {
 		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
+# hello_tok: the byte tokens of hello.txt in $BATS_TEST_TMPDIR/h.tok;
+# prints their size in bytes.
+hello_tok() {
+	tl-tokenize <"$DATA/hello.txt" >"$BATS_TEST_TMPDIR/h.tok" || return
+	wc -c <"$BATS_TEST_TMPDIR/h.tok"
+}
+
+# undecodable FILE: tl-tokenize -d refuses FILE, status 2, with one line
+# on stderr (text decoded before the damage may be on stdout).
+undecodable() {
+	run -2 --separate-stderr tl-tokenize -d "$1"
+	one_line "$stderr"
+}
+
 # only_files DIR NAMES: DIR holds exactly NAMES (sorted, each followed
 # by a space).
 only_files() {
@@ -159,12 +173,10 @@ only_files() {
 # before the damage is on stdout, so the error is looked for on stderr.
 @test "truncated streams are errors" {
 	local t=$BATS_TEST_TMPDIR n i
-	tl-tokenize <"$DATA/hello.txt" >"$t/h.tok"
-	n=$(wc -c <"$t/h.tok")
+	n=$(hello_tok)
 	for i in 2 11 20 30 $((n - 1)); do
 		head -c "$i" "$t/h.tok" >"$t/p.tok"
-		run -2 --separate-stderr tl-tokenize -d "$t/p.tok"
-		one_line "$stderr"
+		undecodable "$t/p.tok"
 	done
 	# without its end chunk
 	head -c $((n - 16)) "$t/h.tok" >"$t/p.tok"
@@ -172,22 +184,19 @@ only_files() {
 	[ "$stderr" = "tl-tokenize: stdin: truncated stream" ]
 	# and with something after it
 	cat "$t/h.tok" "$DATA/hello.txt" >"$t/p.tok"
-	run -2 --separate-stderr tl-tokenize -d "$t/p.tok"
-	one_line "$stderr"
+	undecodable "$t/p.tok"
 	[[ "$stderr" == *"data after the end chunk"* ]]
 }
 
 @test "one flipped byte in a stream or vocabulary is an error" {
 	local t=$BATS_TEST_TMPDIR n i
-	tl-tokenize <"$DATA/hello.txt" >"$t/h.tok"
-	n=$(wc -c <"$t/h.tok")
+	n=$(hello_tok)
 	# magic, version, blob length, blob, header CRC, count, id, chunk
 	# CRC, end chunk
 	for i in 0 5 9 13 22 24 35 58 $((n - 8)) $((n - 1)); do
 		cp "$t/h.tok" "$t/f.tok"
 		flip "$t/f.tok" "$i"
-		run -2 --separate-stderr tl-tokenize -d "$t/f.tok"
-		one_line "$stderr"
+		undecodable "$t/f.tok"
 	done
 	cp "$t/h.tok" "$t/f.tok"
 	flip "$t/f.tok" 30

@@ -9,9 +9,7 @@ SHAPE2="--layers 2 --dim 16 --heads 2 --ffn 32 --ctx 16"
 RUN="--steps 30 --batch 2 --warmup 3 --eval-every 10 --eval-tokens 200 --save-every 0"
 
 setup() {
-	cd "$BATS_TEST_TMPDIR"
-	head -c 30000 "$TOP/data/tinyshakespeare.txt" > corpus.txt
-	tl-tokenize < corpus.txt > corpus.tok
+	small_corpus
 }
 
 @test "train: tokenize | train creates a model that learns" {
@@ -82,10 +80,7 @@ setup() {
 		tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
 		pid=$!
 		# interrupt once it is under way (and before it ends)
-		for i in $(seq 1 200); do
-			[ -s b.log ] && break
-			sleep 0.05
-		done
+		wait_nonempty b.log
 		kill -INT $pid
 		wait $pid
 		cat b.err
@@ -212,10 +207,7 @@ setup() {
 	run="$SHAPE --steps 4000 --batch 2 --eval-every 0 --save-every 0"
 	tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
 	pid=$!
-	for i in $(seq 1 200); do
-		[ -s b.log ] && break
-		sleep 0.05
-	done
+	wait_nonempty b.log
 	kill -TERM $pid
 	wait $pid
 	grep -q "interrupted, saved" b.err

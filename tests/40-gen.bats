@@ -106,12 +106,7 @@ setup() {
 }
 
 @test "gen: -V and -h" {
-	run tl-gen -V
-	[ "$status" -eq 0 ]
-	[[ "$output" == "tl-gen "* ]]
-	run tl-gen -h
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: tl-gen "* ]]
+	version_help tl-gen
 }
 
 @test "gen: bad flags are one line and status 2" {

@@ -151,10 +151,5 @@ field() {
 }
 
 @test "eval: -V and -h" {
-	run tl-eval -V
-	[ "$status" -eq 0 ]
-	[[ "$output" == "tl-eval "* ]]
-	run tl-eval -h
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: tl-eval "* ]]
+	version_help tl-eval
 }

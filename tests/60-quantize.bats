@@ -242,12 +242,7 @@ field() {
 }
 
 @test "quantize: -V and -h" {
-	run tl-quantize -V
-	[ "$status" -eq 0 ]
-	[[ "$output" == "tl-quantize "* ]]
-	run tl-quantize -h
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: tl-quantize "* ]]
+	version_help tl-quantize
 	run sh -c 'tl-quantize -h > /dev/full'
 	[ "$status" -ne 0 ]
 }

@@ -63,6 +63,25 @@ recrc() {
 	{ cat "$1.body"; crc "$1.body"; } >"$1"
 	rm -f "$1.body"
 }
+# huge FILE: the header of checkpoint or packed model FILE claims the
+# largest model allowed (64 layers, width 4096, 64 heads, FFN 16384,
+# context 4096: 17e9 parameters), its CRC made right again.
+huge() {
+	put32 "$1" 16 64	# layers
+	put32 "$1" 20 4096	# dim
+	put32 "$1" 24 64	# heads
+	put32 "$1" 28 16384	# ffn
+	put32 "$1" 32 4096	# ctx
+	recrc "$1"
+}
+# gen_toklen SRC FILE OFFSET: tl-gen (under lowmem, status 2) on FILE,
+# a copy of the model SRC whose tokenizer length (at OFFSET) claims
+# 4294967295 bytes.
+gen_toklen() {
+	cp "$1" "$2"
+	put32 "$2" "$3" 4294967295
+	run -2 lowmem tl-gen -m "$2" -p x
+}
 # sanitized: the programs were built with SAN=1.
 sanitized() {
 	grep -q fsanitize "$TOP/build/flags" 2>/dev/null
@@ -183,12 +202,7 @@ sane() {
 @test "hostile: a checkpoint header that claims more than the file holds is refused before allocating it" {
 	cp "$DATA/v1-tiny.tl" big.tl
 	# the largest model allowed: 17e9 parameters in a file of 12 KiB
-	put32 big.tl 16 64	# layers
-	put32 big.tl 20 4096	# dim
-	put32 big.tl 24 64	# heads
-	put32 big.tl 28 16384	# ffn
-	put32 big.tl 32 4096	# ctx
-	recrc big.tl
+	huge big.tl
 	for p in "tl-gen -m big.tl -p x" "tl-eval -m big.tl $DATA/v1-bytes.tok" \
 	    "tl-train -m big.tl $DATA/v1-bytes.tok" "tl-tokenize -v big.tl $DATA/v1.txt"; do
 		run -2 lowmem $p
@@ -196,9 +210,7 @@ sane() {
 		one_line "$output"
 		[[ "$output" == *": big.tl: truncated checkpoint (12796 of "*" bytes)" ]]
 	done
-	cp "$DATA/v1-tiny.tl" tok.tl
-	put32 tok.tl 52 4294967295	# toklen
-	run -2 lowmem tl-gen -m tok.tl -p x
+	gen_toklen "$DATA/v1-tiny.tl" tok.tl 52
 	[ "$output" = "tl-gen: tok.tl: size 12796 does not match its header" ]
 	# dimensions beyond the documented maximums
 	for f in "16 65" "20 4097" "24 65" "28 16385" "32 4097" "12 65537" "12 1"; do
@@ -224,21 +236,14 @@ sane() {
 
 @test "hostile: a packed model header that claims more than the file holds is refused before allocating it" {
 	cp "$DATA/v1.tlq" big.tlq
-	put32 big.tlq 16 64	# layers
-	put32 big.tlq 20 4096	# dim
-	put32 big.tlq 24 64	# heads
-	put32 big.tlq 28 16384	# ffn
-	put32 big.tlq 32 4096	# ctx
-	recrc big.tlq
+	huge big.tlq
 	for p in "tl-gen -m big.tlq -p x" "tl-eval -m big.tlq $DATA/v1-bytes.tok" \
 	    "tl-tokenize -v big.tlq $DATA/v1.txt"; do
 		run -2 lowmem $p
 		echo "$p: $output"
 		[[ "$output" == *": big.tlq: truncated packed model ($(wc -c <big.tlq) of "*" bytes)" ]]
 	done
-	cp "$DATA/v1.tlq" tok.tlq
-	put32 tok.tlq 64 4294967295	# toklen
-	run -2 lowmem tl-gen -m tok.tlq -p x
+	gen_toklen "$DATA/v1.tlq" tok.tlq 64
 	one_line "$output"
 	[[ "$output" == "tl-gen: tok.tlq: tokenizer length 4294967295 out of range" ]]
 }

@@ -13,9 +13,7 @@ SMALL="--layers 1 --dim 16 --heads 2 --ffn 32 --ctx 16"
 RUN="--steps 30 --batch 2 --warmup 3 --eval-every 10 --eval-tokens 200 --save-every 0"
 
 setup() {
-	cd "$BATS_TEST_TMPDIR"
-	head -c 30000 "$TOP/data/tinyshakespeare.txt" >corpus.txt
-	tl-tokenize <corpus.txt >corpus.tok
+	small_corpus
 }
 
 teardown() {

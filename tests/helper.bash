@@ -31,3 +31,34 @@ fi
 one_line() {
 	[ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ]
 }
+
+# small_corpus: in the test's own directory, corpus.txt (the first
+# 30000 bytes of data/tinyshakespeare.txt) and its byte tokens,
+# corpus.tok.
+small_corpus() {
+	cd "$BATS_TEST_TMPDIR"
+	head -c 30000 "$TOP/data/tinyshakespeare.txt" >corpus.txt
+	tl-tokenize <corpus.txt >corpus.tok
+}
+
+# wait_nonempty FILE: wait until FILE has something in it (a program
+# started in the background is under way), 10 s at the most.
+wait_nonempty() {
+	local i
+
+	for i in $(seq 1 200); do
+		[ -s "$1" ] && break
+		sleep 0.05
+	done
+}
+
+# version_help PROG: PROG -V prints its name and version and PROG -h
+# its usage ("usage: PROG ..."), both with status 0.
+version_help() {
+	run "$1" -V
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$1 "* ]]
+	run "$1" -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: $1 "* ]]
+}

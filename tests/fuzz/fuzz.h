@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernels/kernels.h"
 #include "util/util.h"
 
 #ifndef TL_DATA
@@ -41,6 +42,55 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		abort(); \
 	} \
 } while (0)
+
+/*
+ * For a harness with nothing to set up: an LLVMFuzzerInitialize that
+ * does nothing (replay.c calls it either way).
+ */
+#define FUZZ_INIT_NONE \
+int \
+LLVMFuzzerInitialize(int *argc, char ***argv) \
+{ \
+	(void)argc; \
+	(void)argv; \
+	return 0; \
+}
+
+/*
+ * For a harness that runs the kernels: pick their path (tl_simd_init;
+ * with scalar set and TL_SIMD unset, the scalar one, plain C that the
+ * sanitizers see into) and return a pool of one thread.  Exits 2 when
+ * the path cannot be had.
+ */
+static inline tl_pool *
+fuzz_kernels(int scalar)
+{
+	char err[TL_ERRLEN];
+	tl_pool *pool;
+
+	if (scalar && getenv("TL_SIMD") == NULL)
+		setenv("TL_SIMD", "scalar", 1);
+	if (tl_simd_init(err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		exit(2);
+	}
+	FUZZ_CHECK((pool = tl_pool_new(1)) != NULL);
+	return pool;
+}
+
+/*
+ * For a harness that only needs the kernels: an LLVMFuzzerInitialize
+ * that sets pool (the harness's own tl_pool *) to fuzz_kernels(scalar).
+ */
+#define FUZZ_INIT_KERNELS(pool, scalar) \
+int \
+LLVMFuzzerInitialize(int *argc, char ***argv) \
+{ \
+	(void)argc; \
+	(void)argv; \
+	(pool) = fuzz_kernels(scalar); \
+	return 0; \
+}
 
 /* A stdio stream reading data[0..n) (fmemopen refuses n == 0). */
 static inline FILE *

@@ -14,23 +14,7 @@
 
 static tl_pool *pool;
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	char err[TL_ERRLEN];
-
-	(void)argc;
-	(void)argv;
-	if (getenv("TL_SIMD") == NULL)
-		setenv("TL_SIMD", "scalar", 1);
-	if (tl_simd_init(err) < 0) {
-		fprintf(stderr, "%s\n", err);
-		exit(2);
-	}
-	pool = tl_pool_new(1);
-	FUZZ_CHECK(pool != NULL);
-	return 0;
-}
+FUZZ_INIT_KERNELS(pool, 1)
 
 /* One step of training on a made-up stream of 4 (ctx + 1) ids. */
 static void

@@ -11,13 +11,7 @@
 #include "fuzz.h"
 #include "tok/tok.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
+FUZZ_INIT_NONE
 
 /* ids decode to text[0..n) */
 static void

@@ -12,20 +12,7 @@
 
 static tl_pool *pool;
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	char err[TL_ERRLEN];
-
-	(void)argc;
-	(void)argv;
-	if (tl_simd_init(err) < 0) {
-		fprintf(stderr, "%s\n", err);
-		exit(2);
-	}
-	FUZZ_CHECK((pool = tl_pool_new(1)) != NULL);
-	return 0;
-}
+FUZZ_INIT_KERNELS(pool, 0)
 
 /* A packed model that opened runs as tl-gen runs it. */
 static void

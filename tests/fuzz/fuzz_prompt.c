@@ -25,11 +25,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (tl_simd_init(err) < 0) {
-		fprintf(stderr, "%s\n", err);
-		exit(2);
-	}
-	FUZZ_CHECK((pool = tl_pool_new(1)) != NULL);
+	pool = fuzz_kernels(0);
 	if ((f = fopen(TL_DATA "/v1.tlv", "rb")) == NULL) {
 		perror(TL_DATA "/v1.tlv");
 		exit(2);

@@ -9,13 +9,7 @@
 #include "fuzz.h"
 #include "tok/tok.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
+FUZZ_INIT_NONE
 
 /* Write tok and ids as a stream into memory, read it back, compare. */
 static void

@@ -9,13 +9,7 @@
 #include "fuzz.h"
 #include "tok/tok.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
+FUZZ_INIT_NONE
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -12,13 +12,7 @@
 static const char text[] = "To be, or not to be, that is the question:\n"
     "\xe2\x80\x94 \x00\xff\xfe aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
+FUZZ_INIT_NONE
 
 /* What must hold for a tokenizer that loaded. */
 static void

@@ -40,12 +40,7 @@ spit(const char *path, const unsigned char *b, size_t n)
 static void
 tiny(tl_config *c, int quant)
 {
-	tl_config_default(c);
-	c->layers = 2;
-	c->dim = 16;
-	c->heads = 2;
-	c->ffn = 24;
-	c->ctx = 8;
+	unit_config(c, 0, 16, 24, 8);
 	c->quant = quant;
 }
 

@@ -16,33 +16,8 @@ enum { V = 13, T = 12 };
 static void
 tiny(tl_config *c, int quant, int pos, int norm, int act)
 {
-	tl_config_default(c);
-	c->vocab = V;
-	c->layers = 2;
-	c->dim = 16;
-	c->heads = 2;
-	c->ffn = 24;
-	c->ctx = T;
-	c->quant = quant;
-	c->pos = pos;
-	c->norm = norm;
-	c->act = act;
-}
-
-/* Initial weights plus noise, so that norms, biases and every weight
- * matter and the ternary quantizer sees a spread of values. */
-static float *
-params(const tl_config *c, uint64_t seed)
-{
-	size_t n = tl_nparams(c), i;
-	float *p = malloc(n * sizeof *p);
-	tl_rng r;
-
-	tl_params_init(p, c, seed);
-	tl_rng_seed(&r, seed + 100);
-	for (i = 0; i < n; i++)
-		p[i] += 0.2f * tl_rng_normal(&r);
-	return p;
+	unit_config(c, V, 16, 24, T);
+	unit_variant(c, quant, pos, norm, act);
 }
 
 static void
@@ -97,7 +72,7 @@ check_forward(int quant, int pos, int norm, int act, tl_pool *p2, int exact)
 	uint64_t seed = 1 + quant * 100 + pos * 20 + norm * 5 + act;
 
 	tiny(&c, quant, pos, norm, act);
-	p = params(&c, seed);
+	p = unit_params(&c, seed);
 	randseq(ids, T, V, seed);
 	m = tl_model_new(&c, 1, T, 0, NULL);
 	CHECK(m != NULL);
@@ -146,7 +121,7 @@ check_threads(int quant, tl_pool *p2, tl_pool *p3)
 	c.heads = 4;
 	c.ffn = 256;
 	c.ctx = BT;
-	p = params(&c, 55);
+	p = unit_params(&c, 55);
 	randseq(ids, BT, BV, 56);
 	pools[0] = NULL, pools[1] = p2, pools[2] = p3;
 	for (i = 0; i < 3; i++) {
@@ -184,7 +159,7 @@ check_long(int quant)
 	c.vocab = LV;
 	c.layers = 1;
 	c.ctx = LT;
-	p = params(&c, 91);
+	p = unit_params(&c, 91);
 	randseq(ids, LT, LV, 92);
 	for (exact = 0; exact < 2; exact++) {
 		if (exact)
@@ -224,7 +199,7 @@ check_cache(void)
 	int i, keep;
 
 	tiny(&c, TL_QUANT_TERNARY, TL_POS_ROPE, TL_NORM_RMS, TL_ACT_GELU);
-	p = params(&c, 77);
+	p = unit_params(&c, 77);
 	randseq(ids, 3 * T, V, 78);
 	d = unit_infer_new(&c, p, NULL);
 	e = unit_infer_new(&c, p, NULL);
@@ -401,7 +376,7 @@ check_eval(int quant, tl_pool *p2)
 	size_t i;
 
 	tiny(&c, quant, TL_POS_ROPE, TL_NORM_RMS, TL_ACT_SWIGLU);
-	p = params(&c, 300 + quant);
+	p = unit_params(&c, 300 + quant);
 	randseq(ids, N, V, 301);
 	CHECK(tl_tok_bytes(&tok, err) == 0);
 	for (i = 1; i < N; i++)

@@ -101,10 +101,8 @@ test_dot_axpy(const tl_kern *k, const char *name, int n, int off)
 	for (i = 0; i < n; i++)
 		if (fabsf(y1[i] - y2[i]) > TOL_ELEM * (fabsf(y2[i]) + 1))
 			bad++;
-	if (bad)
-		fprintf(stderr, "%s axpy n=%d off=%d: %d elements differ\n",
-		    name, n, off, bad);
-	CHECK(bad == 0);
+	CHECK_NONE_BAD(bad, "%s axpy n=%d off=%d: %d elements differ\n",
+	    name, n, off, bad);
 	free(ba);
 	free(bb);
 	free(by1);
@@ -231,10 +229,8 @@ test_adamw(const tl_kern *k, const char *name, int n, int off)
 		    fabsf(m1[i] - m2[i]) > TOL_ELEM * mm ||
 		    fabsf(v1[i] - v2[i]) > TOL_ELEM * vm)
 			bad++;
-	if (bad)
-		fprintf(stderr, "%s adamw n=%d off=%d: %d elements differ\n",
-		    name, n, off, bad);
-	CHECK(bad == 0);
+	CHECK_NONE_BAD(bad, "%s adamw n=%d off=%d: %d elements differ\n",
+	    name, n, off, bad);
 	for (i = 0; i < 7; i++)
 		free(b[i]);
 }
@@ -265,10 +261,8 @@ test_softmax(const tl_kern *k, const char *name, int n, int off)
 		for (i = 1; pass == 2 && i < n; i += 3)
 			if (x1[i] != 0)
 				bad++;
-		if (bad)
-			fprintf(stderr, "%s softmax n=%d off=%d pass %d: %d "
-			    "probabilities differ\n", name, n, off, pass, bad);
-		CHECK(bad == 0);
+		CHECK_NONE_BAD(bad, "%s softmax n=%d off=%d pass %d: %d "
+		    "probabilities differ\n", name, n, off, pass, bad);
 	}
 	free(b1);
 	free(b2);
@@ -545,10 +539,8 @@ test_attention_ref(tl_pool *pool, int B, int T, int C, int H)
 						zero = 0;
 			}
 		}
-	if (bad)
-		fprintf(stderr, "attention B=%d T=%d C=%d H=%d: %d outputs "
-		    "wrong\n", B, T, C, H, bad);
-	CHECK(bad == 0);
+	CHECK_NONE_BAD(bad, "attention B=%d T=%d C=%d H=%d: %d outputs "
+	    "wrong\n", B, T, C, H, bad);
 	CHECK(zero);
 	free(qkv);
 	free(out);

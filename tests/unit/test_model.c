@@ -19,41 +19,31 @@ enum { B = 2, T = 5 };
 static void
 tiny(tl_config *c, int pos, int norm, int act, int quant)
 {
-	tl_config_default(c);
-	c->vocab = 11;
-	c->layers = 2;
-	c->dim = 8;
-	c->heads = 2;
-	c->ffn = 12;
-	c->ctx = T;
-	c->pos = pos;
-	c->norm = norm;
-	c->act = act;
-	c->quant = quant;
+	unit_config(c, 11, 8, 12, T);
+	unit_variant(c, quant, pos, norm, act);
 }
 
-static void
-batch(uint16_t *in, uint16_t *tgt, int V, tl_rng *r)
-{
-	int i;
-
-	for (i = 0; i < B * T; i++) {
-		in[i] = tl_rng_below(r, V);
-		tgt[i] = tl_rng_below(r, V);
-	}
-}
-
-/* Larger weights than the real init so that gradients are well above
- * the rounding noise of a float finite difference. */
+/*
+ * The weights of a test (the caller frees them) and a batch in, tgt,
+ * drawn from random numbers seeded with seed.  Larger weights than the
+ * real init, so that gradients are well above the rounding noise of a
+ * float finite difference.
+ */
 static float *
-params(const tl_config *c, tl_rng *r)
+draw(const tl_config *c, uint64_t seed, uint16_t *in, uint16_t *tgt)
 {
 	size_t n = tl_nparams(c), i;
 	float *p = malloc(n * sizeof *p);
+	tl_rng r;
 
+	tl_rng_seed(&r, seed);
 	tl_params_init(p, c, 7);
 	for (i = 0; i < n; i++)
-		p[i] += 0.15f * tl_rng_normal(r);
+		p[i] += 0.15f * tl_rng_normal(&r);
+	for (i = 0; i < B * T; i++) {
+		in[i] = tl_rng_below(&r, c->vocab);
+		tgt[i] = tl_rng_below(&r, c->vocab);
+	}
 	return p;
 }
 
@@ -68,7 +58,6 @@ gradcheck(int pos, int norm, int act, int rc)
 {
 	tl_config c;
 	tl_model *m;
-	tl_rng r;
 	uint16_t in[B * T], tgt[B * T];
 	float *p, *g, l0, lp, lm, h = 1e-3f, save;
 	size_t n, i;
@@ -76,13 +65,11 @@ gradcheck(int pos, int norm, int act, int rc)
 	int kinked = act == TL_ACT_RELU || act == TL_ACT_RELU2;
 
 	tiny(&c, pos, norm, act, TL_QUANT_FP32);
-	tl_rng_seed(&r, 1 + pos * 9 + norm * 3 + act);
 	m = tl_model_new(&c, B, T, rc, NULL);
 	CHECK(m != NULL);
 	n = tl_nparams(&c);
-	p = params(&c, &r);
+	p = draw(&c, 1 + pos * 9 + norm * 3 + act, in, tgt);
 	g = calloc(n, sizeof *g);
-	batch(in, tgt, c.vocab, &r);
 	l0 = tl_model_forward(m, NULL, p, in, tgt);
 	tl_model_backward(m, NULL, p, g, 1.0f);
 	CHECK(l0 > 0);
@@ -126,7 +113,6 @@ memcheck(int pos, int norm, int act, int quant)
 {
 	tl_config c;
 	tl_model *m, *mr, *m1;
-	tl_rng r;
 	uint16_t in[B * T], tgt[B * T];
 	float *p, *g, *gr, *g1, l, lr, l1 = 0;
 	size_t n, i;
@@ -135,17 +121,15 @@ memcheck(int pos, int norm, int act, int quant)
 
 	tiny(&c, pos, norm, act, quant);
 	c.layers = 3;
-	tl_rng_seed(&r, 200 + quant * 50 + pos * 9 + norm * 3 + act);
 	m = tl_model_new(&c, B, T, 0, NULL);
 	mr = tl_model_new(&c, B, T, 1, NULL);
 	m1 = tl_model_new(&c, 1, T, 1, NULL);
 	CHECK(m != NULL && mr != NULL && m1 != NULL);
 	n = tl_nparams(&c);
-	p = params(&c, &r);
+	p = draw(&c, 200 + quant * 50 + pos * 9 + norm * 3 + act, in, tgt);
 	g = calloc(n, sizeof *g);
 	gr = calloc(n, sizeof *gr);
 	g1 = calloc(n, sizeof *g1);
-	batch(in, tgt, c.vocab, &r);
 	tl_model_prepare(m, p);
 	tl_model_prepare(mr, p);
 	tl_model_prepare(m1, p);
@@ -314,6 +298,25 @@ ref_linear(double *y, const double *x, const float *w, int N, int in, int o,
 	}
 }
 
+/*
+ * The end of a sublayer in reference: its N rows y of width n normed in
+ * place when it has a norm of its own (nw: subln), projected to width C
+ * by the linear layer w into o, and added to the residual stream x.
+ */
+static void
+ref_sublayer_out(const tl_config *c, double *x, double *o, double *y,
+    const float *nw, const float *w, int N, int n, int tern)
+{
+	int C = c->dim, r, i;
+
+	if (nw)
+		for (r = 0; r < N; r++)
+			ref_norm(c->norm, y + r * n, y + r * n, nw, NULL, n);
+	ref_linear(o, y, w, N, n, C, tern);
+	for (i = 0; i < N * C; i++)
+		x[i] += o[i];
+}
+
 static void
 ref_forward(const tl_config *c, const float *pp, const uint16_t *in,
     double *logits)
@@ -377,13 +380,8 @@ ref_forward(const tl_config *c, const float *pp, const uint16_t *in,
 					ay[r * C + h * hs + i] = v;
 				}
 			}
-		if (p.ln3w)	/* subln */
-			for (r = 0; r < N; r++)
-				ref_norm(c->norm, ay + r * C, ay + r * C,
-				    p.ln3w + l * C, NULL, C);
-		ref_linear(o, ay, p.wo + l * C * C, N, C, C, tern);
-		for (i = 0; i < N * C; i++)
-			x[i] += o[i];
+		ref_sublayer_out(c, x, o, ay, p.ln3w ? p.ln3w + l * C : NULL,
+		    p.wo + l * C * C, N, C, tern);
 		for (r = 0; r < N; r++)
 			ref_norm(c->norm, ln + r * C, x + r * C, p.ln2w + l * C,
 			    p.ln2b ? p.ln2b + l * C : NULL, C);
@@ -408,13 +406,8 @@ ref_forward(const tl_config *c, const float *pp, const uint16_t *in,
 				}
 				h2[r * F + i] = v;
 			}
-		if (p.ln4w)
-			for (r = 0; r < N; r++)
-				ref_norm(c->norm, h2 + r * F, h2 + r * F,
-				    p.ln4w + l * F, NULL, F);
-		ref_linear(o, h2, p.w2 + l * C * F, N, F, C, tern);
-		for (i = 0; i < N * C; i++)
-			x[i] += o[i];
+		ref_sublayer_out(c, x, o, h2, p.ln4w ? p.ln4w + l * F : NULL,
+		    p.w2 + l * C * F, N, F, tern);
 	}
 	for (r = 0; r < N; r++)
 		ref_norm(c->norm, ln + r * C, x + r * C, p.lnfw, p.lnfb, C);
@@ -426,17 +419,14 @@ forwardcheck(int pos, int norm, int act, int quant)
 {
 	tl_config c;
 	tl_model *m;
-	tl_rng r;
 	uint16_t in[B * T], tgt[B * T];
 	double want[B * T * 11], worst = 0;
 	float *p, *got;
 	int i;
 
 	tiny(&c, pos, norm, act, quant);
-	tl_rng_seed(&r, 100 + quant * 50 + pos * 9 + norm * 3 + act);
 	m = tl_model_new(&c, B, T, 0, NULL);
-	p = params(&c, &r);
-	batch(in, tgt, c.vocab, &r);
+	p = draw(&c, 100 + quant * 50 + pos * 9 + norm * 3 + act, in, tgt);
 	tl_model_prepare(m, p);
 	tl_model_forward(m, NULL, p, in, NULL);
 	got = tl_model_logits(m);

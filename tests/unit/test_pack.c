@@ -43,42 +43,55 @@ static tl_rng rng;
 
 /* ---- layouts ---- */
 
+/*
+ * The k trits of x (0 to 3^k - 1), the first the most significant, as
+ * -1, 0 or 1 in v[0], v[stride], v[2 * stride], ...
+ */
 static void
-test_tq1_bytes(void)
+trits(int8_t *v, int stride, int k, int x)
 {
-	int8_t v[80], back[80];
+	int i;
+
+	for (i = k - 1; i >= 0; i--, x /= 3)
+		v[stride * i] = (int8_t)(x % 3 - 1);
+}
+
+/* v[0..n) (n <= 80) packed as one tq1 row reads back the same. */
+static int
+tq1_back(const int8_t *v, int n)
+{
+	int8_t back[80];
 	uint8_t b[16];
 	tl_qmat m;
-	int x, i, ok = 1;
 
 	memset(&m, 0, sizeof m);
 	m.type = TL_W_TQ1;
 	m.rows = 1;
+	tl_tq1_pack(b, v, n);
+	m.cols = m.n = n;
+	m.ld = (n + 4) / 5;
+	m.w = b;
+	tl_qmat_row(&m, 0, back);
+	return memcmp(v, back, n) == 0;
+}
+
+static void
+test_tq1_bytes(void)
+{
+	int8_t v[80];
+	int x, ok = 1;
+
 	/* every 5-trit value in byte 0 of a group */
 	for (x = 0; x < 243; x++) {
 		memset(v, 0, sizeof v);
-		for (i = 0; i < 5; i++)
-			v[16 * i] = (int8_t)((x / (i == 0 ? 81 : i == 1 ? 27 :
-			    i == 2 ? 9 : i == 3 ? 3 : 1)) % 3 - 1);
-		tl_tq1_pack(b, v, 80);
-		m.cols = m.n = 80;
-		m.ld = 16;
-		m.w = b;
-		tl_qmat_row(&m, 0, back);
-		ok &= memcmp(v, back, 80) == 0;
+		trits(v, 16, 5, x);
+		ok &= tq1_back(v, 80);
 	}
 	/* every 4-trit value in a tail byte */
 	for (x = 0; x < 81; x++) {
 		memset(v, 0, sizeof v);
-		for (i = 0; i < 4; i++)
-			v[i] = (int8_t)((x / (i == 0 ? 27 : i == 1 ? 9 :
-			    i == 2 ? 3 : 1)) % 3 - 1);
-		tl_tq1_pack(b, v, 16);
-		m.cols = m.n = 16;
-		m.ld = 4;
-		m.w = b;
-		tl_qmat_row(&m, 0, back);
-		ok &= memcmp(v, back, 16) == 0;
+		trits(v, 1, 4, x);
+		ok &= tq1_back(v, 16);
 	}
 	CHECK(ok);
 }
@@ -404,31 +417,8 @@ test_gemv_t(void)
 static void
 tiny(tl_config *c, int V, int quant, int pos, int norm, int act)
 {
-	tl_config_default(c);
-	c->vocab = V;
-	c->layers = 2;
-	c->dim = 16;
-	c->heads = 2;
-	c->ffn = 24;
-	c->ctx = 24;
-	c->quant = quant;
-	c->pos = pos;
-	c->norm = norm;
-	c->act = act;
-}
-
-static float *
-params(const tl_config *c, uint64_t seed)
-{
-	size_t n = tl_nparams(c), i;
-	float *p = malloc(n * sizeof *p);
-	tl_rng r;
-
-	tl_params_init(p, c, seed);
-	tl_rng_seed(&r, seed + 100);
-	for (i = 0; i < n; i++)
-		p[i] += 0.2f * tl_rng_normal(&r);
-	return p;
+	unit_config(c, V, 16, 24, 24);
+	unit_variant(c, quant, pos, norm, act);
 }
 
 static char path[4096];
@@ -455,7 +445,7 @@ test_file_roundtrip(int type, int sch, int norm)
 
 	tiny(&c, 256, TL_QUANT_TERNARY, TL_POS_ROPE, norm, TL_ACT_SWIGLU);
 	c.ffn = 40;
-	p = params(&c, 7);
+	p = unit_params(&c, 7);
 	tl_params_map(&P, p, &c);
 	CHECK(tl_tok_bytes(&tok, NULL) == 0);
 	CHECK(pack_write(path, &c, &tok, p, type, sch, &st, err) == 0);
@@ -552,6 +542,35 @@ refused(const char *want)
 	tl_packed_close(pk);
 }
 
+/*
+ * The file good (n bytes) with the 32-bit field at off set to v, in b,
+ * must be refused with a message containing want.
+ */
+static void
+field_refused(const unsigned char *good, unsigned char *b, long n, long off,
+    uint32_t v, const char *want)
+{
+	memcpy(b, good, n);
+	tl_put_u32(b + off, v);
+	spit(path, b, n);
+	refused(want);
+}
+
+/*
+ * Weights for c from seed (the caller frees them), packed as type
+ * (absmean scales) with the byte tokenizer, tok, into path.
+ */
+static float *
+pack_bytes(const tl_config *c, tl_tok *tok, uint64_t seed, int type,
+    char *err)
+{
+	float *p = unit_params(c, seed);
+
+	CHECK(tl_tok_bytes(tok, NULL) == 0);
+	CHECK(pack_write(path, c, tok, p, type, TL_QS_ABSMEAN, NULL, err) == 0);
+	return p;
+}
+
 /* Damage a good file in every way the reader checks. */
 static void
 test_file_damage(void)
@@ -569,10 +588,7 @@ test_file_damage(void)
 	    TL_ACT_RELU2);
 	c.dim = 20;
 	c.heads = 2;
-	p = params(&c, 9);
-	CHECK(tl_tok_bytes(&tok, NULL) == 0);
-	CHECK(pack_write(path, &c, &tok, p, TL_W_TQ2, TL_QS_ABSMEAN, NULL,
-	    NULL) == 0);
+	p = pack_bytes(&c, &tok, 9, TL_W_TQ2, NULL);
 	good = slurp(path, &n);
 	b = malloc(n + 1);
 
@@ -590,30 +606,17 @@ test_file_damage(void)
 	b[n] = 0;
 	spit(path, b, n + 1);
 	refused("does not match its header");
-	memcpy(b, good, n);
-	tl_put_u32(b + 8, 2);
-	spit(path, b, n);
-	refused("version 2, this program reads version 1");
-	memcpy(b, good, n);
-	tl_put_u32(b + 12 + 4 * 2, 0);	/* dim 0 */
-	spit(path, b, n);
-	refused("bad configuration");
-	memcpy(b, good, n);
-	tl_put_u32(b + 52, 9);		/* format */
-	spit(path, b, n);
-	refused("unknown weight format");
-	memcpy(b, good, n);
-	tl_put_u32(b + 56, TL_QS_ABSMAX);	/* not a ternary scheme */
-	spit(path, b, n);
-	refused("scheme");
-	memcpy(b, good, n);
-	tl_put_u32(b + 60, 32);
-	spit(path, b, n);
-	refused("block size");
-	memcpy(b, good, n);
-	tl_put_u32(b + 64, 0xffffffffu);	/* toklen */
-	spit(path, b, n);
-	refused("tokenizer length");
+	field_refused(good, b, n, 8, 2,
+	    "version 2, this program reads version 1");
+	/* dim 0 */
+	field_refused(good, b, n, 12 + 4 * 2, 0, "bad configuration");
+	/* format */
+	field_refused(good, b, n, 52, 9, "unknown weight format");
+	/* not a ternary scheme */
+	field_refused(good, b, n, 56, TL_QS_ABSMAX, "scheme");
+	field_refused(good, b, n, 60, 32, "block size");
+	/* toklen */
+	field_refused(good, b, n, 64, 0xffffffffu, "tokenizer length");
 	/* a flip anywhere past the header: the checksum, or the size */
 	for (i = 72; i < n; i += n / 37 + 1) {
 		char e2[TL_ERRLEN] = "";
@@ -700,7 +703,7 @@ test_forward(int type, int pos, int norm, int act, tl_pool *pool)
 	double worst = 0;
 
 	tiny(&c, 256, TL_QUANT_TERNARY, pos, norm, act);
-	p = params(&c, 11 + pos + 2 * norm + 4 * act);
+	p = unit_params(&c, 11 + pos + 2 * norm + 4 * act);
 	CHECK(tl_tok_bytes(&tok, NULL) == 0);
 	CHECK(pack_write(path, &c, &tok, p, type, TL_QS_ABSMEAN, NULL,
 	    err) == 0);
@@ -757,10 +760,7 @@ test_threads_greedy(int type, tl_pool **pools)
 	c.heads = 4;
 	c.ffn = 2048;
 	c.ctx = 64;
-	p = params(&c, 33);
-	CHECK(tl_tok_bytes(&tok, NULL) == 0);
-	CHECK(pack_write(path, &c, &tok, p, type, TL_QS_ABSMEAN, NULL,
-	    err) == 0);
+	p = pack_bytes(&c, &tok, 33, type, err);
 	pk[0] = tl_packed_open(path, 0, err);
 	pk[1] = tl_packed_open(path, TL_PACKED_READ, err);
 	CHECK(pk[0] != NULL && pk[1] != NULL);

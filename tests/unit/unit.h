@@ -33,6 +33,16 @@ static int unit_checks;
 	} \
 } while (0)
 
+/*
+ * CHECK(bad == 0) for a count of bad results, that first prints, when
+ * there are any, what was wrong: a printf format and its arguments.
+ */
+#define CHECK_NONE_BAD(bad, ...) do { \
+	if ((bad) != 0) \
+		fprintf(stderr, __VA_ARGS__); \
+	CHECK((bad) == 0); \
+} while (0)
+
 static int
 unit_done(const char *name)
 {
@@ -43,6 +53,54 @@ unit_done(const char *name)
 #endif
 
 #ifdef TL_MODEL_H
+/*
+ * A small config for the tests: tl_config_default with 2 layers of 2
+ * heads, width dim, FFN ffn and context ctx, and vocabulary vocab (0:
+ * the default's).
+ */
+static inline void
+unit_config(tl_config *c, int vocab, int dim, int ffn, int ctx)
+{
+	tl_config_default(c);
+	if (vocab > 0)
+		c->vocab = vocab;
+	c->layers = 2;
+	c->dim = dim;
+	c->heads = 2;
+	c->ffn = ffn;
+	c->ctx = ctx;
+}
+
+/* A config's variant: quantization, positions, norm and activation. */
+static inline void
+unit_variant(tl_config *c, int quant, int pos, int norm, int act)
+{
+	c->quant = quant;
+	c->pos = pos;
+	c->norm = norm;
+	c->act = act;
+}
+
+/*
+ * Weights for c (the caller frees them): tl_params_init's from seed
+ * plus noise N(0, 0.2^2) from seed + 100, so that norms, biases and
+ * every weight matter and the ternary quantizer sees a spread of
+ * values.
+ */
+static inline float *
+unit_params(const tl_config *c, uint64_t seed)
+{
+	size_t n = tl_nparams(c), i;
+	float *p = malloc(n * sizeof *p);
+	tl_rng r;
+
+	tl_params_init(p, c, seed);
+	tl_rng_seed(&r, seed + 100);
+	for (i = 0; i < n; i++)
+		p[i] += 0.2f * tl_rng_normal(&r);
+	return p;
+}
+
 /* Decoders over a checkpoint's params as tl-gen makes them (the linear
  * layers quantized as the model trained: tl_qmodel_native), each with
  * its quantized model; unit_infer_free frees both (and plain decoders
