@@ -329,18 +329,12 @@ tl_params_init(float *base, const tl_config *c, uint64_t seed)
 
 		n = tl_tensor_size(t, c);
 		w = tl_params_get(&P, t);
-		for (i = 0; i < n; i++)
-			switch (t->init) {
-			case TL_INIT_NORMAL:
-			case TL_INIT_RESID:
+		if (t->init == TL_INIT_NORMAL || t->init == TL_INIT_RESID)
+			for (i = 0; i < n; i++)
 				w[i] = sd[t->init == TL_INIT_RESID] *
 				    tl_rng_normal(&r);
-				break;
-			case TL_INIT_ONE:
-				w[i] = 1;
-				break;
-			default:
-				w[i] = 0;
-			}
+		else
+			for (i = 0; i < n; i++)
+				w[i] = t->init == TL_INIT_ONE;
 	}
 }

@@ -58,6 +58,7 @@ struct tl_model {
 	tl_config c;
 	int B, T, N, C, F, F1, V, L, H, hs;
 	int tern;		/* ternary mode */
+	int lin_rows[TL_NLIN], lin_cols[TL_NLIN];	/* tl_lin_shape */
 	int S;			/* sets of block activations: L, or 1 when
 				 * recomputing */
 	float *qw;		/* ternary: (out, in) the quantized weights of
@@ -99,19 +100,13 @@ struct tl_model {
 static int
 lin_in(const tl_model *m, int i)
 {
-	int rows, cols;
-
-	tl_lin_shape(&m->c, i, &rows, &cols);
-	return cols;
+	return m->lin_cols[i];
 }
 
 static int
 lin_out(const tl_model *m, int i)
 {
-	int rows, cols;
-
-	tl_lin_shape(&m->c, i, &rows, &cols);
-	return rows;
+	return m->lin_rows[i];
 }
 
 /* Latent weights (out, in) of linear layer i of block l. */
@@ -154,6 +149,8 @@ tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
 	m->H = c->heads;
 	m->hs = c->dim / c->heads;
 	m->tern = c->quant == TL_QUANT_TERNARY;
+	for (i = 0; i < TL_NLIN; i++)
+		tl_lin_shape(c, i, &m->lin_rows[i], &m->lin_cols[i]);
 	m->S = recompute ? 1 : m->L;
 	N = m->N, C = m->C, F = m->F, F1 = m->F1, V = m->V, L = m->L;
 	H = m->H, S = m->S;
