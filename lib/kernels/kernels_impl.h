@@ -273,6 +273,23 @@ tl_tile_out_sse2(const __m128 *r, float *c, long ldc, int m, int n, int acc)
 #define TL_EACH4(F) F(0); F(1); F(2); F(3)
 #define TL_EACH8(F) TL_EACH4(F); F(4); F(5); F(6); F(7)
 #define TL_GEMV_ZERO(i) V t##i = ZERO
+/* gemv_t's last step for register i of W lanes: added to y when acc,
+ * stored (LOAD, ADD, STORE: the path's intrinsics). */
+#define TL_GEMV_OUT(i, W, LOAD, ADD, STORE) do { \
+	if (acc) \
+		t##i = ADD(LOAD(y + j + (W) * i), t##i); \
+	STORE(y + j + (W) * i, t##i); \
+} while (0)
+/* Four sums of vector type V, all zero (ZERO the path's zero). */
+#define TL_ZERO4(V, s, ZERO) V s##0 = (ZERO), s##1 = s##0, s##2 = s##0, \
+	s##3 = s##0
+/* The ternary matvecs' arguments, the same on every path
+ * (tkernels_ref.c). */
+#define TL_MATVEC_T_ARGS int32_t *s, const uint8_t *w, long ldw, int m, \
+	int n, const tl_xq8 *x
+/* gemv_t's arguments, the same on every path (tkernels_ref.c). */
+#define TL_GEMV_T_ARGS float *y, const float *a, const float *X, long ldx, \
+	int m, int n, int acc
 #define TL_GEMV_T_BLOCKS(NT, VW) \
 	for (; j + (NT) * (VW) <= n; j += (NT) * (VW)) { \
 		const float *x = X + j; \

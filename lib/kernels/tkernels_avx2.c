@@ -44,22 +44,20 @@ hsum32(__m256i v)
  * odd group with an empty upper half: its codes are zero, so are its
  * activations' products). */
 AVX2 void
-tl_matvec_tq2_avx2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
-    const tl_xq8 *x)
+tl_matvec_tq2_avx2(TL_MATVEC_T_ARGS)
 {
-	const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi16(1);
 	const uint8_t zero[16] = { 0 };
+	const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi16(1);
 	const int8_t zq[64] = { 0 };
 	int r = 0, g, g1, ng = n / 64, k;
 
 	for (; r < m; r += 4) {
 		int nr = m - r < 4 ? m - r : 4;
 		const uint8_t *w0 = w + r * ldw;
-		__m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+		TL_ZERO4(__m256i, s, _mm256_setzero_si256());
 
 		for (g = 0; g < ng; g = g1) {
-			__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0;
-			__m256i a3 = a0;
+			TL_ZERO4(__m256i, a, _mm256_setzero_si256());
 
 			g1 = g + TL_TQ2_GROUPS < ng ? g + TL_TQ2_GROUPS : ng;
 			for (; g < g1; g += 2) {
@@ -90,16 +88,11 @@ tl_matvec_tq2_avx2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 #define ZERO _mm256_setzero_ps()
 #define BCAST(u) _mm256_broadcast_ss(a + (u))
 #define G(i) t##i = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 8 * i), t##i)
-#define OUT(i) do { \
-	if (acc) \
-		t##i = _mm256_add_ps(_mm256_loadu_ps(y + j + 8 * i), t##i); \
-	_mm256_storeu_ps(y + j + 8 * i, t##i); \
-} while (0)
+#define OUT(i) TL_GEMV_OUT(i, 8, _mm256_loadu_ps, _mm256_add_ps, _mm256_storeu_ps)
 
 /* 64 columns at a time in eight registers, then 8, then one. */
 AVX2 void
-tl_gemv_t_avx2(float *y, const float *a, const float *X, long ldx, int m,
-    int n, int acc)
+tl_gemv_t_avx2(TL_GEMV_T_ARGS)
 {
 	__m256 b;
 	int j = 0, u;
@@ -115,10 +108,5 @@ tl_gemv_t_avx2(float *y, const float *a, const float *X, long ldx, int m,
 		y[j] = acc ? y[j] + s : s;
 	}
 }
-#undef V
-#undef ZERO
-#undef BCAST
-#undef G
-#undef OUT
 
 #endif /* TL_X86 */

@@ -53,8 +53,7 @@ trit(unsigned q, int i)
 }
 
 void
-tl_matvec_tq2_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
-    const tl_xq8 *x)
+tl_matvec_tq2_ref(TL_MATVEC_T_ARGS)
 {
 	int r, j, c;
 	int32_t sum;
@@ -70,8 +69,7 @@ tl_matvec_tq2_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
 }
 
 void
-tl_matvec_tq1_ref(int32_t *s, const uint8_t *w, long ldw, int m, int n,
-    const tl_xq8 *x)
+tl_matvec_tq1_ref(TL_MATVEC_T_ARGS)
 {
 	int r, j, c, g5 = n / 80, t;
 	int32_t sum;

@@ -35,15 +35,10 @@
 #define ZERO _mm_setzero_ps()
 #define BCAST(u) _mm_set1_ps(a[u])
 #define G(i) t##i = _mm_add_ps(t##i, _mm_mul_ps(b, _mm_loadu_ps(x + 4 * i)))
-#define OUT(i) do { \
-	if (acc) \
-		t##i = _mm_add_ps(_mm_loadu_ps(y + j + 4 * i), t##i); \
-	_mm_storeu_ps(y + j + 4 * i, t##i); \
-} while (0)
+#define OUT(i) TL_GEMV_OUT(i, 4, _mm_loadu_ps, _mm_add_ps, _mm_storeu_ps)
 
 SSE2 void
-tl_gemv_t_sse2(float *y, const float *a, const float *X, long ldx, int m,
-    int n, int acc)
+tl_gemv_t_sse2(TL_GEMV_T_ARGS)
 {
 	__m128 b;
 	int j = 0, u;
@@ -77,8 +72,7 @@ tl_gemv_t_sse2(float *y, const float *a, const float *X, long ldx, int m,
  * a time share the activation loads.
  */
 SSE2 void
-tl_matvec_tq2_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
-    const tl_xq8 *x)
+tl_matvec_tq2_sse2(TL_MATVEC_T_ARGS)
 {
 	const __m128i m3 = _mm_set1_epi16(3);
 	const int16_t *p;
@@ -143,8 +137,7 @@ tl_matvec_tq2_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
  * are there already and only masked.
  */
 SSE2 void
-tl_matvec_tq1_sse2(int32_t *s, const uint8_t *w, long ldw, int m, int n,
-    const tl_xq8 *x)
+tl_matvec_tq1_sse2(TL_MATVEC_T_ARGS)
 {
 	const __m128i hi = _mm_set1_epi16((short)0xff00);
 	const __m128i c3 = _mm_set1_epi16(3), c9 = _mm_set1_epi16(9);

@@ -31,19 +31,17 @@
 #define WIDEN(s, a) _mm_add_epi32(s, _mm_madd_epi16(a, one))
 
 SSSE3 void
-tl_matvec_tq2_ssse3(int32_t *s, const uint8_t *w, long ldw, int m, int n,
-    const tl_xq8 *x)
+tl_matvec_tq2_ssse3(TL_MATVEC_T_ARGS)
 {
 	const __m128i m3 = _mm_set1_epi8(3), one = _mm_set1_epi16(1);
 	int r = 0, g, g1, ng = n / 64;
 
 	for (; r + 4 <= m; r += 4) {
 		const uint8_t *w0 = w + r * ldw;
-		__m128i s0 = _mm_setzero_si128(), s1 = s0, s2 = s0, s3 = s0;
+		TL_ZERO4(__m128i, s, _mm_setzero_si128());
 
 		for (g = 0; g < ng; g = g1) {
-			__m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0;
-			__m128i a3 = a0;
+			TL_ZERO4(__m128i, a, _mm_setzero_si128());
 
 			g1 = g + TL_TQ2_GROUPS < ng ? g + TL_TQ2_GROUPS : ng;
 			for (; g < g1; g++) {

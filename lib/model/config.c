@@ -106,18 +106,18 @@ tl_config_get(tl_config *c, const unsigned char *p)
 
 /* tl-init, tl-train and tl-bench take these; the value lists are the
  * name tables above. */
+#define NUM(name) { TL_OPT_SHAPE, name, "N", NULL, 0, 0 }
+#define KIND(name, names, n) { TL_OPT_SHAPE, name, "kind", names, n, 0 }
 const tl_opt tl_shape_opts[] = {
-	{ TL_OPT_SHAPE, "act", "kind", tl_act_names, TL_ACT_N, 0 },
-	{ TL_OPT_SHAPE, "ctx", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "dim", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "ffn", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "heads", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "layers", "N", NULL, 0, 0 },
-	{ TL_OPT_SHAPE, "norm", "kind", tl_norm_names, TL_NORM_N, 0 },
-	{ TL_OPT_SHAPE, "pos", "kind", tl_pos_names, TL_POS_N, 0 },
-	{ TL_OPT_SHAPE, "quant", "kind", tl_quant_names, TL_QUANT_N, 0 },
+	KIND("act", tl_act_names, TL_ACT_N),
+	NUM("ctx"), NUM("dim"), NUM("ffn"), NUM("heads"), NUM("layers"),
+	KIND("norm", tl_norm_names, TL_NORM_N),
+	KIND("pos", tl_pos_names, TL_POS_N),
+	KIND("quant", tl_quant_names, TL_QUANT_N),
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
+#undef NUM
+#undef KIND
 
 /* What row i of tl_shape_opts sets: a field of tl_config and, for a
  * number, its largest value (the documented maximum). */
@@ -174,29 +174,37 @@ tl_config_opt(tl_config *c, const char *name, const char *val, char *err)
 #define T(name, kind, bias, block, rows, cols, init, decay, lin) \
 	{ #name, offsetof(tl_params, name), kind, bias, block, rows, cols, \
 	  init, decay, lin }
+/* Each kind's rows: a norm's gain (rows of 1, one, not decayed; per
+ * block but the final norm's) and bias (layernorm: zero); a linear
+ * layer of every block (decayed); the embedding and head (V, C). */
+#define GAIN(name, kind, rows) T(name, kind, 0, kind != TL_T_FNORM, rows, \
+	TL_D_1, TL_INIT_ONE, 0, -1)
+#define BIAS(name, kind) T(name, kind, 1, kind != TL_T_FNORM, TL_D_C, \
+	TL_D_1, TL_INIT_ZERO, 0, -1)
+#define LINEAR(name, rows, cols, init, lin) T(name, TL_T_LINEAR, 0, 1, \
+	rows, cols, init, 1, lin)
+#define WHOLE(name, kind) T(name, kind, 0, 0, TL_D_V, TL_D_C, \
+	TL_INIT_NORMAL, 1, -1)
 
 /* In the order of the parameter array (tl-checkpoint(5)). */
 const tl_tensor tl_tensors[TL_NTENSORS] = {
-	T(wte,  TL_T_EMBED,   0, 0, TL_D_V,  TL_D_C, TL_INIT_NORMAL, 1, -1),
-	T(ln1w, TL_T_NORM,    0, 1, TL_D_C,  TL_D_1, TL_INIT_ONE,    0, -1),
-	T(ln1b, TL_T_NORM,    1, 1, TL_D_C,  TL_D_1, TL_INIT_ZERO,   0, -1),
-	T(wqkv, TL_T_LINEAR,  0, 1, TL_D_3C, TL_D_C, TL_INIT_NORMAL, 1,
-	    TL_LIN_QKV),
-	T(ln3w, TL_T_SUBNORM, 0, 1, TL_D_C,  TL_D_1, TL_INIT_ONE,    0, -1),
-	T(wo,   TL_T_LINEAR,  0, 1, TL_D_C,  TL_D_C, TL_INIT_RESID,  1,
-	    TL_LIN_O),
-	T(ln2w, TL_T_NORM,    0, 1, TL_D_C,  TL_D_1, TL_INIT_ONE,    0, -1),
-	T(ln2b, TL_T_NORM,    1, 1, TL_D_C,  TL_D_1, TL_INIT_ZERO,   0, -1),
-	T(w1,   TL_T_LINEAR,  0, 1, TL_D_F1, TL_D_C, TL_INIT_NORMAL, 1,
-	    TL_LIN_IN),
-	T(ln4w, TL_T_SUBNORM, 0, 1, TL_D_F,  TL_D_1, TL_INIT_ONE,    0, -1),
-	T(w2,   TL_T_LINEAR,  0, 1, TL_D_C,  TL_D_F, TL_INIT_RESID,  1,
-	    TL_LIN_OUT),
-	T(lnfw, TL_T_FNORM,   0, 0, TL_D_C,  TL_D_1, TL_INIT_ONE,    0, -1),
-	T(lnfb, TL_T_FNORM,   1, 0, TL_D_C,  TL_D_1, TL_INIT_ZERO,   0, -1),
-	T(head, TL_T_HEAD,    0, 0, TL_D_V,  TL_D_C, TL_INIT_NORMAL, 1, -1),
+	WHOLE(wte, TL_T_EMBED),
+	GAIN(ln1w, TL_T_NORM, TL_D_C), BIAS(ln1b, TL_T_NORM),
+	LINEAR(wqkv, TL_D_3C, TL_D_C, TL_INIT_NORMAL, TL_LIN_QKV),
+	GAIN(ln3w, TL_T_SUBNORM, TL_D_C),
+	LINEAR(wo, TL_D_C, TL_D_C, TL_INIT_RESID, TL_LIN_O),
+	GAIN(ln2w, TL_T_NORM, TL_D_C), BIAS(ln2b, TL_T_NORM),
+	LINEAR(w1, TL_D_F1, TL_D_C, TL_INIT_NORMAL, TL_LIN_IN),
+	GAIN(ln4w, TL_T_SUBNORM, TL_D_F),
+	LINEAR(w2, TL_D_C, TL_D_F, TL_INIT_RESID, TL_LIN_OUT),
+	GAIN(lnfw, TL_T_FNORM, TL_D_C), BIAS(lnfb, TL_T_FNORM),
+	WHOLE(head, TL_T_HEAD),
 };
 #undef T
+#undef GAIN
+#undef BIAS
+#undef LINEAR
+#undef WHOLE
 
 static size_t
 dim(int d, const tl_config *c)

@@ -392,8 +392,10 @@ tl_afile_open(tl_afile *a, const char *path, char *err)
 		return tl_err(err, "%s: out of memory", path);
 	}
 	strcpy(a->path, path);
-	/* path.tmpXXXXXX: mkstemp's template */
-	sprintf(a->tmp, "%s.tmpXXXXXX", path);
+	/* path.tmp and six characters that mkstemp(3) fills in */
+	sprintf(a->tmp, "%s.tmp", path);
+	memset(a->tmp + k + 4, 'X', 6);
+	a->tmp[k + 10] = '\0';
 	if ((fd = mkstemp(a->tmp)) < 0) {
 		tl_err(err, "%s: cannot create a temporary file: %s", path,
 		    strerror(errno));
