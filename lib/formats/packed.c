@@ -370,8 +370,6 @@ swap_floats(unsigned char *p, uint64_t bytes)
 	}
 }
 
-static const char *const lin_names[NLIN] = { "qkv", "attention output",
-	"FFN in", "FFN out" };
 
 /* Open path and read its header into h: the magic, the size, the
  * version; returns the descriptor, -1 with a message. */
@@ -546,7 +544,7 @@ set_views(tl_packed *pk, const layout *y, const char *path, char *err)
 			m->w = pk->base + y->w[l][i];
 			if (check_qmat(m, tab2, tab5, tab4) < 0)
 				return tl_err(err, "%s: block %d, %s layer: bad "
-				    "weights or scales", path, l, lin_names[i]);
+				    "weights or scales", path, l, tl_lin(i)->name);
 		}
 #undef F
 	return 0;
