@@ -2,6 +2,8 @@
  * tl-train: train a model on a token stream, creating the checkpoint
  * with defaults when it does not exist and resuming it when it does.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -33,7 +35,7 @@ stopped(void)
 enum {
 	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG,
 	O_LOGEVERY, O_LR, O_LRMIN, O_MICRO, O_RECOMP, O_SAVE, O_SCHED, O_SEED,
-	O_STEPS, O_TIME, O_VALFRAC, O_WARMUP, O_WD, O_END
+	O_STEPS, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
 };
 
 static const tl_opt opts[] = {
@@ -55,6 +57,7 @@ static const tl_opt opts[] = {
 	{ O_SEED, "seed", "N", NULL, 0, 0 },
 	{ O_STEPS, "steps", "N", NULL, 0, 0 },
 	{ O_TIME, "time", "S", NULL, 0, 0 },
+	{ O_VAL, "val", "file", NULL, 0, 0 },
 	{ O_VALFRAC, "val-frac", "X", NULL, 0, 0 },
 	{ O_WARMUP, "warmup", "N", NULL, 0, 0 },
 	{ O_WD, "wd", "X", NULL, 0, 0 },
@@ -66,6 +69,7 @@ static const tl_cmd cmd = { { opts, tl_shape_opts }, "[stream]", 1, NULL,
 /* What the command line asks for. */
 typedef struct {
 	const char *model, *in, *logpath;	/* in: a file, or "stdin" */
+	const char *val;			/* --val, or NULL */
 	int fromfile;
 	const char *shape[32][2];	/* model-shape flags given */
 	int nshape, sized, seedset, micro, recompute, threads;
@@ -79,8 +83,9 @@ typedef struct {
 /* One run: the data, the model and the machinery around them. */
 typedef struct {
 	tl_tok tok;
-	uint16_t *ids;
-	size_t n;
+	FILE *df, *vf;		/* the streams read, and --val's */
+	tl_sfile *sf, *vsf;
+	tl_data data, vdata;
 	tl_ckpt ck;
 	int isnew, picked;
 	tl_pool *pool;
@@ -190,7 +195,7 @@ parse_args(args *a, int argc, char **argv)
 			hp->eval_every = (uint32_t)tl_atol(v, o, 0, 0x7fffffffL);
 			break;
 		case O_ETOK:
-			hp->eval_tokens = (uint32_t)tl_atol(v, o, 0, 0x7fffffffL);
+			hp->eval_tokens = (uint32_t)tl_atol(v, o, 1, 0x7fffffffL);
 			break;
 		case O_LOG:
 			a->logpath = v;
@@ -226,6 +231,9 @@ parse_args(args *a, int argc, char **argv)
 		case O_TIME:
 			hp->time = (float)tl_atof(v, o, 0, 1e9);
 			break;
+		case O_VAL:
+			a->val = v;
+			break;
 		case O_VALFRAC:
 			hp->val_frac = (float)tl_atof(v, o, 0, 0.9);
 			break;
@@ -241,21 +249,68 @@ parse_args(args *a, int argc, char **argv)
 		a->in = op.args[0];
 		a->fromfile = 1;
 	}
+	if (a->val && SET(a, O_VALFRAC))
+		tl_die(2, "--val and --val-frac: give one held-out set");
 }
 
-/* The token stream, from the file named or stdin. */
+/*
+ * A token stream to read at random: a regular file in place, anything
+ * else (a pipe) spooled first to a temporary file beside the model,
+ * removed at once (tl_stream_spool).
+ */
+static tl_sfile *
+open_stream(const char *path, const char *model, FILE **fp, tl_data *d)
+{
+	char err[TL_ERRLEN];
+	const char *name = path ? path : "stdin";
+	struct stat st;
+	tl_sfile *s;
+	FILE *f = stdin, *t;
+
+	if (path && (f = fopen(path, "rb")) == NULL)
+		tl_die(1, "%s:", path);
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		if ((t = tl_stream_spool(f, name, model, err)) == NULL)
+			tl_die(2, "%s", err);
+		if (f != stdin)
+			fclose(f);
+		f = t;
+	}
+	if ((s = tl_sfile_open(f, name, err)) == NULL)
+		tl_die(2, "%s", err);
+	*fp = f;
+	*d = tl_sfile_data(s);
+	return s;
+}
+
+/* The token stream, from the file named or stdin, and --val's. */
 static void
 load_data(const args *a, run *r)
 {
 	char err[TL_ERRLEN];
-	FILE *f = stdin;
 
-	if (a->fromfile && (f = fopen(a->in, "rb")) == NULL)
-		tl_die(1, "%s:", a->in);
-	if (tl_stream_load(f, a->in, &r->tok, &r->ids, &r->n, err) < 0)
-		tl_die(2, "%s", err);
-	if (f != stdin)
-		fclose(f);
+	r->sf = open_stream(a->fromfile ? a->in : NULL, a->model, &r->df,
+	    &r->data);
+	if (tl_tok_copy(&r->tok, tl_sfile_tok(r->sf), err) != 0)
+		tl_die(1, "%s: %s", a->in, err);
+	if (a->val == NULL)
+		return;
+	if (a->fromfile && strcmp(a->val, a->in) == 0)
+		tl_die(2, "--val %s: the training stream itself", a->val);
+	r->vsf = open_stream(a->val, a->model, &r->vf, &r->vdata);
+	if (!tl_tok_equal(&r->tok, tl_sfile_tok(r->vsf)))
+		tl_die(2, "%s: tokenizer differs from %s's", a->val, a->in);
+}
+
+static void
+close_data(run *r)
+{
+	tl_sfile_free(r->sf);
+	tl_sfile_free(r->vsf);
+	if (r->df && r->df != stdin)
+		fclose(r->df);
+	if (r->vf)
+		fclose(r->vf);
 }
 
 /* The model of a run resumed: shape flags and --seed may repeat the
@@ -354,18 +409,18 @@ start(const args *a, run *r)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);	/* before the pool's threads */
 	if ((r->pool = tl_pool_new(a->threads)) == NULL)
 		tl_die(1, "cannot start threads");
-	if (tl_trainer_init(&r->tr, tl_ckpt_tmodel(ck), r->pool, r->ids, r->n, a->micro,
-	    a->recompute, err) < 0)
+	if (tl_trainer_init_data(&r->tr, tl_ckpt_tmodel(ck), r->pool, &r->data,
+	    r->vsf ? &r->vdata : NULL, a->micro, a->recompute, err) < 0)
 		tl_die(2, "%s: %s", a->in, err);
 	if (a->logpath && (r->logf = fopen(a->logpath, "a")) == NULL)
 		tl_die(1, "%s:", a->logpath);
 	nt = tl_pool_threads(r->pool);
 	fprintf(stderr, "%s: %s model, %zu parameters, %s path, %d thread%s, "
-	    "%d sequence%s per pass%s; %zu training and %zu held-out tokens\n",
+	    "%d sequence%s per pass%s; %llu training and %llu held-out tokens\n",
 	    a->model, r->isnew ? "new" : "resumed", tl_nparams(&ck->cfg),
 	    tl_simd_name(tl_simd_path()), nt, nt > 1 ? "s" : "", r->tr.micro,
 	    r->tr.micro > 1 ? "s" : "", a->recompute ? ", recomputing" : "",
-	    r->tr.ntrain, r->tr.nval);
+	    (unsigned long long)r->tr.ntrain, (unsigned long long)r->tr.nval);
 	if (r->picked)
 		fprintf(stderr, "%s: the shape for %g s of training: %u layers, "
 		    "width %u, %u heads, FFN %u, context %u, batch %u\n",
@@ -373,16 +428,38 @@ start(const args *a, run *r)
 		    ck->cfg.heads, ck->cfg.ffn, ck->cfg.ctx, ck->hp.batch);
 }
 
-/* Validation on the held-out tokens (at most ntok of them, 0: all). */
+/*
+ * Validation on the first ntok held-out tokens (0, from a checkpoint
+ * of a version that meant all of them: the default), read through
+ * their source a piece at a time: nothing held grows with the
+ * held-out data.  Complete evaluation is tl-eval's.
+ */
 static void
 validate(run *r, uint32_t ntok)
 {
 	char err[TL_ERRLEN];
+	uint16_t piece[4096];
+	uint64_t pos, n;
+	size_t k;
 	tl_evalres ev;
+	tl_evaler *e;
 
-	if (tl_eval(r->tr.m, r->pool, r->ck.params, &r->ck.tok, r->tr.val,
-	    r->tr.nval, ntok, &ev, err) < 0)
+	if (ntok == 0)
+		ntok = 16384;
+	n = r->tr.nval < (uint64_t)ntok + 1 ? r->tr.nval : (uint64_t)ntok + 1;
+	if ((e = tl_evaler_new(r->tr.m, r->pool, r->ck.params, &r->ck.tok,
+	    ntok, err)) == NULL)
 		tl_die(1, "%s", err);
+	for (pos = 0; pos < n; pos += k) {
+		k = n - pos < 4096 ? (size_t)(n - pos) : 4096;
+		if (tl_trainer_val(&r->tr, pos, k, piece, err) != 0)
+			tl_die(2, "%s", err);
+		if (tl_evaler_feed(e, piece, k, err) != 0)
+			tl_die(1, "%s", err);
+	}
+	if (tl_evaler_end(e, &ev, err) != 0)
+		tl_die(1, "%s", err);
+	tl_evaler_free(e);
 	r->ck.st.val = (float)ev.loss;
 }
 
@@ -423,7 +500,8 @@ train_loop(const args *a, run *r)
 		int logit, evalit;
 
 		lr = tl_trainer_lr(&r->tr);
-		loss = tl_trainer_step(&r->tr, &gnorm);
+		if (tl_trainer_step_read(&r->tr, &loss, &gnorm, err) != 0)
+			tl_die(2, "%s", err);
 		now = tl_now();
 		if (!(loss == loss))
 			tl_die(1, "%s: training diverged (loss is NaN at step "
@@ -476,7 +554,7 @@ finish(const args *a, run *r, int stop, double t0)
 	tl_ckpt *ck = &r->ck;
 
 	if (!stop && r->tr.nval > 1)
-		validate(r, 0);
+		validate(r, ck->hp.eval_tokens);
 	if (tl_ckpt_save(ck, a->model, err) < 0)
 		tl_die(1, "%s", err);
 	if (ck->st.val > 0)
@@ -486,7 +564,7 @@ finish(const args *a, run *r, int stop, double t0)
 	fprintf(stderr, "%s: step %llu, %llu tokens, loss %.4f, val loss %s "
 	    "(%s), %.1f s, peak memory %.1f MiB%s\n", a->model,
 	    (unsigned long long)ck->st.step, (unsigned long long)ck->st.tokens,
-	    ck->st.loss, tbuf, stop ? "last validation" : "held-out split",
+	    ck->st.loss, tbuf, stop ? "last validation" : "held-out tokens",
 	    tl_now() - t0, tl_peak_rss_kib() / 1024.0,
 	    stop ? "; interrupted, saved" : "");
 	if (r->logf)
@@ -522,6 +600,6 @@ main(int argc, char **argv)
 	tl_pool_free(r.pool);
 	tl_ckpt_free(&r.ck);
 	tl_tok_free(&r.tok);
-	free(r.ids);
+	close_data(&r);
 	return 0;
 }

@@ -126,6 +126,36 @@ void tl_sreader_free(tl_sreader *r);
 int tl_stream_load(FILE *f, const char *name, tl_tok *tok, uint16_t **ids,
     size_t *n, char *err);
 
+/*
+ * Random access to a stream in a regular file, in memory that does not
+ * grow with it (tl-tokens(5)): f is at the start of the stream and
+ * stays the caller's, open until tl_sfile_free; name is for messages.
+ * Open checks the header and walks the chunks' counts to the end
+ * chunk (its total, and nothing after it); each chunk is checked
+ * (checksum, ids below the vocabulary) when it is read.
+ */
+typedef struct tl_sfile tl_sfile;
+tl_sfile *tl_sfile_open(FILE *f, const char *name, char *err);
+void tl_sfile_free(tl_sfile *s);
+uint64_t tl_sfile_count(const tl_sfile *s);	/* ids */
+const tl_tok *tl_sfile_tok(const tl_sfile *s);
+/* Ids [pos, pos + n) into out; -1 with "name: ..." on error. */
+int tl_sfile_read(tl_sfile *s, uint64_t pos, size_t n, uint16_t *out,
+    char *err);
+/* Bytes the reader holds besides its tokenizer: two cached chunks and
+ * a read buffer (about 385 KiB), plus 8 bytes a chunk when the chunks'
+ * counts vary. */
+size_t tl_sfile_mem(const tl_sfile *s);
+/* A training data source (train.h) reading s. */
+tl_data tl_sfile_data(tl_sfile *s);
+
+/* The stream on in (a pipe), checked as it comes and rewritten in
+ * chunks of TL_STREAM_CHUNK ids to a temporary file created beside the
+ * path beside and removed at once, so that nothing is left even after
+ * a crash; returns it open at its start, or NULL with a message. */
+FILE *tl_stream_spool(FILE *in, const char *name, const char *beside,
+    char *err);
+
 /* Vocabulary files: a header like a stream's, without chunks. */
 int tl_vocab_write(FILE *f, const tl_tok *tok, char *err);
 int tl_vocab_read(FILE *f, const char *name, tl_tok *tok, char *err);

@@ -4,9 +4,13 @@
  * helpers and is read front to back with every length bounded before
  * anything is allocated, so a stream may come from a pipe.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "formats/formats.h"
 #include "util/util.h"
@@ -407,4 +411,382 @@ tl_stream_tok(FILE *f, const char *name, tl_tok *tok, char *err)
 
 	memset(tok, 0, sizeof(*tok));
 	return header_read(f, name, &stream_kind, hdr, 0, tok, err);
+}
+
+/* ---- random access to a stream file ---- */
+
+/*
+ * A stream in a file read at any position with pread(2), never mapped
+ * (mapped pages touched count in the resident size).  Where every
+ * chunk but the last holds the same count (what our writer does), an
+ * id's chunk is found by arithmetic; otherwise by a binary search in
+ * an index of the first id of each chunk, built at open.  Chunk k
+ * starts at data0 + 8 k + 2 (ids before it) either way.  The last two
+ * chunks read are kept, checked, in fixed buffers.
+ */
+
+#define SF_SLOTS 2
+
+struct tl_sfile {
+	int fd;
+	char *name;
+	tl_tok tok;
+	uint64_t n;		/* ids */
+	uint64_t nchunks;	/* chunks but the end chunk */
+	uint32_t per;		/* ids per chunk but the last; 0: index */
+	uint64_t data0;		/* file offset of the first chunk */
+	uint64_t *first;	/* index: first id of each chunk, and n */
+	uint64_t tick;
+	struct {
+		uint64_t chunk, use;	/* use 0: empty */
+		uint32_t count;
+		uint16_t ids[TL_STREAM_CHUNK_MAX];
+	} slot[SF_SLOTS];
+	unsigned char raw[4 + 2 * TL_STREAM_CHUNK_MAX + 4];
+};
+
+/* Read exactly n bytes at off, or fail naming why. */
+static int
+pget(tl_sfile *s, void *buf, size_t n, uint64_t off, char *err)
+{
+	unsigned char *b = buf;
+	ssize_t got;
+
+	while (n > 0) {
+		got = pread(s->fd, b, n, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return tl_err(err, "%s: read error: %s", s->name,
+			    strerror(errno));
+		if (got == 0)
+			return tl_err(err, "%s: %s", s->name,
+			    stream_kind.trunc);
+		b += got;
+		n -= (size_t)got;
+		off += (uint64_t)got;
+	}
+	return 0;
+}
+
+/* Append the first id of the next chunk to the index. */
+static int
+index_add(tl_sfile *s, uint64_t *cap, uint64_t id, char *err)
+{
+	uint64_t *p;
+
+	if (s->nchunks + 1 >= *cap) {
+		*cap = *cap ? 2 * *cap : 1024;
+		if (*cap > SIZE_MAX / sizeof(*p) ||
+		    (p = realloc(s->first, *cap * sizeof(*p))) == NULL)
+			return tl_err(err, "%s: out of memory for the index of "
+			    "chunks", s->name);
+		s->first = p;
+	}
+	s->first[s->nchunks] = id;
+	return 0;
+}
+
+/*
+ * Walk the chunks' count fields from data0 to the end chunk: check the
+ * end chunk's total and that the file ends there; set per, or (with
+ * index set) fill the index.  Returns 1 if the counts vary and no
+ * index was asked for.
+ */
+static int
+sfile_walk(tl_sfile *s, uint64_t size, int index, char *err)
+{
+	unsigned char b[16];
+	uint64_t off = s->data0, ids = 0, cap = 0, total;
+	uint32_t c;
+
+	s->nchunks = 0;
+	s->per = 0;
+	for (;;) {
+		if (pget(s, b, 4, off, err) != 0)
+			return -1;
+		if ((c = tl_get_u32(b)) == 0)
+			break;
+		if (c > TL_STREAM_CHUNK_MAX)
+			return tl_err(err, "%s: bad size %lu of chunk %llu "
+			    "(max %d ids)", s->name, (unsigned long)c,
+			    (unsigned long long)s->nchunks + 1,
+			    TL_STREAM_CHUNK_MAX);
+		/* a chunk after a short one: the counts vary */
+		if (!index && s->nchunks > 0 && ids != s->nchunks * s->per)
+			return 1;
+		if (index && index_add(s, &cap, ids, err) != 0)
+			return -1;
+		if (s->nchunks == 0)
+			s->per = c;
+		else if (!index && c > s->per)
+			return 1;
+		ids += c;
+		s->nchunks++;
+		off += 8 + 2 * (uint64_t)c;
+		if (off > size)
+			return tl_err(err, "%s: %s", s->name,
+			    stream_kind.trunc);
+	}
+	if (pget(s, b + 4, 12, off + 4, err) != 0)
+		return -1;
+	if (tl_crc32(0, b, 12) != tl_get_u32(b + 12))
+		return tl_err(err, "%s: checksum mismatch in the end chunk",
+		    s->name);
+	total = tl_get_u64(b + 4);
+	if (total != ids)
+		return tl_err(err, "%s: end chunk counts %llu ids, the stream "
+		    "held %llu", s->name, (unsigned long long)total,
+		    (unsigned long long)ids);
+	if (off + 16 != size)
+		return tl_err(err, "%s: data after the end chunk", s->name);
+	if (index && index_add(s, &cap, ids, err) != 0)
+		return -1;
+	s->n = ids;
+	return 0;
+}
+
+tl_sfile *
+tl_sfile_open(FILE *f, const char *name, char *err)
+{
+	unsigned char hdr[12];
+	tl_sfile *s;
+	struct stat st;
+	off_t end;
+	int rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->name = malloc(strlen(name) + 1)) == NULL) {
+		free(s);
+		tl_err(err, "%s: out of memory", name);
+		return NULL;
+	}
+	strcpy(s->name, name);
+	s->fd = fileno(f);
+	if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode) || ftello(f) < 0) {
+		tl_err(err, "%s: not a regular file", name);
+		goto fail;
+	}
+	if (header_read(f, name, &stream_kind, hdr, 0, &s->tok, err) != 0)
+		goto fail;
+	if ((end = ftello(f)) < 0) {
+		tl_err(err, "%s: %s", name, strerror(errno));
+		goto fail;
+	}
+	s->data0 = (uint64_t)end;
+	rc = sfile_walk(s, (uint64_t)st.st_size, 0, err);
+	if (rc == 1) {
+		s->per = 0;
+		rc = sfile_walk(s, (uint64_t)st.st_size, 1, err);
+	}
+	if (rc != 0)
+		goto fail;
+	return s;
+fail:
+	tl_sfile_free(s);
+	return NULL;
+}
+
+void
+tl_sfile_free(tl_sfile *s)
+{
+	if (s == NULL)
+		return;
+	tl_tok_free(&s->tok);
+	free(s->first);
+	free(s->name);
+	free(s);
+}
+
+uint64_t
+tl_sfile_count(const tl_sfile *s)
+{
+	return s->n;
+}
+
+const tl_tok *
+tl_sfile_tok(const tl_sfile *s)
+{
+	return &s->tok;
+}
+
+size_t
+tl_sfile_mem(const tl_sfile *s)
+{
+	return sizeof(*s) + (s->per ? 0 : (s->nchunks + 1) *
+	    sizeof(*s->first));
+}
+
+/* The chunk holding id pos. */
+static uint64_t
+chunk_of(const tl_sfile *s, uint64_t pos)
+{
+	uint64_t lo = 0, hi = s->nchunks, mid;
+
+	if (s->per)
+		return pos / s->per;
+	while (hi - lo > 1) {	/* first[lo] <= pos < first[hi] */
+		mid = lo + (hi - lo) / 2;
+		if (s->first[mid] <= pos)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Read and check chunk k into a slot; returns the slot. */
+static int
+chunk_load(tl_sfile *s, uint64_t k, char *err)
+{
+	uint64_t id0 = s->per ? k * s->per : s->first[k], next;
+	uint32_t c, i, id;
+	unsigned char *b = s->raw;
+	int u = s->slot[0].use <= s->slot[1].use ? 0 : 1;
+
+	next = s->per ? (k + 1 == s->nchunks ? s->n : id0 + s->per) :
+	    s->first[k + 1];
+	c = (uint32_t)(next - id0);
+	if (pget(s, b, 8 + 2 * (size_t)c, s->data0 + 8 * k + 2 * id0,
+	    err) != 0)
+		return -1;
+	if (tl_get_u32(b) != c)
+		return tl_err(err, "%s: chunk %llu changed size", s->name,
+		    (unsigned long long)k + 1);
+	if (tl_crc32(0, b, 4 + 2 * (size_t)c) != tl_get_u32(b + 4 + 2 * c))
+		return tl_err(err, "%s: checksum mismatch in chunk %llu",
+		    s->name, (unsigned long long)k + 1);
+	for (i = 0; i < c; i++) {
+		id = tl_get_u16(b + 4 + 2 * i);
+		if (id >= s->tok.vocab)
+			return tl_err(err, "%s: token id %lu at position %llu "
+			    "out of range (vocabulary %lu)", s->name,
+			    (unsigned long)id, (unsigned long long)(id0 + i),
+			    (unsigned long)s->tok.vocab);
+		s->slot[u].ids[i] = (uint16_t)id;
+	}
+	s->slot[u].chunk = k;
+	s->slot[u].count = c;
+	s->slot[u].use = ++s->tick;
+	return u;
+}
+
+int
+tl_sfile_read(tl_sfile *s, uint64_t pos, size_t n, uint16_t *out, char *err)
+{
+	uint64_t k, id0;
+	size_t m;
+	int u;
+
+	if (pos > s->n || n > s->n - pos)
+		return tl_err(err, "%s: ids %llu to %llu are past the end "
+		    "(%llu ids)", s->name, (unsigned long long)pos,
+		    (unsigned long long)(pos + n), (unsigned long long)s->n);
+	while (n > 0) {
+		k = chunk_of(s, pos);
+		for (u = 0; u < SF_SLOTS; u++)
+			if (s->slot[u].use && s->slot[u].chunk == k)
+				break;
+		if (u == SF_SLOTS && (u = chunk_load(s, k, err)) < 0)
+			return -1;
+		s->slot[u].use = ++s->tick;
+		id0 = s->per ? k * s->per : s->first[k];
+		m = s->slot[u].count - (size_t)(pos - id0);
+		if (m > n)
+			m = n;
+		memcpy(out, s->slot[u].ids + (pos - id0), m * sizeof(*out));
+		out += m;
+		pos += m;
+		n -= m;
+	}
+	return 0;
+}
+
+/* Copy the stream in into w, checking it as it comes. */
+static int
+spool_copy(tl_sreader *r, FILE *t, char *err)
+{
+	tl_swriter *w;
+	const uint16_t *ids;
+	char e[TL_ERRLEN];
+	long got;
+
+	if ((w = tl_swriter_new(t, &r->tok, err)) == NULL)
+		return -1;
+	while ((got = tl_sreader_next(r, &ids, err)) > 0)
+		if (tl_swriter_put(w, ids, (size_t)got, err) != 0) {
+			got = -1;
+			break;
+		}
+	if (got < 0) {
+		tl_swriter_end(w, e);	/* frees w */
+		return -1;
+	}
+	return tl_swriter_end(w, err);
+}
+
+FILE *
+tl_stream_spool(FILE *in, const char *name, const char *beside, char *err)
+{
+	size_t k = strlen(beside);
+	char *tmp, e[TL_ERRLEN];
+	tl_sreader *r;
+	FILE *t = NULL;
+	int fd;
+
+	if ((r = tl_sreader_new(in, name, err)) == NULL)
+		return NULL;
+	if ((tmp = malloc(k + 13)) == NULL) {
+		tl_sreader_free(r);
+		tl_err(err, "%s: out of memory", name);
+		return NULL;
+	}
+	/* beside.spool and six characters that mkstemp(3) fills in */
+	sprintf(tmp, "%s.spool", beside);
+	memset(tmp + k + 6, 'X', 6);
+	tmp[k + 12] = '\0';
+	if ((fd = mkstemp(tmp)) < 0) {
+		tl_err(err, "%s: cannot create a temporary file: %s", beside,
+		    strerror(errno));
+	} else {
+		unlink(tmp);	/* nothing left behind, even on a crash */
+		if ((t = fdopen(fd, "w+b")) == NULL) {
+			tl_err(err, "%s: %s", tmp, strerror(errno));
+			close(fd);
+		}
+	}
+	if (t != NULL && spool_copy(r, t, e) != 0) {
+		/* a write error is the spool's, a read error the stream's */
+		if (strncmp(e, "write error", 11) == 0)
+			tl_err(err, "%s: %s", tmp, e);
+		else
+			tl_err(err, "%s", e);
+		fclose(t);
+		t = NULL;
+	}
+	if (t != NULL && fseeko(t, 0, SEEK_SET) != 0) {
+		tl_err(err, "%s: %s", tmp, strerror(errno));
+		fclose(t);
+		t = NULL;
+	}
+	free(tmp);
+	tl_sreader_free(r);
+	return t;
+}
+
+static int
+sfile_data_read(void *ctx, uint64_t pos, size_t n, uint16_t *out, char *err)
+{
+	return tl_sfile_read(ctx, pos, n, out, err);
+}
+
+tl_data
+tl_sfile_data(tl_sfile *s)
+{
+	tl_data d;
+
+	d.n = s->n;
+	d.read = sfile_data_read;
+	d.ctx = s;
+	return d;
 }

@@ -53,79 +53,7 @@ finish(tl_evalres *res, double nats, double bytes, double top1, double top5,
 	res->top5 = top5 / done;
 }
 
-int
-tl_eval(tl_model *m, tl_pool *p, const float *params, const tl_tok *tok,
-    const uint16_t *ids, size_t n, size_t max_targets, tl_evalres *res,
-    char *err)
-{
-	const tl_config *c;
-	int B, T, V, b, t;
-	size_t total, s, i, ws;
-	uint16_t *in;
-	int *cnt;
-	double nats = 0, bytes = 0, top1 = 0, top5 = 0;
-	uint64_t done = 0;
-
-	memset(res, 0, sizeof *res);
-	c = tl_model_config(m, &B, &T);
-	V = c->vocab;
-	if (n < 2)
-		return tl_err(err, "%zu tokens: evaluation needs at least 2",
-		    n);
-	total = n - 1;
-	if (max_targets > 0 && max_targets < total)
-		total = max_targets;
-	for (i = 0; i <= total; i++)
-		if (ids[i] >= V || ids[i] >= tok->vocab)
-			return tl_err(err, "token id %u at %zu is out of the "
-			    "vocabulary (%d ids)", ids[i], i,
-			    V < (int)tok->vocab ? V : (int)tok->vocab);
-	in = calloc(2 * (size_t)B * T, sizeof *in);
-	cnt = calloc(B, sizeof *cnt);
-	if (in == NULL || cnt == NULL) {
-		free(in);
-		free(cnt);
-		return tl_err(err, "out of memory");
-	}
-	tl_model_prepare(m, (float *)params);
-	for (s = 0; s < total; s += (size_t)B * T) {
-		uint16_t *tg = in + (size_t)B * T;
-		const float *loss, *prob;
-
-		memset(in, 0, 2 * (size_t)B * T * sizeof *in);
-		for (b = 0; b < B; b++) {
-			ws = s + (size_t)b * T;
-			cnt[b] = ws >= total ? 0 : total - ws < (size_t)T ?
-			    (int)(total - ws) : T;
-			for (t = 0; t < cnt[b]; t++) {
-				in[b * T + t] = ids[ws + t];
-				tg[b * T + t] = ids[ws + t + 1];
-			}
-		}
-		tl_model_forward(m, p, params, in, tg);
-		loss = tl_model_rowloss(m);
-		prob = tl_model_logits(m);
-		for (b = 0; b < B; b++)
-			for (t = 0; t < cnt[b]; t++) {
-				long r = (long)b * T + t, rk;
-				size_t len;
-
-				tl_tok_piece(tok, tg[r], &len);
-				nats += loss[r];
-				bytes += len;
-				rk = rank_of(prob + r * V, V, tg[r]);
-				top1 += rk < 1;
-				top5 += rk < 5;
-				done++;
-			}
-	}
-	free(in);
-	free(cnt);
-	finish(res, nats, bytes, top1, top5, done);
-	return 0;
-}
-
-/* Windows per thread and round of tl_eval_infer: bounds the memory of
+/* Windows per thread and round of the decoders: bounds the memory of
  * the per-target results kept until they are summed in order. */
 #define ROUND 8
 
@@ -174,75 +102,279 @@ job_windows(void *ctx, int t)
 	}
 }
 
+/*
+ * The evaluator: ids are fed in any pieces into a buffer of W windows
+ * (W T + 1 ids: the last target of a block is the first input of the
+ * next), and a full buffer is scored at once: W = B rows of one
+ * batched forward, or nd * ROUND windows of a round of the decoders.
+ * These are the blocks a whole stream in memory was cut into, so the
+ * sums, in stream order, are the same bit for bit however the ids
+ * come.
+ */
+struct tl_evaler {
+	tl_model *m;		/* batched, or NULL */
+	tl_pool *p;
+	const float *params;
+	const tl_tok *tok;
+	ijob j;			/* decoders */
+	int T, V, W;
+	size_t max;		/* targets to score; 0: all */
+	uint64_t seen;		/* ids taken */
+	uint16_t *buf, *in;	/* (W T + 1); (2, B, T) */
+	int *cnt;		/* (B) */
+	size_t nbuf;
+	double nats, bytes, top1, top5;
+	uint64_t done;
+};
+
+static tl_evaler *
+evaler_alloc(const tl_tok *tok, tl_pool *p, int T, int V, int W,
+    size_t max, char *err)
+{
+	tl_evaler *e = calloc(1, sizeof(*e));
+
+	if (e == NULL || (e->buf = malloc(((size_t)W * T + 1) *
+	    sizeof(*e->buf))) == NULL) {
+		free(e);
+		tl_err(err, "out of memory");
+		return NULL;
+	}
+	e->tok = tok;
+	e->p = p;
+	e->T = T;
+	e->V = V;
+	e->W = W;
+	e->max = max;
+	return e;
+}
+
+tl_evaler *
+tl_evaler_new(tl_model *m, tl_pool *p, const float *params,
+    const tl_tok *tok, size_t max_targets, char *err)
+{
+	const tl_config *c;
+	tl_evaler *e;
+	int B, T;
+
+	c = tl_model_config(m, &B, &T);
+	if ((e = evaler_alloc(tok, p, T, c->vocab, B, max_targets,
+	    err)) == NULL)
+		return NULL;
+	e->m = m;
+	e->params = params;
+	e->in = calloc(2 * (size_t)B * T, sizeof(*e->in));
+	e->cnt = calloc(B, sizeof(*e->cnt));
+	if (e->in == NULL || e->cnt == NULL) {
+		tl_evaler_free(e);
+		tl_err(err, "out of memory");
+		return NULL;
+	}
+	tl_model_prepare(m, (float *)params);
+	return e;
+}
+
+tl_evaler *
+tl_evaler_new_infer(struct tl_infer *const *d, int nd, tl_pool *p,
+    const tl_tok *tok, size_t max_targets, char *err)
+{
+	tl_evaler *e;
+	int T = tl_infer_ctx(d[0]), V = tl_infer_config(d[0])->vocab;
+	size_t per = (size_t)nd * ROUND;
+
+	if (nd < tl_pool_threads(p)) {
+		tl_err(err, "%d decoders for %d threads", nd,
+		    tl_pool_threads(p));
+		return NULL;
+	}
+	if ((e = evaler_alloc(tok, p, T, V, (int)per, max_targets,
+	    err)) == NULL)
+		return NULL;
+	e->j.d = d;
+	e->j.nd = nd;
+	e->j.T = T;
+	e->j.V = V;
+	e->j.loss = malloc(per * T * sizeof(*e->j.loss));
+	e->j.rank = malloc(per * T);
+	e->j.lg = malloc((size_t)nd * V * sizeof(*e->j.lg));
+	if (e->j.loss == NULL || e->j.rank == NULL || e->j.lg == NULL) {
+		tl_evaler_free(e);
+		tl_err(err, "out of memory");
+		return NULL;
+	}
+	return e;
+}
+
+void
+tl_evaler_free(tl_evaler *e)
+{
+	if (e == NULL)
+		return;
+	free(e->buf);
+	free(e->in);
+	free(e->cnt);
+	free(e->j.loss);
+	free(e->j.rank);
+	free(e->j.lg);
+	free(e);
+}
+
+/* Score the block of buf: its first total targets, with B windows in
+ * one batched forward. */
+static void
+block_batched(tl_evaler *e, size_t total)
+{
+	int B = e->W, T = e->T, V = e->V, b, t;
+	uint16_t *in = e->in, *tg = in + (size_t)B * T;
+	const float *loss, *prob;
+	size_t ws;
+
+	memset(in, 0, 2 * (size_t)B * T * sizeof *in);
+	for (b = 0; b < B; b++) {
+		ws = (size_t)b * T;
+		e->cnt[b] = ws >= total ? 0 : total - ws < (size_t)T ?
+		    (int)(total - ws) : T;
+		for (t = 0; t < e->cnt[b]; t++) {
+			in[b * T + t] = e->buf[ws + t];
+			tg[b * T + t] = e->buf[ws + t + 1];
+		}
+	}
+	tl_model_forward(e->m, e->p, e->params, in, tg);
+	loss = tl_model_rowloss(e->m);
+	prob = tl_model_logits(e->m);
+	for (b = 0; b < B; b++)
+		for (t = 0; t < e->cnt[b]; t++) {
+			long r = (long)b * T + t, rk;
+			size_t len;
+
+			tl_tok_piece(e->tok, tg[r], &len);
+			e->nats += loss[r];
+			e->bytes += len;
+			rk = rank_of(prob + r * V, V, tg[r]);
+			e->top1 += rk < 1;
+			e->top5 += rk < 5;
+			e->done++;
+		}
+}
+
+/* The same block as a round of windows through the decoders. */
+static int
+block_infer(tl_evaler *e, size_t total)
+{
+	ijob *j = &e->j;
+	size_t w, ws;
+	int u, cnt;
+
+	j->ids = e->buf;
+	j->total = total;
+	j->w0 = 0;
+	j->nw = (total + j->T - 1) / j->T;
+	tl_pool_for(e->p, j->nd, job_windows, j);
+	if (j->fail)
+		return -1;
+	for (w = 0; w < j->nw; w++) {
+		ws = w * j->T;
+		cnt = total - ws < (size_t)j->T ? (int)(total - ws) : j->T;
+		for (u = 0; u < cnt; u++) {
+			size_t len;
+
+			tl_tok_piece(e->tok, e->buf[ws + u + 1], &len);
+			e->nats += j->loss[w * j->T + u];
+			e->bytes += len;
+			e->top1 += j->rank[w * j->T + u] == 0;
+			e->top5 += j->rank[w * j->T + u] <= 1;
+			e->done++;
+		}
+	}
+	return 0;
+}
+
+static int
+block(tl_evaler *e, size_t total, char *err)
+{
+	if (e->m != NULL)
+		block_batched(e, total);
+	else if (block_infer(e, total) != 0)
+		return tl_err(err, "decoder failed");
+	return 0;
+}
+
+int
+tl_evaler_feed(tl_evaler *e, const uint16_t *ids, size_t n, char *err)
+{
+	size_t i, full = (size_t)e->W * e->T + 1;
+	int lim = e->V < (int)e->tok->vocab ? e->V : (int)e->tok->vocab;
+
+	for (i = 0; i < n; i++) {
+		if (e->max > 0 && e->seen > e->max)
+			return 0;	/* the rest is past the last target */
+		if (ids[i] >= lim)
+			return tl_err(err, "token id %u at %llu is out of the "
+			    "vocabulary (%d ids)", ids[i],
+			    (unsigned long long)e->seen, lim);
+		e->buf[e->nbuf++] = ids[i];
+		e->seen++;
+		if (e->nbuf == full) {
+			if (block(e, full - 1, err) != 0)
+				return -1;
+			e->buf[0] = e->buf[full - 1];
+			e->nbuf = 1;
+		}
+	}
+	return 0;
+}
+
+int
+tl_evaler_end(tl_evaler *e, tl_evalres *res, char *err)
+{
+	memset(res, 0, sizeof *res);
+	if (e->seen < 2)
+		return tl_err(err, "%llu tokens: evaluation needs at least 2",
+		    (unsigned long long)e->seen);
+	if (e->nbuf > 1 && block(e, e->nbuf - 1, err) != 0)
+		return -1;
+	e->nbuf = 1;
+	finish(res, e->nats, e->bytes, e->top1, e->top5, e->done);
+	return 0;
+}
+
+/* A whole stream in memory, through an evaluator. */
+static int
+eval_all(tl_evaler *e, const uint16_t *ids, size_t n, tl_evalres *res,
+    char *err)
+{
+	int rc;
+
+	if (e == NULL)
+		return -1;
+	rc = tl_evaler_feed(e, ids, n, err);
+	if (rc == 0)
+		rc = tl_evaler_end(e, res, err);
+	tl_evaler_free(e);
+	return rc;
+}
+
+int
+tl_eval(tl_model *m, tl_pool *p, const float *params, const tl_tok *tok,
+    const uint16_t *ids, size_t n, size_t max_targets, tl_evalres *res,
+    char *err)
+{
+	memset(res, 0, sizeof *res);
+	if (n < 2)
+		return tl_err(err, "%zu tokens: evaluation needs at least 2",
+		    n);
+	return eval_all(tl_evaler_new(m, p, params, tok, max_targets, err),
+	    ids, n, res, err);
+}
+
 int
 tl_eval_infer(struct tl_infer *const *d, int nd, tl_pool *p,
     const tl_tok *tok, const uint16_t *ids, size_t n, size_t max_targets,
     tl_evalres *res, char *err)
 {
-	const tl_config *c = tl_infer_config(d[0]);
-	size_t i, w, nwin, per;
-	double nats = 0, bytes = 0, top1 = 0, top5 = 0;
-	uint64_t done = 0;
-	ijob j;
-	int u, cnt;
-
 	memset(res, 0, sizeof *res);
-	memset(&j, 0, sizeof j);
 	if (n < 2)
 		return tl_err(err, "%zu tokens: evaluation needs at least 2",
 		    n);
-	if (nd < tl_pool_threads(p))
-		return tl_err(err, "%d decoders for %d threads", nd,
-		    tl_pool_threads(p));
-	j.d = d;
-	j.nd = nd;
-	j.T = tl_infer_ctx(d[0]);
-	j.V = c->vocab;
-	j.ids = ids;
-	j.total = n - 1;
-	if (max_targets > 0 && max_targets < j.total)
-		j.total = max_targets;
-	for (i = 0; i <= j.total; i++)
-		if (ids[i] >= j.V || ids[i] >= tok->vocab)
-			return tl_err(err, "token id %u at %zu is out of the "
-			    "vocabulary (%d ids)", ids[i], i,
-			    j.V < (int)tok->vocab ? j.V : (int)tok->vocab);
-	nwin = (j.total + j.T - 1) / j.T;
-	per = (size_t)nd * ROUND;
-	j.loss = malloc(per * j.T * sizeof *j.loss);
-	j.rank = malloc(per * j.T);
-	j.lg = malloc((size_t)nd * j.V * sizeof *j.lg);
-	if (j.loss == NULL || j.rank == NULL || j.lg == NULL) {
-		free(j.loss);
-		free(j.rank);
-		free(j.lg);
-		return tl_err(err, "out of memory");
-	}
-	for (j.w0 = 0; j.w0 < nwin && !j.fail; j.w0 += j.nw) {
-		j.nw = nwin - j.w0 < per ? nwin - j.w0 : per;
-		tl_pool_for(p, nd, job_windows, &j);
-		for (w = 0; w < j.nw && !j.fail; w++) {
-			size_t ws = (j.w0 + w) * j.T;
-
-			cnt = j.total - ws < (size_t)j.T ? (int)(j.total - ws) :
-			    j.T;
-			for (u = 0; u < cnt; u++) {
-				size_t len;
-
-				tl_tok_piece(tok, ids[ws + u + 1], &len);
-				nats += j.loss[w * j.T + u];
-				bytes += len;
-				top1 += j.rank[w * j.T + u] == 0;
-				top5 += j.rank[w * j.T + u] <= 1;
-				done++;
-			}
-		}
-	}
-	free(j.loss);
-	free(j.rank);
-	free(j.lg);
-	if (j.fail)
-		return tl_err(err, "decoder failed");
-	finish(res, nats, bytes, top1, top5, done);
-	return 0;
+	return eval_all(tl_evaler_new_infer(d, nd, p, tok, max_targets, err),
+	    ids, n, res, err);
 }

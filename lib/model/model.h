@@ -495,4 +495,19 @@ int tl_eval_infer(struct tl_infer *const *d, int nd, tl_pool *p,
     const tl_tok *tok, const uint16_t *ids, size_t n, size_t max_targets,
     tl_evalres *res, char *err);
 
+/* The same scores of a stream fed in pieces of any size, in memory
+ * that does not grow with it (a buffer of B windows, or of 8 windows
+ * a decoder, of T + 1 ids): tl_eval and tl_eval_infer feed their
+ * whole stream at once, and the result does not depend on the
+ * pieces.  Ids beyond the last target that max_targets allows are
+ * taken and ignored.  end gives the scores (-1 under 2 ids fed). */
+typedef struct tl_evaler tl_evaler;
+tl_evaler *tl_evaler_new(tl_model *m, tl_pool *p, const float *params,
+    const tl_tok *tok, size_t max_targets, char *err);
+tl_evaler *tl_evaler_new_infer(struct tl_infer *const *d, int nd,
+    tl_pool *p, const tl_tok *tok, size_t max_targets, char *err);
+int tl_evaler_feed(tl_evaler *e, const uint16_t *ids, size_t n, char *err);
+int tl_evaler_end(tl_evaler *e, tl_evalres *res, char *err);
+void tl_evaler_free(tl_evaler *e);
+
 #endif

@@ -6,6 +6,7 @@
  * thread count.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,9 +41,38 @@ tl_train_seed(tl_hparams *hp, tl_tstate *st, uint64_t seed)
 	tl_rng_seed(&st->rng, seed);
 }
 
+static int
+mem_read(void *ctx, uint64_t pos, size_t n, uint16_t *out, char *err)
+{
+	(void)err;
+	memcpy(out, (const uint16_t *)ctx + pos, n * sizeof(*out));
+	return 0;
+}
+
+tl_data
+tl_data_mem(const uint16_t *ids, size_t n)
+{
+	tl_data d;
+
+	d.n = n;
+	d.read = mem_read;
+	d.ctx = (void *)(uintptr_t)ids;	/* read only, through mem_read */
+	return d;
+}
+
 int
 tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p, const uint16_t *ids,
     size_t n, int micro, int recompute, char *err)
+{
+	tl_data d = tl_data_mem(ids, n);
+
+	return tl_trainer_init_data(t, tm, p, &d, NULL, micro, recompute, err);
+}
+
+int
+tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
+    const tl_data *data, const tl_data *val, int micro, int recompute,
+    char *err)
 {
 	int T = tm.cfg->ctx, B = tm.hp->batch;
 	size_t np = tl_nparams(tm.cfg);
@@ -50,13 +80,20 @@ tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p, const uint16_t *ids,
 	memset(t, 0, sizeof *t);
 	t->tm = tm;
 	t->pool = p;
-	t->nval = (size_t)(n * (double)tm.hp->val_frac);
-	t->ntrain = n - t->nval;
-	t->train = ids;
-	t->val = ids + t->ntrain;
-	if (t->ntrain < (size_t)T + 1)
-		return tl_err(err, "%zu training tokens: a window needs %d",
-		    t->ntrain, T + 1);
+	t->data = *data;
+	if (val != NULL) {
+		t->vdata = *val;
+		t->ntrain = data->n;
+		t->nval = val->n;
+	} else {
+		t->vdata = *data;
+		t->nval = (uint64_t)(data->n * (double)tm.hp->val_frac);
+		t->ntrain = data->n - t->nval;
+		t->vbase = t->ntrain;
+	}
+	if (t->ntrain < (uint64_t)T + 1)
+		return tl_err(err, "%llu training tokens: a window needs %d",
+		    (unsigned long long)t->ntrain, T + 1);
 	if (micro < 0 || micro > B || (micro > 0 && B % micro != 0))
 		return tl_err(err, "%d sequences per pass do not divide the "
 		    "batch of %d", micro, B);
@@ -66,13 +103,27 @@ tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p, const uint16_t *ids,
 	t->grads = calloc(np, sizeof(float));
 	t->part = calloc((np + CHUNK - 1) / CHUNK, sizeof(double));
 	t->in = calloc(2 * (size_t)B * T, sizeof(uint16_t));
-	if (t->grads == NULL || t->part == NULL || t->in == NULL) {
+	t->win = calloc((size_t)T + 1, sizeof(uint16_t));
+	if (t->grads == NULL || t->part == NULL || t->in == NULL ||
+	    t->win == NULL) {
 		tl_trainer_free(t);
 		return tl_err(err, "out of memory");
 	}
 	t->tgt = t->in + (size_t)B * T;
 	tl_model_prepare(t->m, tm.params);
 	return 0;
+}
+
+int
+tl_trainer_val(tl_trainer *t, uint64_t pos, size_t n, uint16_t *out,
+    char *err)
+{
+	if (pos > t->nval || n > t->nval - pos)
+		return tl_err(err, "held-out ids %llu to %llu are past the "
+		    "end (%llu)", (unsigned long long)pos,
+		    (unsigned long long)(pos + n),
+		    (unsigned long long)t->nval);
+	return t->vdata.read(t->vdata.ctx, t->vbase + pos, n, out, err);
 }
 
 void
@@ -82,6 +133,8 @@ tl_trainer_free(tl_trainer *t)
 	free(t->grads);
 	free(t->part);
 	free(t->in);
+	free(t->win);
+	t->win = NULL;
 	t->m = NULL;
 	t->grads = NULL;
 	t->part = NULL;
@@ -139,20 +192,24 @@ tl_trainer_wd(const tl_trainer *t)
 }
 
 /* B random windows of T+1 tokens: inputs and next-token targets. */
-static void
-sample(tl_trainer *t)
+static int
+sample(tl_trainer *t, char *err)
 {
 	int B = t->tm.hp->batch, T = t->tm.cfg->ctx, b;
-	size_t s;
+	uint64_t s;
 
 	for (b = 0; b < B; b++) {
 		s = tl_rng_below(&t->tm.st->rng,
 		    (uint32_t)(t->ntrain - T < 0xffffffffu ? t->ntrain - T :
 		    0xffffffffu));
-		memcpy(t->in + (size_t)b * T, t->train + s, T * sizeof(uint16_t));
-		memcpy(t->tgt + (size_t)b * T, t->train + s + 1,
+		if (t->data.read(t->data.ctx, s, (size_t)T + 1, t->win,
+		    err) != 0)
+			return -1;
+		memcpy(t->in + (size_t)b * T, t->win, T * sizeof(uint16_t));
+		memcpy(t->tgt + (size_t)b * T, t->win + 1,
 		    T * sizeof(uint16_t));
 	}
+	return 0;
 }
 
 typedef struct {
@@ -214,6 +271,19 @@ job_adamw(void *ctx, int c)
 float
 tl_trainer_step(tl_trainer *t, float *gnorm)
 {
+	char err[TL_ERRLEN];
+	float loss;
+
+	if (tl_trainer_step_read(t, &loss, gnorm, err) != 0) {
+		*gnorm = 0;
+		return (float)NAN;
+	}
+	return loss;
+}
+
+int
+tl_trainer_step_read(tl_trainer *t, float *lossp, float *gnorm, char *err)
+{
 	tl_tmodel *tm = &t->tm;
 	tl_hparams *h = tm->hp;
 	size_t n = tl_nparams(tm->cfg), nch = (n + CHUNK - 1) / CHUNK, c;
@@ -227,7 +297,8 @@ tl_trainer_step(tl_trainer *t, float *gnorm)
 
 	memset(t->grads, 0, n * sizeof(float));
 	for (a = 0; a < h->accum; a++) {
-		sample(t);
+		if (sample(t, err) != 0)
+			return -1;
 		/* the mean loss of each pass of micro rows, each pass's
 		 * gradient scaled by its share of the step */
 		for (b = 0; b < h->batch; b += t->micro) {
@@ -268,5 +339,6 @@ tl_trainer_step(tl_trainer *t, float *gnorm)
 	tm->st->tokens += (uint64_t)h->batch * tm->cfg->ctx * h->accum;
 	tm->st->loss = (float)loss;
 	tl_model_prepare(t->m, tm->params);
-	return (float)loss;
+	*lossp = (float)loss;
+	return 0;
 }

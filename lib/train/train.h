@@ -58,13 +58,28 @@ typedef struct {
 	float *params, *m, *v;	/* weights and AdamW's two moments */
 } tl_tmodel;
 
+/* Where training reads token ids: n of them, ids [pos, pos + n) read
+ * through read (0, or -1 with a message naming the data).  A file
+ * source lives in formats.h (tl_sfile_data). */
+typedef struct {
+	uint64_t n;
+	int (*read)(void *ctx, uint64_t pos, size_t n, uint16_t *out,
+	    char *err);
+	void *ctx;
+} tl_data;
+
+/* A source reading ids (n) in memory, which must outlive it. */
+tl_data tl_data_mem(const uint16_t *ids, size_t n);
+
 typedef struct {
 	tl_tmodel tm;
 	tl_pool *pool;
 	tl_model *m;		/* micro rows x ctx positions */
 	int micro;		/* sequences per forward and backward pass */
-	const uint16_t *train, *val;
-	size_t ntrain, nval;
+	tl_data data, vdata;	/* training and held-out sources */
+	uint64_t ntrain;	/* training ids: data's [0, ntrain) */
+	uint64_t vbase, nval;	/* held-out ids: vdata's [vbase, vbase+nval) */
+	uint16_t *win;		/* (T + 1): one window read */
 	float *grads;
 	double *part;		/* per chunk sums of the optimizer step */
 	uint16_t *in, *tgt;	/* (B, T) */
@@ -78,6 +93,16 @@ typedef struct {
  * recompute: see tl_model_new. */
 int tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p,
     const uint16_t *ids, size_t n, int micro, int recompute, char *err);
+/* The same from sources: with val NULL, data is split by
+ * hp->val_frac as above; else all of data trains and val is held
+ * out (hp->val_frac unused).  The sources are copied; what they read
+ * must outlive t. */
+int tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
+    const tl_data *data, const tl_data *val, int micro, int recompute,
+    char *err);
+/* Held-out ids [pos, pos + n) of the nval, read from their source. */
+int tl_trainer_val(tl_trainer *t, uint64_t pos, size_t n, uint16_t *out,
+    char *err);
 void tl_trainer_free(tl_trainer *t);
 /* How far the run is, in [0, 1]: the larger of step/steps and
  * elapsed/time for the budgets that are set. */
@@ -92,5 +117,10 @@ float tl_trainer_wd(const tl_trainer *t);
  * and stores the gradient norm before clipping in *gnorm.  Allocates
  * nothing: a NaN is the loss's own. */
 float tl_trainer_step(tl_trainer *t, float *gnorm);
+/* The same step returning the mean loss in *loss, or -1 with the
+ * source's message when a window cannot be read (the step is then not
+ * taken; tl_trainer_step returns a NaN). */
+int tl_trainer_step_read(tl_trainer *t, float *loss, float *gnorm,
+    char *err);
 
 #endif
