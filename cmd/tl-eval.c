@@ -69,48 +69,115 @@ jnum(const char *key, double v, const char *sep)
 		printf("\"%s\":null%s", key, sep);
 }
 
+/* The stream being scored, read a chunk at a time. */
+typedef struct {
+	const char *name;
+	tl_sreader *rd;
+	uint64_t read;		/* ids read */
+	uint64_t want;		/* ids the scores need (-n), or 0: all */
+	int end;
+} input;
+
+/* The next chunk of ids, 0 at the end of the stream or of what -n
+ * needs (the rest is not read). */
+static size_t
+next_ids(input *in, const uint16_t **ids)
+{
+	char err[TL_ERRLEN];
+	long got;
+
+	if (in->end)
+		return 0;
+	if ((got = tl_sreader_next(in->rd, ids, err)) < 0)
+		tl_die(2, "%s", err);
+	in->read += (uint64_t)got;
+	if (got == 0 || (in->want > 0 && in->read >= in->want))
+		in->end = 1;
+	return (size_t)got;
+}
+
+/* Feed the rest of the stream to e and score. */
+static void
+feed_rest(input *in, tl_evaler *e, tl_evalres *r)
+{
+	char err[TL_ERRLEN];
+	const uint16_t *ids;
+	size_t n;
+
+	while ((n = next_ids(in, &ids)) > 0)
+		if (tl_evaler_feed(e, ids, n, err) < 0)
+			tl_die(1, "%s: %s", in->name, err);
+	if (in->read < 2)
+		tl_die(2, "%s: %llu tokens: nothing to score (need 2 or more)",
+		    in->name, (unsigned long long)in->read);
+	if (tl_evaler_end(e, r, err) < 0)
+		tl_die(1, "%s: %s", in->name, err);
+}
+
 /* A packed model: position by position, a decoder per thread. */
 static void
-eval_packed(const args *a, const tl_mfile *mf, tl_pool *pool,
-    const char *name, const uint16_t *ids, size_t n, tl_evalres *r)
+eval_packed(const args *a, const tl_mfile *mf, tl_pool *pool, input *in,
+    tl_evalres *r)
 {
 	char err[TL_ERRLEN];
 	tl_infer **dec;
+	tl_evaler *e;
 	int i, nd = tl_pool_threads(pool);
 
 	dec = tl_xcalloc(nd, sizeof *dec);
 	for (i = 0; i < nd; i++)
 		if ((dec[i] = tl_infer_new(mf->q, err)) == NULL)
 			tl_die(1, "%s: %s", a->model, err);
-	if (tl_eval_infer(dec, nd, pool, mf->tok, ids, n, (size_t)a->limit, r,
-	    err) < 0)
-		tl_die(1, "%s: %s", name, err);
+	if ((e = tl_evaler_new_infer(dec, nd, pool, mf->tok, (size_t)a->limit,
+	    err)) == NULL)
+		tl_die(1, "%s: %s", in->name, err);
+	feed_rest(in, e, r);
+	tl_evaler_free(e);
 	for (i = 0; i < nd; i++)
 		tl_infer_free(dec[i]);
 	free(dec);
 }
 
-/* A checkpoint: windows of the context, a batch of rows at a time. */
+/*
+ * A checkpoint: windows of the context, a batch of rows at a time, no
+ * more rows than there are windows to fill them: the stream's head is
+ * read until it fills all the rows (or ends) before the model is made.
+ */
 static void
-eval_ckpt(const args *a, const tl_mfile *mf, tl_pool *pool,
-    const char *name, const uint16_t *ids, size_t n, tl_evalres *r)
+eval_ckpt(const args *a, const tl_mfile *mf, tl_pool *pool, input *in,
+    tl_evalres *r)
 {
 	char err[TL_ERRLEN];
-	tl_model *m;
+	const uint16_t *ids;
+	uint16_t *head = NULL;
+	size_t nh = 0, n, nwin;
 	int B = a->rows, T = (int)mf->cfg->ctx;
-	size_t nwin;
+	tl_evaler *e;
+	tl_model *m;
 
-	/* No more rows than there are windows to fill them. */
-	nwin = (n - 1 + T - 1) / T;
-	if (a->limit > 0 && (size_t)a->limit < n - 1)
+	while (nh < (size_t)B * T + 1 && (n = next_ids(in, &ids)) > 0) {
+		head = realloc(head, (nh + n) * sizeof *head);
+		if (head == NULL)
+			tl_die(1, "%s: out of memory", in->name);
+		memcpy(head + nh, ids, n * sizeof *head);
+		nh += n;
+	}
+	if (nh < 2)
+		tl_die(2, "%s: %zu tokens: nothing to score (need 2 or more)",
+		    in->name, nh);
+	nwin = in->end ? (nh - 1 + T - 1) / T : (size_t)B;
+	if (a->limit > 0 && (uint64_t)a->limit < nh - 1)
 		nwin = ((size_t)a->limit + T - 1) / T;
 	if ((size_t)B > nwin)
 		B = (int)nwin;
 	if ((m = tl_model_new(mf->cfg, B, T, 0, err)) == NULL)
 		tl_die(1, "%s: %s", a->model, err);
-	if (tl_eval(m, pool, mf->params, mf->tok, ids, n, (size_t)a->limit, r,
-	    err) < 0)
-		tl_die(1, "%s: %s", name, err);
+	if ((e = tl_evaler_new(m, pool, mf->params, mf->tok, (size_t)a->limit,
+	    err)) == NULL || tl_evaler_feed(e, head, nh, err) < 0)
+		tl_die(1, "%s: %s", in->name, err);
+	free(head);
+	feed_rest(in, e, r);
+	tl_evaler_free(e);
 	tl_model_free(m);
 }
 
@@ -139,14 +206,11 @@ int
 main(int argc, char **argv)
 {
 	char err[TL_ERRLEN];
-	const char *name;
-	size_t n;
-	uint16_t *ids;
 	FILE *f = stdin;
 	tl_mfile mf;
-	tl_tok tok;
 	tl_pool *pool;
 	tl_evalres r;
+	input in;
 	args a;
 
 	parse_args(&a, argc, argv);
@@ -154,28 +218,26 @@ main(int argc, char **argv)
 		tl_die(2, "%s", err);
 	if (tl_mfile_open(&mf, a.model, err) < 0)
 		tl_die(2, "%s", err);
-	name = a.stream ? a.stream : "stdin";
-	if (a.stream && (f = fopen(name, "rb")) == NULL)
-		tl_die(2, "%s:", name);
-	if (tl_stream_load(f, name, &tok, &ids, &n, err) < 0)
+	memset(&in, 0, sizeof in);
+	in.name = a.stream ? a.stream : "stdin";
+	in.want = a.limit > 0 ? (uint64_t)a.limit + 1 : 0;
+	if (a.stream && (f = fopen(in.name, "rb")) == NULL)
+		tl_die(2, "%s:", in.name);
+	if ((in.rd = tl_sreader_new(f, in.name, err)) == NULL)
 		tl_die(2, "%s", err);
-	if (f != stdin)
-		fclose(f);
-	if (!tl_tok_equal(&tok, mf.tok))
-		tl_die(2, "%s: tokenizer differs from %s's", name, a.model);
-	if (n < 2)
-		tl_die(2, "%s: %zu tokens: nothing to score (need 2 or more)",
-		    name, n);
+	if (!tl_tok_equal(tl_sreader_tok(in.rd), mf.tok))
+		tl_die(2, "%s: tokenizer differs from %s's", in.name, a.model);
 	if ((pool = tl_pool_new(a.threads)) == NULL)
 		tl_die(1, "cannot start threads");
 	if (mf.pk)
-		eval_packed(&a, &mf, pool, name, ids, n, &r);
+		eval_packed(&a, &mf, pool, &in, &r);
 	else
-		eval_ckpt(&a, &mf, pool, name, ids, n, &r);
-	report(&a, name, &r);
+		eval_ckpt(&a, &mf, pool, &in, &r);
+	report(&a, in.name, &r);
+	tl_sreader_free(in.rd);
+	if (f != stdin)
+		fclose(f);
 	tl_pool_free(pool);
-	free(ids);
-	tl_tok_free(&tok);
 	tl_mfile_close(&mf);
 	tl_fshut(stdout, "stdout");
 	return 0;
