@@ -550,11 +550,16 @@ train_loop(const args *a, run *r)
 static void
 finish(const args *a, run *r, int stop, double t0)
 {
-	char err[TL_ERRLEN], tbuf[32];
+	char err[TL_ERRLEN], tbuf[32], what[64] = "last validation";
 	tl_ckpt *ck = &r->ck;
+	uint64_t nt = ck->hp.eval_tokens ? ck->hp.eval_tokens : 16384;
 
-	if (!stop && r->tr.nval > 1)
+	if (!stop && r->tr.nval > 1) {
 		validate(r, ck->hp.eval_tokens);
+		snprintf(what, sizeof what, "%llu held-out tokens",
+		    (unsigned long long)(r->tr.nval - 1 < nt ? r->tr.nval - 1 :
+		    nt));
+	}
 	if (tl_ckpt_save(ck, a->model, err) < 0)
 		tl_die(1, "%s", err);
 	if (ck->st.val > 0)
@@ -564,7 +569,7 @@ finish(const args *a, run *r, int stop, double t0)
 	fprintf(stderr, "%s: step %llu, %llu tokens, loss %.4f, val loss %s "
 	    "(%s), %.1f s, peak memory %.1f MiB%s\n", a->model,
 	    (unsigned long long)ck->st.step, (unsigned long long)ck->st.tokens,
-	    ck->st.loss, tbuf, stop ? "last validation" : "held-out tokens",
+	    ck->st.loss, tbuf, what,
 	    tl_now() - t0, tl_peak_rss_kib() / 1024.0,
 	    stop ? "; interrupted, saved" : "");
 	if (r->logf)

@@ -292,3 +292,77 @@ started() {
 	started -m a.tl --time 3600 --eval-every 0
 	grep -q "a.tl: resumed model, 459392 parameters" t.err
 }
+
+@test "unit: token streams read at random from a file (fixed and varying chunks, damage, spool)" {
+	run "$UNIT/test_sfile"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "train: a piped stream gives the file's checkpoint and leaves no file behind" {
+	mkdir a b
+	tl-train -m a/m.tl $SHAPE $RUN corpus.tok 2>/dev/null
+	cat corpus.tok | tl-train -m b/m.tl $SHAPE $RUN 2>/dev/null
+	cmp a/m.tl b/m.tl
+	[ "$(ls -A b)" = "m.tl" ]
+	# resumed from a pipe, as from the file
+	tl-train -m a/m.tl --steps 40 corpus.tok 2>/dev/null
+	cat corpus.tok | tl-train -m b/m.tl --steps 40 2>/dev/null
+	cmp a/m.tl b/m.tl
+	[ "$(ls -A b)" = "m.tl" ]
+}
+
+@test "train: a chunk damaged in the file ends the run in one line, status 2" {
+	cp corpus.tok bad.tok
+	# a byte of chunk 1's ids (the header of byte tokens is 24 bytes):
+	# found only when a training window reads it
+	printf '\377' | dd of=bad.tok bs=1 seek=1028 conv=notrunc 2>/dev/null
+	run tl-train -m m.tl $SHAPE $RUN --log m.log bad.tok
+	[ "$status" -eq 2 ]
+	# the run's first line, then the error
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == "m.tl: new model"* ]]
+	[[ "${lines[1]}" == "tl-train: bad.tok: checksum mismatch in chunk 1" ]]
+	[ ! -e m.tl ]
+	# through a pipe the spool checks it before training
+	run sh -c "cat bad.tok | tl-train -m m.tl $SHAPE $RUN"
+	[ "$status" -eq 2 ]
+	[[ "$output" == "tl-train: stdin: checksum mismatch in chunk 1" ]]
+	[ "$(ls -A | grep -c spool)" = 0 ]
+}
+
+@test "train: --val holds out another stream; it trains on all of the first" {
+	# the first 27000 and the last 3000 tokens: --val-frac 0.1's split
+	head -c 27000 corpus.txt | tl-tokenize > t.tok
+	tail -c 3000 corpus.txt | tl-tokenize > v.tok
+	tl-train -m a.tl $SHAPE $RUN corpus.tok 2>/dev/null
+	tl-train -m b.tl $SHAPE $RUN --val v.tok t.tok 2>b.err
+	grep -q "27000 training and 3000 held-out tokens" b.err
+	cmp a.tl b.tl
+	cat t.tok | tl-train -m c.tl $SHAPE $RUN --val v.tok 2>/dev/null
+	cmp a.tl c.tl
+	run tl-train -m d.tl $SHAPE $RUN --val v.tok --val-frac 0.2 t.tok
+	[ "$status" -eq 2 ]
+	one_line "$output"
+	tl-tokenize --train-bpe 300 -o v.bpe < corpus.txt
+	tail -c 3000 corpus.txt | tl-tokenize -v v.bpe > vb.tok
+	run tl-train -m d.tl $SHAPE $RUN --val vb.tok t.tok
+	[ "$status" -eq 2 ]
+	one_line "$output"
+	[[ "$output" == "tl-train: vb.tok: tokenizer differs from t.tok's" ]]
+	run tl-train -m d.tl $SHAPE $RUN --val missing.tok t.tok
+	[ "$status" -eq 1 ]
+	one_line "$output"
+	[ ! -e d.tl ]
+}
+
+@test "train: validation scores at most --eval-tokens held-out tokens, also at the end" {
+	tl-init -o m.tl $SHAPE
+	cp m.tl e.tl
+	tl-train -m m.tl --steps 1 --batch 2 --eval-every 0 --eval-tokens 200 --save-every 0 corpus.tok 2>/dev/null
+	# the same first 200 held-out targets, through tl-eval
+	tail -c 3000 corpus.txt | tl-tokenize > v.tok
+	val=$(tl-eval -m m.tl -n 200 -j v.tok | sed 's/.*"loss":\([0-9.]*\).*/\1/')
+	run tl-train -m m.tl --steps 1 corpus.tok
+	[[ "$output" == *"val loss $(printf '%.4f' "$val") (200 held-out tokens)"* ]]
+}

@@ -153,3 +153,24 @@ field() {
 @test "eval: -V and -h" {
 	version_help tl-eval
 }
+
+@test "eval: a piped stream scores as the file; memory does not grow with the stream" {
+	tl-train -m t.tl --steps 5 --batch 2 --save-every 0 c.tok 2>/dev/null
+	for m in m.tl t.tl; do
+		tl-quantize -m $m -o $m.pk 2>/dev/null
+		for x in $m $m.pk; do
+			tl-eval -m $x -j c.tok > f.json
+			cat c.tok | tl-eval -m $x -j > p.json
+			cmp f.json p.json
+			tl-eval -m $x -j -n 100 c.tok > f.json
+			cat c.tok | tl-eval -m $x -j -n 100 > p.json
+			cmp f.json p.json
+		done
+	done
+	# 5000 and 400000 tokens: peak memory within 1 MiB
+	for i in $(seq 80); do cat c.txt; done | tl-tokenize > big.tok
+	/usr/bin/time -f %M -o small.kib tl-eval -m m.tl -j c.tok > /dev/null
+	/usr/bin/time -f %M -o big.kib tl-eval -m m.tl -j big.tok > /dev/null
+	echo "$(cat small.kib) $(cat big.kib)"
+	[ $(($(cat big.kib) - $(cat small.kib))) -lt 1024 ]
+}

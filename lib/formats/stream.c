@@ -517,7 +517,7 @@ sfile_walk(tl_sfile *s, uint64_t size, int index, char *err)
 			return 1;
 		if (index && index_add(s, &cap, ids, err) != 0)
 			return -1;
-		if (s->nchunks == 0)
+		if (!index && s->nchunks == 0)
 			s->per = c;
 		else if (!index && c > s->per)
 			return 1;
