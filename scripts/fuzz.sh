@@ -48,6 +48,7 @@ seeds() {
 	local d=tests/data
 	case $1 in
 	stream) ls $d/*.tok ;;
+	sfile) ls $d/*.tok ;;
 	vocab) ls $d/*.tlv $d/*.tok $d/*.tl ;;
 	ckpt) ls $d/*.tl ;;
 	encode) ls $d/*.tlv $d/*.tok ;;
