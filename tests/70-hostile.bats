@@ -147,8 +147,13 @@ sane() {
 	tl-init -o m.tl $SHAPE
 	run -2 tl-eval -m m.tl bad.tok
 	[ "$output" = "tl-eval: bad.tok: token id 300 at position 3 out of range (vocabulary 256)" ]
-	run -2 tl-train -m t.tl --steps 1 bad.tok
-	[ "$output" = "tl-train: bad.tok: token id 300 at position 3 out of range (vocabulary 256)" ]
+	# tl-train reads a file in place and finds it when a window reads
+	# its chunk (every window of 3 does), a pipe at once as it spools it
+	run -2 tl-train -m t.tl --steps 1 --ctx 2 bad.tok
+	[ "${lines[-1]}" = "tl-train: bad.tok: token id 300 at position 3 out of range (vocabulary 256)" ]
+	[ ! -e t.tl ]
+	run -2 sh -c "cat bad.tok | tl-train -m t.tl --steps 1"
+	[ "$output" = "tl-train: stdin: token id 300 at position 3 out of range (vocabulary 256)" ]
 	[ ! -e t.tl ]
 	# the same stream with the id in range reads
 	head -c 24 "$DATA/v1-bytes.tok" >good.tok
