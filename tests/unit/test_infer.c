@@ -360,6 +360,26 @@ direct(const tl_config *c, const float *p, const uint16_t *ids, size_t i,
 	unit_infer_free(d);
 }
 
+/* tl_eval's scores from an evaluator fed ids in pieces of 1 to 7. */
+static int
+eval_pieces(tl_model *m, const float *p, const tl_tok *tok,
+    const uint16_t *ids, size_t n, size_t lim, tl_evalres *r)
+{
+	char err[TL_ERRLEN];
+	tl_evaler *e = tl_evaler_new(m, NULL, p, tok, lim, err);
+	size_t i, k;
+	int rc = e == NULL ? -1 : 0;
+
+	for (i = 0; rc == 0 && i < n; i += k) {
+		k = 1 + i % 7 < n - i ? 1 + i % 7 : n - i;
+		rc = tl_evaler_feed(e, ids + i, k, err);
+	}
+	if (rc == 0)
+		rc = tl_evaler_end(e, r, err);
+	tl_evaler_free(e);
+	return rc;
+}
+
 static void
 check_eval(int quant, tl_pool *p2)
 {
@@ -393,6 +413,8 @@ check_eval(int quant, tl_pool *p2)
 				continue;
 			}
 			CHECK(tl_eval(m, p2, p, &tok, ids, N, lim, &r2, err) == 0);
+			CHECK(memcmp(&r, &r2, sizeof r) == 0);
+			CHECK(eval_pieces(m, p, &tok, ids, N, lim, &r2) == 0);
 			CHECK(memcmp(&r, &r2, sizeof r) == 0);
 			for (sum = t1 = t5 = 0, i = 1; i <= n; i++) {
 				sum += loss[i];

@@ -233,6 +233,84 @@ test_spool(const tl_tok *t, const uint16_t *ids, size_t n)
 	free(out);
 }
 
+/* k steps of a small model on ids through src (NULL: in memory);
+ * returns its weights, or NULL when a step failed (message in err). */
+static float *
+train(const tl_tok *t, const uint16_t *ids, size_t n, const tl_data *src,
+    int k, char *err)
+{
+	tl_config c;
+	tl_ckpt ck;
+	tl_trainer tr;
+	float loss, gn, *w = NULL;
+	int i, rc = 0;
+
+	unit_config(&c, V, 16, 24, 8);
+	CHECK(tl_ckpt_create(&ck, &c, t, 4, err) == 0);
+	ck.hp.batch = 3;
+	ck.hp.steps = k;
+	if (src)
+		CHECK(tl_trainer_init_data(&tr, tl_ckpt_tmodel(&ck), NULL, src,
+		    NULL, 0, 0, err) == 0);
+	else
+		CHECK(tl_trainer_init(&tr, tl_ckpt_tmodel(&ck), NULL, ids, n, 0,
+		    0, err) == 0);
+	CHECK(tr.ntrain + tr.nval == n);
+	for (i = 0; i < k && rc == 0; i++)
+		rc = tl_trainer_step_read(&tr, &loss, &gn, err);
+	if (rc == 0) {
+		w = malloc(tl_nparams(&c) * sizeof(*w));
+		memcpy(w, ck.params, tl_nparams(&c) * sizeof(*w));
+	}
+	tl_trainer_free(&tr);
+	tl_ckpt_free(&ck);
+	return w;
+}
+
+/* Training through a file source equals training in memory; a damaged
+ * chunk stops a step with the file's message. */
+static void
+test_train(const tl_tok *t, const uint16_t *ids, size_t n)
+{
+	char err[TL_ERRLEN];
+	FILE *f = make_stream(t, ids, n, NULL, 0);
+	tl_sfile *s = tl_sfile_open(f, "x.tok", err);
+	tl_config c;
+	tl_data d;
+	float *a, *b;
+	unsigned char x = 0;
+	long off;
+
+	CHECK(s != NULL);
+	d = tl_sfile_data(s);
+	a = train(t, ids, n, NULL, 6, err);
+	b = train(t, ids, n, &d, 6, err);
+	unit_config(&c, V, 16, 24, 8);
+	CHECK(a != NULL && b != NULL &&
+	    memcmp(a, b, tl_nparams(&c) * sizeof(*a)) == 0);
+	free(a);
+	free(b);
+	tl_sfile_free(s);
+	/* every chunk's first id damaged: the first window fails */
+	for (off = 12 + (long)tl_tok_blob_size(t) + 4 + 4; off < (long)(n * 2);
+	    off += 8 + 2 * 16384) {
+		fseek(f, off, SEEK_SET);
+		CHECK(fread(&x, 1, 1, f) == 1);
+		x ^= 1;
+		fseek(f, off, SEEK_SET);
+		fwrite(&x, 1, 1, f);
+	}
+	fflush(f);
+	rewind(f);
+	s = tl_sfile_open(f, "x.tok", err);
+	CHECK(s != NULL);
+	d = tl_sfile_data(s);
+	CHECK(train(t, ids, n, &d, 6, err) == NULL);
+	CHECK(strncmp(err, "x.tok: checksum mismatch in chunk ", 34) == 0);
+	tl_sfile_free(s);
+	fclose(f);
+}
+
 int
 main(void)
 {
@@ -254,6 +332,7 @@ main(void)
 	test_reads(&t, ids, n);
 	test_damage(&t, ids, n);
 	test_spool(&t, ids, n);
+	test_train(&t, ids, n);
 	tl_tok_free(&t);
 	free(ids);
 	return unit_done("test_sfile");
