@@ -270,8 +270,10 @@ open_stream(const char *path, const char *model, FILE **fp, tl_data *d)
 	if (path && (f = fopen(path, "rb")) == NULL)
 		tl_die(1, "%s:", path);
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		/* the stream's errors name it; the spool's, its file */
 		if ((t = tl_stream_spool(f, name, model, err)) == NULL)
-			tl_die(2, "%s", err);
+			tl_die(strncmp(err, name, strlen(name)) == 0 ? 2 : 1,
+			    "%s", err);
 		if (f != stdin)
 			fclose(f);
 		f = t;
@@ -428,11 +430,21 @@ start(const args *a, run *r)
 		    ck->cfg.heads, ck->cfg.ffn, ck->cfg.ctx, ck->hp.batch);
 }
 
+/* Held-out tokens to score: ntok, or for a 0 (which a checkpoint of
+ * an earlier version held to mean all of them) the default. */
+static uint32_t
+eval_tokens(const run *r, uint32_t ntok)
+{
+	tl_hparams d;
+
+	tl_hparams_default(&d, &r->ck.cfg);
+	return ntok > 0 ? ntok : d.eval_tokens;
+}
+
 /*
- * Validation on the first ntok held-out tokens (0, from a checkpoint
- * of a version that meant all of them: the default), read through
- * their source a piece at a time: nothing held grows with the
- * held-out data.  Complete evaluation is tl-eval's.
+ * Validation on the first ntok held-out tokens, read through their
+ * source a piece at a time: nothing held grows with the held-out data.
+ * Complete evaluation is tl-eval's.
  */
 static void
 validate(run *r, uint32_t ntok)
@@ -444,8 +456,7 @@ validate(run *r, uint32_t ntok)
 	tl_evalres ev;
 	tl_evaler *e;
 
-	if (ntok == 0)
-		ntok = 16384;
+	ntok = eval_tokens(r, ntok);
 	n = r->tr.nval < (uint64_t)ntok + 1 ? r->tr.nval : (uint64_t)ntok + 1;
 	if ((e = tl_evaler_new(r->tr.m, r->pool, r->ck.params, &r->ck.tok,
 	    ntok, err)) == NULL)
@@ -552,7 +563,7 @@ finish(const args *a, run *r, int stop, double t0)
 {
 	char err[TL_ERRLEN], tbuf[32], what[64] = "last validation";
 	tl_ckpt *ck = &r->ck;
-	uint64_t nt = ck->hp.eval_tokens ? ck->hp.eval_tokens : 16384;
+	uint64_t nt = eval_tokens(r, ck->hp.eval_tokens);
 
 	if (!stop && r->tr.nval > 1) {
 		validate(r, ck->hp.eval_tokens);
