@@ -2,6 +2,7 @@
  * tl-train: train a model on a token stream, creating the checkpoint
  * with defaults when it does not exist and resuming it when it does.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ stopped(void)
 
 enum {
 	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG,
-	O_LOGEVERY, O_LR, O_LRMIN, O_MICRO, O_RECOMP, O_SAVE, O_SCHED, O_SEED,
+	O_LOGEVERY, O_LR, O_LRMIN, O_MEM, O_MICRO, O_RECOMP, O_SAVE, O_SCHED, O_SEED,
 	O_STEPS, O_TIME, O_VALFRAC, O_WARMUP, O_WD, O_END
 };
 
@@ -48,6 +49,7 @@ static const tl_opt opts[] = {
 	{ O_LOGEVERY, "log-every", "N", NULL, 0, 0 },
 	{ O_LR, "lr", "X", NULL, 0, 0 },
 	{ O_LRMIN, "lr-min", "X", NULL, 0, 0 },
+	{ O_MEM, "mem", "size", NULL, 0, 0 },
 	{ O_MICRO, "micro", "N", NULL, 0, 0 },
 	{ O_RECOMP, "recompute", NULL, NULL, 0, 0 },
 	{ O_SAVE, "save-every", "S", NULL, 0, 0 },
@@ -66,6 +68,8 @@ static const tl_cmd cmd = { { opts, tl_shape_opts }, "[stream]", 1, NULL,
 /* What the command line asks for. */
 typedef struct {
 	const char *model, *in, *logpath;	/* in: a file, or "stdin" */
+	const char *memarg;	/* --mem as given */
+	size_t mem;		/* its bytes */
 	int fromfile;
 	const char *shape[32][2];	/* model-shape flags given */
 	int nshape, sized, seedset, micro, recompute, threads;
@@ -148,6 +152,30 @@ shape_flag(args *a, const char *name, const char *val)
 	a->shape[a->nshape++][1] = val;
 }
 
+/* A size: bytes, or a number of KiB, MiB or GiB with K, M or G;
+ * 1 byte to 1 TiB (and what the address space holds). */
+static size_t
+parse_size(const char *s, const char *what)
+{
+	static const char units[] = "KMG";
+	const char *u;
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != s && *end != '\0' && end[1] == '\0' &&
+	    (u = strchr(units, toupper((unsigned char)*end))) != NULL) {
+		v *= (double)(1UL << 10 * (u - units + 1));
+		end++;
+	}
+	if (end == s || *end != '\0' || errno != 0 || !(v >= 1) ||
+	    v > (double)(1ULL << 40) || v > (double)((size_t)-1))
+		tl_die(2, "%s %s: not a size (bytes, or a number with K, M "
+		    "or G)", what, s);
+	return (size_t)v;
+}
+
 static void
 parse_args(args *a, int argc, char **argv)
 {
@@ -203,6 +231,10 @@ parse_args(args *a, int argc, char **argv)
 			break;
 		case O_LRMIN:
 			hp->lr_min = (float)tl_atof(v, o, 0, 1);
+			break;
+		case O_MEM:
+			a->memarg = v;
+			a->mem = parse_size(v, o);
 			break;
 		case O_MICRO:
 			a->micro = (int)tl_atol(v, o, 1, 65536);
@@ -337,6 +369,54 @@ apply_flags(const args *a, tl_hparams *hp, uint64_t step)
 	if (a->micro > 0 && hp->batch % a->micro != 0)
 		tl_die(2, "--micro %d: not a divisor of the batch (%u)",
 		    a->micro, hp->batch);
+}
+
+/*
+ * What --mem counts besides the trainer's arrays (tl_trainer_bytes):
+ * the program's own memory, measured: binary, libc and libm, the main
+ * stack, stdio, both copies of the tokenizer and the heap's bookkeeping
+ * (a run of a model of 10288 parameters peaks at 3.0 to 3.2 MiB, its
+ * arrays 0.1 MiB of it); each further thread: its stack and the arena
+ * of its attention products (THREAD_BYTES, measured, and their scratch).
+ */
+#define BASE_BYTES	(3 << 20)
+#define THREAD_BYTES	(64 << 10)
+
+/* The bytes of the run besides the trainer's: the program, its
+ * threads, the token stream held in memory and validation's batch. */
+static size_t
+extra_bytes(const args *a, const run *r)
+{
+	const tl_config *c = &r->ck.cfg;
+	int nt = a->threads > 0 ? a->threads : tl_ncpu();
+	size_t val = (size_t)r->ck.hp.batch * (2 * c->ctx * sizeof(uint16_t) +
+	    sizeof(int));
+
+	if (nt < 1)
+		nt = 1;
+	return BASE_BYTES + (size_t)(nt - 1) * (THREAD_BYTES +
+	    tl_attention_scratch(c->ctx, c->dim, c->heads)) +
+	    r->n * sizeof *r->ids + val;
+}
+
+/* --mem: the micro-batching and recomputation of the fastest run that
+ * fits (tl_trainer_plan), within what --micro and --recompute fix. */
+static void
+plan_memory(args *a, const run *r)
+{
+	tl_memplan p;
+	double mib = 1024.0 * 1024.0;
+
+	if (tl_trainer_plan(&r->ck.cfg, &r->ck.hp, extra_bytes(a, r), a->mem,
+	    a->micro, a->recompute ? 1 : -1, &p) < 0)
+		tl_die(2, "--mem %s: the smallest run needs %.1f MiB (micro "
+		    "%d%s)", a->memarg, p.bytes / mib, p.micro,
+		    p.recompute ? ", recomputing" : "");
+	a->micro = p.micro;
+	a->recompute = p.recompute;
+	fprintf(stderr, "%s: --mem %s: micro %d%s, an estimated %.1f MiB\n",
+	    a->model, a->memarg, p.micro, p.recompute ? ", recomputing" : "",
+	    p.bytes / mib);
 }
 
 /* The threads, the trainer and the log; the run's first line. */
@@ -514,6 +594,8 @@ main(int argc, char **argv)
 	else
 		resume_model(&a, &r);
 	apply_flags(&a, &r.ck.hp, r.ck.st.step);
+	if (a.memarg)
+		plan_memory(&a, &r);
 	start(&a, &r);
 	t0 = tl_now();
 	stop = train_loop(&a, &r);
