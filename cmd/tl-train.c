@@ -374,16 +374,19 @@ apply_flags(const args *a, tl_hparams *hp, uint64_t step)
 /*
  * What --mem counts besides the trainer's arrays (tl_trainer_bytes):
  * the program's own memory, measured: binary, libc and libm, the main
- * stack, stdio, both copies of the tokenizer and the heap's bookkeeping
- * (a run of a model of 10288 parameters peaks at 3.0 to 3.2 MiB, its
- * arrays 0.1 MiB of it); each further thread: its stack and the arena
- * of its attention products (THREAD_BYTES, measured, and their scratch).
+ * stack, stdio and the heap's bookkeeping (a run of a model of 10288
+ * parameters on byte tokens peaks at 3.1 MiB, its arrays and two
+ * tokenizers 0.7 MiB of it), and 0.25 MiB more for the peak's
+ * variation from run to run (0.15 MiB seen); each further thread: its
+ * stack and the arena of its attention products (THREAD_BYTES,
+ * measured, and their scratch).
  */
-#define BASE_BYTES	(3 << 20)
+#define BASE_BYTES	(2816 << 10)
 #define THREAD_BYTES	(64 << 10)
 
 /* The bytes of the run besides the trainer's: the program, its
- * threads, the token stream held in memory and validation's batch. */
+ * threads, the tokenizer (the stream's and the model's copies), the
+ * token stream held in memory and validation's batch. */
 static size_t
 extra_bytes(const args *a, const run *r)
 {
@@ -396,7 +399,7 @@ extra_bytes(const args *a, const run *r)
 		nt = 1;
 	return BASE_BYTES + (size_t)(nt - 1) * (THREAD_BYTES +
 	    tl_attention_scratch(c->ctx, c->dim, c->heads)) +
-	    r->n * sizeof *r->ids + val;
+	    2 * tl_tok_mem(&r->tok) + r->n * sizeof *r->ids + val;
 }
 
 /* --mem: the micro-batching and recomputation of the fastest run that
