@@ -33,8 +33,8 @@ stopped(void)
 
 enum {
 	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG,
-	O_LOGEVERY, O_LR, O_LRMIN, O_MEM, O_MICRO, O_RECOMP, O_SAVE, O_SCHED, O_SEED,
-	O_STEPS, O_TIME, O_VALFRAC, O_WARMUP, O_WD, O_END
+	O_LOGEVERY, O_LR, O_LRMIN, O_MEM, O_MICRO, O_RECOMP, O_SAVE, O_SCHED,
+	O_SEED, O_STEPS, O_TIME, O_VALFRAC, O_WARMUP, O_WD, O_END
 };
 
 static const tl_opt opts[] = {
@@ -386,7 +386,8 @@ apply_flags(const args *a, tl_hparams *hp, uint64_t step)
 
 /* The bytes of the run besides the trainer's: the program, its
  * threads, the tokenizer (the stream's and the model's copies), the
- * token stream held in memory and validation's batch. */
+ * token stream (held whole in memory by load_data) and validation's
+ * batch. */
 static size_t
 extra_bytes(const args *a, const run *r)
 {
