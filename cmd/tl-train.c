@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -34,8 +35,8 @@ stopped(void)
 
 enum {
 	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG,
-	O_LOGEVERY, O_LR, O_LRMIN, O_MICRO, O_RECOMP, O_SAVE, O_SCHED, O_SEED,
-	O_STEPS, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
+	O_LOGEVERY, O_LR, O_LRMIN, O_MEM, O_MICRO, O_RECOMP, O_SAVE, O_SCHED,
+	O_SEED, O_STEPS, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
 };
 
 static const tl_opt opts[] = {
@@ -50,6 +51,7 @@ static const tl_opt opts[] = {
 	{ O_LOGEVERY, "log-every", "N", NULL, 0, 0 },
 	{ O_LR, "lr", "X", NULL, 0, 0 },
 	{ O_LRMIN, "lr-min", "X", NULL, 0, 0 },
+	{ O_MEM, "mem", "size", NULL, 0, 0 },
 	{ O_MICRO, "micro", "N", NULL, 0, 0 },
 	{ O_RECOMP, "recompute", NULL, NULL, 0, 0 },
 	{ O_SAVE, "save-every", "S", NULL, 0, 0 },
@@ -70,6 +72,8 @@ static const tl_cmd cmd = { { opts, tl_shape_opts }, "[stream]", 1, NULL,
 typedef struct {
 	const char *model, *in, *logpath;	/* in: a file, or "stdin" */
 	const char *val;			/* --val, or NULL */
+	const char *memarg;	/* --mem as given */
+	size_t mem;		/* its bytes */
 	int fromfile;
 	const char *shape[32][2];	/* model-shape flags given */
 	int nshape, sized, seedset, micro, recompute, threads;
@@ -82,7 +86,7 @@ typedef struct {
 
 /* One run: the data, the model and the machinery around them. */
 typedef struct {
-	tl_tok tok;
+	const tl_tok *tok;	/* the stream's */
 	FILE *df, *vf;		/* the streams read, and --val's */
 	tl_sfile *sf, *vsf;
 	tl_data data, vdata;
@@ -153,6 +157,30 @@ shape_flag(args *a, const char *name, const char *val)
 	a->shape[a->nshape++][1] = val;
 }
 
+/* A size: bytes, or a number of KiB, MiB or GiB with K, M or G;
+ * 1 byte to 1 TiB (and what the address space holds). */
+static size_t
+parse_size(const char *s, const char *what)
+{
+	static const char units[] = "KMG";
+	const char *u;
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != s && *end != '\0' && end[1] == '\0' &&
+	    (u = strchr(units, toupper((unsigned char)*end))) != NULL) {
+		v *= (double)(1UL << 10 * (u - units + 1));
+		end++;
+	}
+	if (end == s || *end != '\0' || errno != 0 || !(v >= 1) ||
+	    v > (double)(1ULL << 40) || v > (double)((size_t)-1))
+		tl_die(2, "%s %s: not a size (bytes, or a number with K, M "
+		    "or G)", what, s);
+	return (size_t)v;
+}
+
 static void
 parse_args(args *a, int argc, char **argv)
 {
@@ -208,6 +236,10 @@ parse_args(args *a, int argc, char **argv)
 			break;
 		case O_LRMIN:
 			hp->lr_min = (float)tl_atof(v, o, 0, 1);
+			break;
+		case O_MEM:
+			a->memarg = v;
+			a->mem = parse_size(v, o);
 			break;
 		case O_MICRO:
 			a->micro = (int)tl_atol(v, o, 1, 65536);
@@ -289,18 +321,15 @@ open_stream(const char *path, const char *model, FILE **fp, tl_data *d)
 static void
 load_data(const args *a, run *r)
 {
-	char err[TL_ERRLEN];
-
 	r->sf = open_stream(a->fromfile ? a->in : NULL, a->model, &r->df,
 	    &r->data);
-	if (tl_tok_copy(&r->tok, tl_sfile_tok(r->sf), err) != 0)
-		tl_die(1, "%s: %s", a->in, err);
+	r->tok = tl_sfile_tok(r->sf);
 	if (a->val == NULL)
 		return;
 	if (a->fromfile && strcmp(a->val, a->in) == 0)
 		tl_die(2, "--val %s: the training stream itself", a->val);
 	r->vsf = open_stream(a->val, a->model, &r->vf, &r->vdata);
-	if (!tl_tok_equal(&r->tok, tl_sfile_tok(r->vsf)))
+	if (!tl_tok_equal(r->tok, tl_sfile_tok(r->vsf)))
 		tl_die(2, "%s: tokenizer differs from %s's", a->val, a->in);
 }
 
@@ -339,7 +368,7 @@ resume_model(const args *a, run *r)
 		tl_die(2, "--seed %llu: %s was started with seed %llu",
 		    (unsigned long long)a->seed, a->model,
 		    (unsigned long long)r->ck.hp.seed);
-	if (!tl_tok_equal(&r->tok, &r->ck.tok))
+	if (!tl_tok_equal(r->tok, &r->ck.tok))
 		tl_die(2, "%s: tokenizer differs from %s's", a->in, a->model);
 }
 
@@ -358,8 +387,8 @@ new_model(const args *a, run *r)
 	if (row >= 0)
 		for (k = 0; k < 5; k++)
 			tl_config_opt(&c, sizeopt[k], bytime[row].dims[k], err);
-	c.vocab = r->tok.vocab;
-	if (tl_ckpt_create(&r->ck, &c, &r->tok, a->seed, err) < 0)
+	c.vocab = r->tok->vocab;
+	if (tl_ckpt_create(&r->ck, &c, r->tok, a->seed, err) < 0)
 		tl_die(2, "%s: %s", a->model, err);
 	if (row >= 0)
 		r->ck.hp.batch = bytime[row].batch;
@@ -394,6 +423,59 @@ apply_flags(const args *a, tl_hparams *hp, uint64_t step)
 	if (a->micro > 0 && hp->batch % a->micro != 0)
 		tl_die(2, "--micro %d: not a divisor of the batch (%u)",
 		    a->micro, hp->batch);
+}
+
+/*
+ * What --mem counts besides the trainer's arrays (tl_trainer_bytes):
+ * the program's own memory, measured: binary, libc and libm, the main
+ * stack, stdio and the heap's bookkeeping (a run of a model of 10288
+ * parameters on byte tokens peaks at 3.1 MiB, its arrays and two
+ * tokenizers 0.7 MiB of it), and 0.25 MiB more for the peak's
+ * variation from run to run (0.15 MiB seen); each further thread: its
+ * stack and the arena of its attention products (THREAD_BYTES,
+ * measured, and their scratch).
+ */
+#define BASE_BYTES	(2816 << 10)
+#define THREAD_BYTES	(64 << 10)
+
+/* The bytes of the run besides the trainer's: the program, its
+ * threads, the tokenizer (the stream's and the model's copies), the
+ * token streams' buffers (tl_sfile_mem, and a stdio buffer each) and
+ * validation's batch. */
+static size_t
+extra_bytes(const args *a, const run *r)
+{
+	const tl_config *c = &r->ck.cfg;
+	int nt = a->threads > 0 ? a->threads : tl_ncpu();
+	size_t val = (size_t)r->ck.hp.batch * (2 * c->ctx * sizeof(uint16_t) +
+	    sizeof(int));
+
+	if (nt < 1)
+		nt = 1;
+	return BASE_BYTES + (size_t)(nt - 1) * (THREAD_BYTES +
+	    tl_attention_scratch(c->ctx, c->dim, c->heads)) +
+	    2 * tl_tok_mem(r->tok) + tl_sfile_mem(r->sf) + BUFSIZ + val +
+	    (r->vsf ? tl_sfile_mem(r->vsf) + tl_tok_mem(r->tok) + BUFSIZ : 0);
+}
+
+/* --mem: the micro-batching and recomputation of the fastest run that
+ * fits (tl_trainer_plan), within what --micro and --recompute fix. */
+static void
+plan_memory(args *a, const run *r)
+{
+	tl_memplan p;
+	double mib = 1024.0 * 1024.0;
+
+	if (tl_trainer_plan(&r->ck.cfg, &r->ck.hp, extra_bytes(a, r), a->mem,
+	    a->micro, a->recompute ? 1 : -1, &p) < 0)
+		tl_die(2, "--mem %s: the smallest run needs %.1f MiB (micro "
+		    "%d%s)", a->memarg, p.bytes / mib, p.micro,
+		    p.recompute ? ", recomputing" : "");
+	a->micro = p.micro;
+	a->recompute = p.recompute;
+	fprintf(stderr, "%s: --mem %s: micro %d%s, an estimated %.1f MiB\n",
+	    a->model, a->memarg, p.micro, p.recompute ? ", recomputing" : "",
+	    p.bytes / mib);
 }
 
 /* The threads, the trainer and the log; the run's first line. */
@@ -608,6 +690,8 @@ main(int argc, char **argv)
 	else
 		resume_model(&a, &r);
 	apply_flags(&a, &r.ck.hp, r.ck.st.step);
+	if (a.memarg)
+		plan_memory(&a, &r);
 	start(&a, &r);
 	t0 = tl_now();
 	stop = train_loop(&a, &r);
@@ -615,7 +699,6 @@ main(int argc, char **argv)
 	tl_trainer_free(&r.tr);
 	tl_pool_free(r.pool);
 	tl_ckpt_free(&r.ck);
-	tl_tok_free(&r.tok);
 	close_data(&r);
 	return 0;
 }

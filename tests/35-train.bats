@@ -365,4 +365,73 @@ started() {
 	val=$(tl-eval -m m.tl -n 200 -j v.tok | sed 's/.*"loss":\([0-9.]*\).*/\1/')
 	run tl-train -m m.tl --steps 1 corpus.tok
 	[[ "$output" == *"val loss $(printf '%.4f' "$val") (200 held-out tokens)"* ]]
+
+# A shape whose activations outweigh its weights, so that each choice
+# of --mem is far from the next (estimates, -t 1: micro 8 13.3 MiB,
+# recomputing 10.9; micro 4 8.6, 7.4; micro 2 6.3, 5.7; micro 1 5.1,
+# 4.8).
+MEMSHAPE="-t 1 --layers 2 --dim 32 --heads 2 --ffn 64 --ctx 128 --batch 8 --steps 2 --eval-every 0 --save-every 0"
+
+# mem_picks SIZE FLAGS... CHOICE: tl-train --mem SIZE with FLAGS prints
+# CHOICE ("micro 8" or "micro 8, recomputing") and, a real run on a
+# plain build, peaks within SIZE MiB.
+mem_picks() {
+	local size=$1 want=${!#} peak
+	set -- "${@:2:$#-2}"
+	rm -f m.tl
+	run tl-train -m m.tl $MEMSHAPE --mem ${size}M "$@" corpus.tok
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"m.tl: --mem ${size}M: $want, an estimated "* ]]
+	[ -n "${TL_EXEC:-}" ] || grep -q fsanitize "$TOP/build/flags" 2>/dev/null && return
+	peak=$(echo "$output" | sed -n 's/.*peak memory \([0-9.]*\) MiB.*/\1/p')
+	awk -v p="$peak" -v s="$size" 'BEGIN { exit !(p > 0 && p <= s) }'
+}
+
+@test "train: --mem estimates are what the model and trainer allocate (test_mem)" {
+	run "$UNIT/test_mem"
+	echo "$output" | tail -5
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" 0 failed"* ]]
+}
+
+@test "train: --mem picks the fewest passes, then no recomputing, within the budget" {
+	mem_picks 20 "micro 8"
+	mem_picks 12 "micro 8, recomputing"
+	mem_picks 9 "micro 4"
+	mem_picks 5.5 "micro 1"
+	# --micro and --recompute fix their part of the choice
+	mem_picks 9 --micro 2 "micro 2"
+	mem_picks 9 --recompute "micro 4, recomputing"
+	mem_picks 12 --micro 4 --recompute "micro 4, recomputing"
+}
+
+@test "train: --mem that no run fits is one line, status 2, and no model file" {
+	run tl-train -m m.tl $MEMSHAPE --mem 4M corpus.tok
+	echo "$output"
+	[ "$status" -eq 2 ]
+	one_line "$output"
+	[[ "$output" == "tl-train: --mem 4M: the smallest run needs 4."*" MiB (micro 1, recomputing)" ]]
+	[ ! -e m.tl ]
+	run tl-train -m m.tl $MEMSHAPE --mem 5M --micro 2 corpus.tok
+	[ "$status" -eq 2 ]
+	[[ "$output" == "tl-train: --mem 5M: the smallest run needs 5."*" MiB (micro 2, recomputing)" ]]
+	[ ! -e m.tl ]
+	for s in 0 12Q M 1.5X -3K 2T; do
+		run tl-train -m m.tl $MEMSHAPE --mem "$s" corpus.tok
+		[ "$status" -eq 2 ]
+		one_line "$output"
+		[[ "$output" == "tl-train: --mem $s: not a size"* ]]
+	done
+	[ ! -e m.tl ]
+}
+
+@test "train: a run under --mem equals the same --micro and --recompute given" {
+	tl-train -m a.tl $MEMSHAPE --mem 12M corpus.tok 2>/dev/null
+	tl-train -m b.tl $MEMSHAPE --micro 8 --recompute corpus.tok 2>/dev/null
+	cmp a.tl b.tl
+	tl-train -m c.tl $MEMSHAPE --mem 5.5M corpus.tok 2>/dev/null
+	tl-train -m d.tl $MEMSHAPE --micro 1 corpus.tok 2>/dev/null
+	cmp c.tl d.tl
+	! cmp -s a.tl c.tl
 }

@@ -58,6 +58,16 @@ att_fwd(void *ctx, int bh)
 	}
 }
 
+size_t
+tl_attention_scratch(int T, int C, int H)
+{
+	int hs = C / H, m = T < TB ? T : TB;
+	size_t a = tl_sgemm_scratch(m, T, hs), b = tl_sgemm_scratch(m, hs, T);
+
+	/* the products of both passes are at most these shapes */
+	return a > b ? a : b;
+}
+
 /* A job over qkv (B,T,3C) with H heads, its other arrays unset. */
 static void
 job_init(att_job *j, const float *qkv, int B, int T, int C, int H)

@@ -189,6 +189,21 @@ gemm_small(job *j, int K, int accumulate)
 	}
 }
 
+/* The packed panels of one block of rows and columns, for the largest
+ * k block: what tl_gemm_blocked allocates (0 when it has no work). */
+size_t
+tl_gemm_scratch(const tl_gemm_kind *g, int M, int N, int K)
+{
+	int kb, i, n;
+
+	if (M <= 0 || N <= 0 || K <= 0)
+		return 0;
+	kb = K < g->kc ? K : g->kc;
+	i = cdiv(M, g->mr) < MBLK / g->mr ? cdiv(M, g->mr) : MBLK / g->mr;
+	n = cdiv(N, g->nr) < NBLK / g->nr ? cdiv(N, g->nr) : NBLK / g->nr;
+	return i * panel(g, g->mr, kb) + n * panel(g, g->nr, kb) + 64;
+}
+
 void
 tl_gemm_blocked(tl_pool *p, const tl_kern *k, const tl_gemm_kind *g,
     int M, int N, int K, const float *A, long ars, long acs,
@@ -217,8 +232,7 @@ tl_gemm_blocked(tl_pool *p, const tl_kern *k, const tl_gemm_kind *g,
 	j.sa = panel(g, j.mr, kb);
 	j.sb = panel(g, j.nr, kb);
 	i = cdiv(M, j.mr) < mbp ? cdiv(M, j.mr) : mbp;
-	n = cdiv(N, j.nr) < nbp ? cdiv(N, j.nr) : nbp;
-	mem = malloc(i * j.sa + n * j.sb + 64);
+	mem = malloc(tl_gemm_scratch(g, M, N, K));
 	if (mem == NULL) {
 		j.mb = M;
 		j.nb = N;

@@ -233,6 +233,12 @@ void tl_sgemm(tl_pool *p, int M, int N, int K,
     const float *B, long brs, long bcs,
     float *C, long ldc, int accumulate);
 
+/* The bytes of packed panels tl_sgemm and tl_tgemm allocate (and free)
+ * for a product of that shape on the path in use (tl_simd_init first):
+ * their share of a program's memory. */
+size_t tl_sgemm_scratch(int M, int N, int K);
+size_t tl_tgemm_scratch(int M, int N, int K);
+
 /* C (M,N) = A (M,K) . W (N,K)^T for A holding integers in [-128, 127]
  * and W ternary values (-1, 0, +1), both as floats with unit stride
  * along k (row strides lda, ldw): the ternary forward of a BitLinear.
@@ -242,6 +248,10 @@ void tl_sgemm(tl_pool *p, int M, int N, int K,
  * (NULL: the calling thread only). */
 void tl_tgemm(tl_pool *p, int M, int N, int K, const float *A, long lda,
     const float *W, long ldw, float *C, long ldc);
+
+/* The bytes of packed panels the attention passes allocate, at most,
+ * in each thread running one of their (sequence, head) jobs. */
+size_t tl_attention_scratch(int T, int C, int H);
 
 /* Causal multi-head attention over B sequences of T positions.
  * qkv is (B,T,3C) holding q, k, v for each position (heads of size

@@ -357,6 +357,8 @@ typedef struct {
  * the k block of each kind (sgemm.c and tgemm.c check that they fit). */
 #define TL_GEMM_STACK 25600
 
+/* The bytes tl_gemm_blocked allocates for a product of this shape. */
+size_t tl_gemm_scratch(const tl_gemm_kind *g, int M, int N, int K);
 void tl_gemm_blocked(tl_pool *p, const tl_kern *k, const tl_gemm_kind *g,
     int M, int N, int K, const float *A, long ars, long acs,
     const float *B, long brs, long bcs, float *C, long ldc, int accumulate);

@@ -34,13 +34,30 @@ pack(const tl_kern *k, void *dst, int R, const float *src, long ws, long ks,
 	k->gemm_pack(dst, R, src, ws, ks, w, kc);
 }
 
+/* The kind of product, for the path in use. */
+static tl_gemm_kind
+kind(const tl_kern *k)
+{
+	tl_gemm_kind g = { k->gemm_mr, k->gemm_nr, KC, sizeof(float), 0, pack,
+	    pack, k->gemm_tile };
+
+	return g;
+}
+
+size_t
+tl_sgemm_scratch(int M, int N, int K)
+{
+	tl_gemm_kind g = kind(tl_k());
+
+	return tl_gemm_scratch(&g, M, N, K);
+}
+
 void
 tl_sgemm(tl_pool *p, int M, int N, int K, const float *A, long ars, long acs,
     const float *B, long brs, long bcs, float *C, long ldc, int accumulate)
 {
 	const tl_kern *k = tl_k();
-	tl_gemm_kind g = { k->gemm_mr, k->gemm_nr, KC, sizeof(float), 0, pack,
-	    pack, k->gemm_tile };
+	tl_gemm_kind g = kind(k);
 
 	tl_gemm_blocked(p, k, &g, M, N, K, A, ars, acs, B, brs, bcs, C, ldc,
 	    accumulate);

@@ -48,13 +48,29 @@ pack_b(const tl_kern *k, void *dst, int R, const float *src, long ws,
 	k->tgemm_pack_b(dst, R, src, ws, w, kc);
 }
 
+static tl_gemm_kind
+kind(const tl_kern *k)
+{
+	tl_gemm_kind g = { k->tgemm_mr, k->tgemm_nr, KC, ESZ, ROWX, pack_a,
+	    pack_b, k->tgemm_tile };
+
+	return g;
+}
+
+size_t
+tl_tgemm_scratch(int M, int N, int K)
+{
+	tl_gemm_kind g = kind(tl_k());
+
+	return tl_gemm_scratch(&g, M, N, K);
+}
+
 void
 tl_tgemm(tl_pool *p, int M, int N, int K, const float *A, long lda,
     const float *W, long ldw, float *C, long ldc)
 {
 	const tl_kern *k = tl_k();
-	tl_gemm_kind g = { k->tgemm_mr, k->tgemm_nr, KC, ESZ, ROWX, pack_a,
-	    pack_b, k->tgemm_tile };
+	tl_gemm_kind g = kind(k);
 
 	/* B (K,N) = W^T: element (k, j) at W[j*ldw + k] */
 	tl_gemm_blocked(p, k, &g, M, N, K, A, lda, 1, W, 1, ldw, C, ldc, 0);

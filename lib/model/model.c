@@ -120,23 +120,20 @@ lin_w(const tl_model *m, const float *params, int l, int i)
 	    lin_in(m, i);
 }
 
-tl_model *
-tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
+/*
+ * The shape of m for config c and B rows of T positions, and the
+ * buffers of its one allocation: slot[i] gets size[i] floats.  Returns
+ * the number of buffers.  tl_model_new and tl_model_bytes both read it,
+ * so that the estimate is the allocation.
+ */
+static int
+layout(tl_model *m, const tl_config *c, int B, int T, int recompute,
+    double size[40], float **slot[40])
 {
-	tl_model *m;
 	/* sizes in double so that they cannot wrap on 32-bit hosts */
-	double N, C, F, F1, V, L, H, S, att, ffn, size[40], tot = 0;
-	float **slot[40];
-	size_t off;
+	double N, C, F, F1, V, L, H, S, att, ffn;
 	int ns = 0, i, sub = c->norm == TL_NORM_SUBLN;
 
-	if (tl_config_check(c, err) < 0)
-		return NULL;
-	if (B < 1 || T < 1 || (unsigned)T > c->ctx || (size_t)B * T > 1u << 24)
-		return tl_err(err, "batch %d x %d does not fit context %u", B,
-		    T, c->ctx), NULL;
-	if ((m = calloc(1, sizeof *m)) == NULL)
-		return tl_err(err, "out of memory"), NULL;
 	m->c = *c;
 	m->B = B;
 	m->T = T;
@@ -194,8 +191,91 @@ tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
 	    3 * C > F ? 3 * C : F) : 0);
 	BUF(m->qs, L * TL_NLIN);
 #undef BUF
-	for (i = 0; i < ns; i++)
+	return ns;
+}
+
+/* Whether B rows of T positions fit config c's model. */
+static int
+shape_check(const tl_config *c, int B, int T, char *err)
+{
+	if (tl_config_check(c, err) < 0)
+		return -1;
+	if (B < 1 || T < 1 || (unsigned)T > c->ctx || (size_t)B * T > 1u << 24)
+		return tl_err(err, "batch %d x %d does not fit context %u", B,
+		    T, c->ctx);
+	return 0;
+}
+
+/* The floats of the one allocation, and the bytes of all of them. */
+static double
+floats_of(tl_model *m, const tl_config *c, int B, int T, int recompute,
+    double size[40], float **slot[40], int *ns)
+{
+	double tot = 0;
+	int i;
+
+	*ns = layout(m, c, B, T, recompute, size, slot);
+	for (i = 0; i < *ns; i++)
 		tot += size[i];
+	return tot;
+}
+
+#define MAXZ(z, e) do { size_t e_ = (e); if (e_ > (z)) (z) = e_; } while (0)
+
+/* The largest packing scratch of m's products (lin_forward,
+ * lin_backward, the head's and the attention's on this thread), which
+ * the kernels allocate and free one product at a time. */
+static size_t
+gemm_scratch(const tl_model *m)
+{
+	size_t z = tl_attention_scratch(m->T, m->C, m->H);
+	int i, in, o, N = m->N;
+
+	for (i = 0; i < TL_NLIN; i++) {
+		in = lin_in(m, i);
+		o = lin_out(m, i);
+		MAXZ(z, m->tern ? tl_tgemm_scratch(N, o, in) :
+		    tl_sgemm_scratch(N, o, in));
+		MAXZ(z, tl_sgemm_scratch(N, in, o));
+		MAXZ(z, tl_sgemm_scratch(o, in, N));
+	}
+	MAXZ(z, tl_sgemm_scratch(N, m->V, m->C));
+	MAXZ(z, tl_sgemm_scratch(m->V, m->C, N));
+	MAXZ(z, tl_sgemm_scratch(N, m->C, m->V));
+	return z;
+}
+#undef MAXZ
+
+size_t
+tl_model_bytes(const tl_config *c, int B, int T, int recompute)
+{
+	tl_model m;
+	double size[40], tot;
+	float **slot[40];
+	int ns;
+
+	if (shape_check(c, B, T, NULL) < 0)
+		return 0;
+	tot = floats_of(&m, c, B, T, recompute, size, slot, &ns);
+	tot = tot * sizeof(float) + 2.0 * m.N * sizeof *m.in + sizeof m +
+	    gemm_scratch(&m);
+	return tot > (double)((size_t)-1 / 2) ? 0 : (size_t)tot;
+}
+
+tl_model *
+tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
+{
+	tl_model *m;
+	double size[40], tot;
+	float **slot[40];
+	size_t off;
+	int ns, i;
+
+	if (shape_check(c, B, T, err) < 0)
+		return NULL;
+	if ((m = calloc(1, sizeof *m)) == NULL)
+		return tl_err(err, "out of memory"), NULL;
+	tot = floats_of(m, c, B, T, recompute, size, slot, &ns);
 	if (tot * sizeof(float) > (double)((size_t)-1 / 2) ||
 	    (m->mem = calloc((size_t)tot, sizeof(float))) == NULL) {
 		free(m);
@@ -206,16 +286,16 @@ tl_model_new(const tl_config *c, int B, int T, int recompute, char *err)
 		*slot[i] = m->mem + off;
 		off += (size_t)size[i];
 	}
-	m->dh2 = m->dh1 + (size_t)(N * F1);
+	m->dh2 = m->dh1 + (size_t)m->N * m->F1;
 	m->day = m->dh1;
-	m->dqkv = m->day + (size_t)(N * C);
-	m->datt = m->dqkv + (size_t)(N * 3 * C);
-	m->in = calloc(2 * (size_t)N, sizeof *m->in);
+	m->dqkv = m->day + (size_t)m->N * m->C;
+	m->datt = m->dqkv + (size_t)m->N * 3 * m->C;
+	m->in = calloc(2 * (size_t)m->N, sizeof *m->in);
 	if (m->in == NULL) {
 		tl_model_free(m);
 		return tl_err(err, "out of memory"), NULL;
 	}
-	m->tgt = m->in + (size_t)N;
+	m->tgt = m->in + (size_t)m->N;
 	tl_rope_table(m->rope, T, m->hs);
 	return m;
 }

@@ -197,6 +197,11 @@ typedef struct tl_model tl_model;
 tl_model *tl_model_new(const tl_config *c, int B, int T, int recompute,
     char *err);
 void tl_model_free(tl_model *m);
+/* The bytes tl_model_new(c, B, T, recompute) allocates (0 if it would
+ * refuse the shape), from the same layout, and the largest scratch its
+ * passes' products allocate on the calling thread for the SIMD path in
+ * use (tl_simd_init first; other threads: tl_attention_scratch each). */
+size_t tl_model_bytes(const tl_config *c, int B, int T, int recompute);
 /* The configuration and batch shape m was made for. */
 const tl_config *tl_model_config(const tl_model *m, int *B, int *T);
 /* Find the scales of the ternary weights (ternary mode); call after

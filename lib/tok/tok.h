@@ -46,6 +46,8 @@ typedef struct {
 /* The byte-level tokenizer. */
 int tl_tok_bytes(tl_tok *t, char *err);
 void tl_tok_free(tl_tok *t);
+/* The bytes t holds: its merges, pieces and encoder tables. */
+size_t tl_tok_mem(const tl_tok *t);
 /* A BPE tokenizer from nmerges merges (left, right pairs), validated
  * as tl_tok_blob_get does; nmerges == 0 gives the byte tokenizer. */
 int tl_tok_from_merges(tl_tok *t, const uint32_t *merges, size_t nmerges,

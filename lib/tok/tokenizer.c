@@ -79,6 +79,22 @@ tl_tok_free(tl_tok *t)
 	memset(t, 0, sizeof(*t));
 }
 
+size_t
+tl_tok_mem(const tl_tok *t)
+{
+	const struct enc *e = t->enc;
+	size_t n = sizeof *t;
+
+	if (t->merges)
+		n += 2 * (size_t)(t->vocab - 256) * sizeof *t->merges;
+	if (t->off)
+		n += (t->vocab + 1) * sizeof *t->off + t->off[t->vocab];
+	if (e)
+		n += sizeof *e + (e->mask + (size_t)1) * sizeof *e->slot +
+		    65536 * sizeof *e->rank0;
+	return n;
+}
+
 /*
  * Check t->kind, t->vocab and t->merges (owned by t) and derive the
  * pieces and the encoder.  On failure t is freed.

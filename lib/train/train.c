@@ -60,6 +60,75 @@ tl_data_mem(const uint16_t *ids, size_t n)
 	return d;
 }
 
+/* The trainer's own arrays, in elements: gradients (floats), the
+ * optimizer's per-chunk sums (doubles) and the batch's inputs and
+ * targets (16-bit ids). */
+static void
+own_sizes(const tl_config *c, const tl_hparams *hp, size_t *ng,
+    size_t *npart, size_t *nin)
+{
+	*ng = tl_nparams(c);
+	*npart = (*ng + CHUNK - 1) / CHUNK;
+	*nin = 2 * (size_t)hp->batch * c->ctx;
+}
+
+size_t
+tl_trainer_bytes(const tl_config *c, const tl_hparams *hp, int micro,
+    int recompute)
+{
+	size_t ng, npart, nin, mb;
+	double tot;
+
+	if (micro < 0 || (uint32_t)micro > hp->batch ||
+	    (micro > 0 && hp->batch % micro != 0))
+		return 0;
+	mb = tl_model_bytes(c, micro > 0 ? micro : (int)hp->batch, c->ctx,
+	    recompute);
+	if (mb == 0)
+		return 0;
+	own_sizes(c, hp, &ng, &npart, &nin);
+	/* the weights and the two moments, then the trainer's own */
+	tot = 3.0 * ng * sizeof(float) + (double)ng * sizeof(float) +
+	    (double)npart * sizeof(double) + (double)nin * sizeof(uint16_t) +
+	    (c->ctx + 1.0) * sizeof(uint16_t) + mb;
+	return tot > (double)((size_t)-1 / 2) ? 0 : (size_t)tot;
+}
+
+int
+tl_trainer_plan(const tl_config *c, const tl_hparams *hp, size_t extra,
+    size_t budget, int micro, int recompute, tl_memplan *p)
+{
+	tl_memplan least = { 0, 0, 0 };
+	size_t b;
+	int passes, mi, rc;
+
+	/* fewest passes first (the largest micro), and at equal passes
+	 * no recomputation: both cost time, recomputing about a third
+	 * more work per step */
+	for (passes = 1; passes <= (int)hp->batch; passes++) {
+		if (hp->batch % passes != 0)
+			continue;
+		mi = (int)hp->batch / passes;
+		if (micro > 0 && mi != micro)
+			continue;
+		for (rc = 0; rc < 2; rc++) {
+			if (recompute >= 0 && rc != recompute)
+				continue;
+			if ((b = tl_trainer_bytes(c, hp, mi, rc)) == 0)
+				continue;
+			p->micro = mi;
+			p->recompute = rc;
+			p->bytes = b + extra;
+			if (p->bytes <= budget)
+				return 0;
+			if (least.bytes == 0 || p->bytes < least.bytes)
+				least = *p;
+		}
+	}
+	*p = least;
+	return -1;
+}
+
 int
 tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p, const uint16_t *ids,
     size_t n, int micro, int recompute, char *err)
@@ -75,7 +144,7 @@ tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
     char *err)
 {
 	int T = tm.cfg->ctx, B = tm.hp->batch;
-	size_t np = tl_nparams(tm.cfg);
+	size_t ng, npart, nin;
 
 	memset(t, 0, sizeof *t);
 	t->tm = tm;
@@ -100,9 +169,10 @@ tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
 	t->micro = micro > 0 ? micro : B;
 	if ((t->m = tl_model_new(tm.cfg, t->micro, T, recompute, err)) == NULL)
 		return -1;
-	t->grads = calloc(np, sizeof(float));
-	t->part = calloc((np + CHUNK - 1) / CHUNK, sizeof(double));
-	t->in = calloc(2 * (size_t)B * T, sizeof(uint16_t));
+	own_sizes(tm.cfg, tm.hp, &ng, &npart, &nin);
+	t->grads = calloc(ng, sizeof(float));
+	t->part = calloc(npart, sizeof(double));
+	t->in = calloc(nin, sizeof(uint16_t));
 	t->win = calloc((size_t)T + 1, sizeof(uint16_t));
 	if (t->grads == NULL || t->part == NULL || t->in == NULL ||
 	    t->win == NULL) {

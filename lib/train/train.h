@@ -85,6 +85,23 @@ typedef struct {
 	uint16_t *in, *tgt;	/* (B, T) */
 } tl_trainer;
 
+/* A way to train within a memory budget. */
+typedef struct {
+	int micro;		/* sequences per pass */
+	int recompute;		/* tl_model_new's */
+	size_t bytes;		/* tl_trainer_bytes, and extra */
+} tl_memplan;
+
+/* The fastest run of c and hp within budget bytes, extra bytes besides
+ * the trainer's (data, validation, the program) counted: the fewest
+ * passes per batch (the largest micro dividing it), and at equal
+ * passes no recomputation.  micro > 0 allows only that micro, and
+ * recompute 0 or 1 only that setting (-1: either).  0 and *p the
+ * choice; -1 if none fits, *p then the smallest allowed (bytes 0 if
+ * none is allowed at all). */
+int tl_trainer_plan(const tl_config *c, const tl_hparams *hp, size_t extra,
+    size_t budget, int micro, int recompute, tl_memplan *p);
+
 /* Train tm on ids (n tokens), split into a training head and a
  * held-out tail by hp->val_frac; -1 if too few tokens for one window.  Each
  * batch goes through the model micro sequences at a time (0: all at
@@ -104,6 +121,13 @@ int tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
 int tl_trainer_val(tl_trainer *t, uint64_t pos, size_t n, uint16_t *out,
     char *err);
 void tl_trainer_free(tl_trainer *t);
+/* The bytes of a run of config c and hyperparameters hp with micro
+ * sequences per pass (0: the batch) and recompute: the weights and
+ * AdamW's moments (tl_tmodel's arrays), and all that tl_trainer_init
+ * allocates, the model's activations among them (tl_model_bytes).  0
+ * if micro does not divide the batch or the shape is refused. */
+size_t tl_trainer_bytes(const tl_config *c, const tl_hparams *hp, int micro,
+    int recompute);
 /* How far the run is, in [0, 1]: the larger of step/steps and
  * elapsed/time for the budgets that are set. */
 double tl_trainer_progress(const tl_trainer *t);
