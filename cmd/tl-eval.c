@@ -147,6 +147,7 @@ main(int argc, char **argv)
 	tl_tok tok;
 	tl_pool *pool;
 	tl_evalres r;
+	tl_progress pg;
 	args a;
 
 	parse_args(&a, argc, argv);
@@ -168,10 +169,15 @@ main(int argc, char **argv)
 		    name, n);
 	if ((pool = tl_pool_new(a.threads)) == NULL)
 		tl_die(1, "cannot start threads");
+	tl_progress_begin(&pg, "tl-eval", a.limit > 0 && (size_t)a.limit <
+	    n - 1 ? (uint64_t)a.limit : n - 1, "tokens");
+	tl_eval_progress(&pg);
 	if (mf.pk)
 		eval_packed(&a, &mf, pool, name, ids, n, &r);
 	else
 		eval_ckpt(&a, &mf, pool, name, ids, n, &r);
+	tl_eval_progress(NULL);
+	tl_progress_end(&pg);
 	report(&a, name, &r);
 	tl_pool_free(pool);
 	free(ids);

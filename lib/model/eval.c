@@ -53,6 +53,16 @@ finish(tl_evalres *res, double nats, double bytes, double top1, double top5,
 	res->top5 = top5 / done;
 }
 
+/* The programs' progress line (tl_eval_progress): each batch adds its
+ * targets, so that calls over slices of a stream add up. */
+static tl_progress *eval_prog;
+
+void
+tl_eval_progress(tl_progress *p)
+{
+	eval_prog = p;
+}
+
 int
 tl_eval(tl_model *m, tl_pool *p, const float *params, const tl_tok *tok,
     const uint16_t *ids, size_t n, size_t max_targets, tl_evalres *res,
@@ -91,6 +101,7 @@ tl_eval(tl_model *m, tl_pool *p, const float *params, const tl_tok *tok,
 	for (s = 0; s < total; s += (size_t)B * T) {
 		uint16_t *tg = in + (size_t)B * T;
 		const float *loss, *prob;
+		uint64_t d0 = done;
 
 		memset(in, 0, 2 * (size_t)B * T * sizeof *in);
 		for (b = 0; b < B; b++) {
@@ -118,6 +129,8 @@ tl_eval(tl_model *m, tl_pool *p, const float *params, const tl_tok *tok,
 				top5 += rk < 5;
 				done++;
 			}
+		if (eval_prog)
+			tl_progress_add(eval_prog, done - d0);
 	}
 	free(in);
 	free(cnt);
@@ -220,6 +233,8 @@ tl_eval_infer(struct tl_infer *const *d, int nd, tl_pool *p,
 	}
 	for (j.w0 = 0; j.w0 < nwin && !j.fail; j.w0 += j.nw) {
 		j.nw = nwin - j.w0 < per ? nwin - j.w0 : per;
+		uint64_t d0 = done;
+
 		tl_pool_for(p, nd, job_windows, &j);
 		for (w = 0; w < j.nw && !j.fail; w++) {
 			size_t ws = (j.w0 + w) * j.T;
@@ -237,6 +252,8 @@ tl_eval_infer(struct tl_infer *const *d, int nd, tl_pool *p,
 				done++;
 			}
 		}
+		if (eval_prog)
+			tl_progress_add(eval_prog, done - d0);
 	}
 	free(j.loss);
 	free(j.rank);

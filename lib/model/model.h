@@ -495,4 +495,9 @@ int tl_eval_infer(struct tl_infer *const *d, int nd, tl_pool *p,
     const tl_tok *tok, const uint16_t *ids, size_t n, size_t max_targets,
     tl_evalres *res, char *err);
 
+/* While tl_eval or tl_eval_infer runs, each batch adds its scored
+ * targets to p (tl_progress_add; NULL for none).  For the programs: one
+ * evaluation at a time. */
+void tl_eval_progress(tl_progress *p);
+
 #endif

@@ -61,9 +61,61 @@ test_crc(void)
 	CHECK_NONE_BAD(bad, "%zu CRCs differ from the reference\n", bad);
 }
 
+/* The lines of the meter at a given time, and its duration format. */
+static void
+test_progress(void)
+{
+	char b[160];
+	tl_progress p;
+
+	tl_fmt_time(b, sizeof b, 0);
+	CHECK(strcmp(b, "0:00") == 0);
+	tl_fmt_time(b, sizeof b, 59.6);
+	CHECK(strcmp(b, "1:00") == 0);
+	tl_fmt_time(b, sizeof b, 3725);
+	CHECK(strcmp(b, "1:02:05") == 0);
+	tl_fmt_time(b, sizeof b, -3);
+	CHECK(strcmp(b, "0:00") == 0);
+
+	memset(&p, 0, sizeof p);
+	p.what = "tl-x";
+	p.unit = "bytes";
+	p.total = 100000000;
+	p.done = 25000000;
+	p.t0 = 10;
+	tl_progress_line(&p, 12, 0, b, sizeof b);
+	CHECK(strcmp(b, "tl-x: 25.0 MB of 100.0 MB (25%), 12.5 MB/s, "
+	    "0:06 left") == 0);
+	tl_progress_line(&p, 12, 1, b, sizeof b);
+	CHECK(strcmp(b, "tl-x: 25.0 MB in 0:02, 12.5 MB/s") == 0);
+	p.total = 0;
+	p.unit = "tokens";
+	p.done = 900;
+	tl_progress_line(&p, 13, 0, b, sizeof b);
+	CHECK(strcmp(b, "tl-x: 900 tokens, 300 tokens/s, 0:03") == 0);
+	p.total = 4000;
+	tl_progress_line(&p, 13, 0, b, sizeof b);
+	CHECK(strcmp(b, "tl-x: 900 of 4.0k tokens (22%), 300 tokens/s, "
+	    "0:10 left") == 0);
+	/* a total that was an estimate: never past 100%, no time left */
+	p.done = 5000;
+	tl_progress_line(&p, 15, 0, b, sizeof b);
+	CHECK(strcmp(b, "tl-x: 5.0k of 4.0k tokens (100%), 1.0k tokens/s, "
+	    "0:00 left") == 0);
+
+	/* off (stderr is no terminal here, or a zeroed meter): counts
+	 * only */
+	memset(&p, 0, sizeof p);
+	tl_progress_add(&p, 7);
+	tl_progress_add(&p, 5);
+	CHECK(p.done == 12);
+	tl_progress_end(&p);
+}
+
 int
 main(void)
 {
 	test_crc();
+	test_progress();
 	return unit_done("test_util");
 }
