@@ -76,6 +76,9 @@ typedef struct {
 	uint64_t read;		/* ids read */
 	uint64_t want;		/* ids the scores need (-n), or 0: all */
 	int end;
+	FILE *f;
+	int bytes;		/* progress in f's bytes, else in ids */
+	tl_progress pg;
 } input;
 
 /* The next chunk of ids, 0 at the end of the stream or of what -n
@@ -91,6 +94,8 @@ next_ids(input *in, const uint16_t **ids)
 	if ((got = tl_sreader_next(in->rd, ids, err)) < 0)
 		tl_die(2, "%s", err);
 	in->read += (uint64_t)got;
+	tl_progress_update(&in->pg, in->bytes ? (uint64_t)ftello(in->f) :
+	    in->read);
 	if (got == 0 || (in->want > 0 && in->read >= in->want))
 		in->end = 1;
 	return (size_t)got;
@@ -229,10 +234,17 @@ main(int argc, char **argv)
 		tl_die(2, "%s: tokenizer differs from %s's", in.name, a.model);
 	if ((pool = tl_pool_new(a.threads)) == NULL)
 		tl_die(1, "cannot start threads");
+	/* progress: the ids -n needs, or the stream file's bytes */
+	if (in.want > 0)
+		tl_progress_begin(&in.pg, "tl-eval", in.want, "tokens");
+	else
+		in.bytes = tl_progress_file(&in.pg, "tl-eval", f, "tokens");
+	in.f = f;
 	if (mf.pk)
 		eval_packed(&a, &mf, pool, &in, &r);
 	else
 		eval_ckpt(&a, &mf, pool, &in, &r);
+	tl_progress_end(&in.pg);
 	report(&a, in.name, &r);
 	tl_sreader_free(in.rd);
 	if (f != stdin)

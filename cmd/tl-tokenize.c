@@ -89,6 +89,19 @@ in_read(FILE *f, const char *name, unsigned char *buf, size_t n)
 	return got;
 }
 
+/*
+ * Progress on a terminal (tl_progress): of the input's size when it is
+ * a regular file (bytes), else of an unknown total in unit; none when
+ * the output goes to a terminal too.
+ */
+static void
+progress_begin(tl_progress *p, FILE *in, FILE *out, const char *unit)
+{
+	memset(p, 0, sizeof(*p));
+	if (!isatty(fileno(out)))
+		tl_progress_file(p, tl_prog(), in, unit);
+}
+
 /* Ids as decimal text, one per line. */
 static void
 put_ids(FILE *f, const uint16_t *ids, size_t n)
@@ -131,6 +144,7 @@ encode(FILE *in, const char *name, FILE *out, const char *oname,
 	char err[TL_ERRLEN];
 	unsigned char *buf = tl_xmalloc(BLOCK);
 	tl_swriter *w = NULL;
+	tl_progress pg;
 	tl_tokenc *e;
 	const uint16_t *o;
 	size_t n, k;
@@ -142,6 +156,7 @@ encode(FILE *in, const char *name, FILE *out, const char *oname,
 		tl_die(1, "%s", err);
 	if (!ids && (w = tl_swriter_new(out, t, err)) == NULL)
 		tl_die(1, "%s: %s", oname, err);
+	progress_begin(&pg, in, out, "bytes");
 	do {
 		n = in_read(in, name, buf, BLOCK);
 		last = n < BLOCK;
@@ -149,6 +164,7 @@ encode(FILE *in, const char *name, FILE *out, const char *oname,
 			tl_die(1, "%s: %s", name, err);
 		nin += n;
 		nout += k;
+		tl_progress_update(&pg, nin);
 		if (ids)
 			put_ids(out, o, k);
 		else if (tl_swriter_put(w, o, k, err) != 0)
@@ -156,6 +172,7 @@ encode(FILE *in, const char *name, FILE *out, const char *oname,
 	} while (!last);
 	if (w && tl_swriter_end(w, err) != 0)
 		tl_die(1, "%s: %s", oname, err);
+	tl_progress_end(&pg);
 	dt = tl_now() - t0;
 	if (stats)
 		tl_warn("%s: %llu bytes to %llu ids (%.3f bytes/id) in %.3f s, "
@@ -174,6 +191,7 @@ decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
 	const uint16_t *c;
 	const tl_tok *t;
 	tl_sreader *r;
+	tl_progress pg;
 	uint64_t nin = 0, nout = 0;
 	double t0 = tl_now(), dt;
 	long n;
@@ -184,15 +202,19 @@ decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
 	if (want && !tl_tok_equal(t, want))
 		tl_die(2, "%s: the stream's tokenizer is not the one in %s",
 		    name, vname);
+	/* of the file's bytes (as far as read), or of ids from a pipe */
+	progress_begin(&pg, in, out, "tokens");
 	while ((n = tl_sreader_next(r, &c, err)) > 0) {
 		if (ids)
 			put_ids(out, c, (size_t)n);
 		else
 			nout += put_text(out, t, c, (size_t)n);
 		nin += (size_t)n;
+		tl_progress_update(&pg, pg.total ? (uint64_t)ftello(in) : nin);
 	}
 	if (n < 0)
 		tl_die(2, "%s", err);
+	tl_progress_end(&pg);
 	dt = tl_now() - t0;
 	if (stats)
 		tl_warn("%s: %llu ids to %llu bytes in %.3f s, %.1f MB/s", name,
@@ -208,8 +230,10 @@ train(FILE *in, const char *name, FILE *out, const char *oname, long vocab)
 	unsigned char *text = NULL, *p;
 	size_t n = 0, cap = 0, got;
 	double t0;
+	tl_progress pg;
 	tl_tok t;
 
+	progress_begin(&pg, in, out, "bytes");
 	do {
 		if (cap - n < BLOCK) {
 			cap = cap ? 2 * cap : 1 << 20;
@@ -219,10 +243,21 @@ train(FILE *in, const char *name, FILE *out, const char *oname, long vocab)
 		}
 		got = in_read(in, name, text + n, BLOCK);
 		n += got;
+		tl_progress_update(&pg, n);
 	} while (got == BLOCK);
+	tl_progress_end(&pg);
 	t0 = tl_now();
+	if (pg.what) {
+		/* the merges, the long part */
+		tl_progress_begin(&pg, "tl-tokenize: learning", vocab - 256,
+		    "merges");
+		tl_tok_learn_progress(&pg);
+	}
 	if (tl_tok_learn(&t, text, n, (uint32_t)vocab, err) != 0)
 		tl_die(1, "%s: %s", name, err);
+	tl_tok_learn_progress(NULL);
+	tl_progress_update(&pg, t.vocab - 256);
+	tl_progress_end(&pg);
 	if (stats)
 		tl_warn("%s: learned %lu ids from %zu bytes in %.3f s", name,
 		    (unsigned long)t.vocab, n, tl_now() - t0);

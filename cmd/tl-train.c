@@ -128,17 +128,6 @@ bytime_row(float secs)
 	return -1;
 }
 
-static void
-fmt_time(char *b, size_t n, double s)
-{
-	long t = s < 0 ? 0 : (long)(s + 0.5);
-
-	if (t >= 3600)
-		snprintf(b, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-	else
-		snprintf(b, n, "%ld:%02ld", t / 60, t % 60);
-}
-
 /* A model-shape flag: applied to the new model's shape, and kept to
  * compare with a resumed model's. */
 static void
@@ -612,7 +601,7 @@ train_loop(const args *a, run *r)
 		if (tty && (now - tlog > 0.25 || logit)) {
 			double p = tl_trainer_progress(&r->tr);
 
-			fmt_time(tbuf, sizeof tbuf, p > p0 ? (now - t0) *
+			tl_fmt_time(tbuf, sizeof tbuf, p > p0 ? (now - t0) *
 			    (1 - p) / (p - p0) : 0);
 			fprintf(stderr, "\rstep %llu  loss %.4f  val %.4f  "
 			    "%.0f tok/s  %s left   ",

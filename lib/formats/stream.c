@@ -136,8 +136,7 @@ struct tl_swriter {
 	FILE *f;
 	uint32_t vocab;
 	uint64_t total;		/* ids written */
-	size_t n;		/* ids waiting in buf */
-	uint16_t buf[TL_STREAM_CHUNK];
+	size_t n;		/* ids waiting in raw, already little-endian */
 	unsigned char raw[4 + 2 * TL_STREAM_CHUNK + 4];
 };
 
@@ -165,30 +164,78 @@ tl_swriter_new(FILE *f, const tl_tok *tok, char *err)
 static int
 flush_chunk(tl_swriter *w, char *err)
 {
-	size_t i, len = 4 + 2 * w->n;
+	size_t len = 4 + 2 * w->n;
 
 	if (w->n == 0)
 		return 0;
 	tl_put_u32(w->raw, (uint32_t)w->n);
-	for (i = 0; i < w->n; i++)
-		tl_put_u16(w->raw + 4 + 2 * i, w->buf[i]);
 	tl_put_u32(w->raw + len, tl_crc32(0, w->raw, len));
 	w->total += w->n;
 	w->n = 0;
 	return put(w->f, w->raw, len + 4, err);
 }
 
+/* A constant the compiler folds: memcpy writes u16s little-endian. */
+static int
+host_little(void)
+{
+	const uint16_t one = 1;
+	unsigned char c;
+
+	memcpy(&c, &one, 1);
+	return c == 1;
+}
+
+/*
+ * The bitwise or of n ids: below vocab if every id is (exactly so when
+ * vocab is a power of two; otherwise a larger value sends the caller to
+ * an exact scan).  Four independent accumulators: no compare chain.
+ */
+static unsigned
+ids_or(const uint16_t *ids, size_t n)
+{
+	unsigned a = 0, b = 0, c = 0, d = 0;
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4) {
+		a |= ids[i];
+		b |= ids[i + 1];
+		c |= ids[i + 2];
+		d |= ids[i + 3];
+	}
+	for (; i < n; i++)
+		a |= ids[i];
+	return a | b | c | d;
+}
+
+/* The ids go straight into the chunk's bytes, a run at a time, with
+ * the range check one comparison for the run. */
 int
 tl_swriter_put(tl_swriter *w, const uint16_t *ids, size_t n, char *err)
 {
-	size_t i;
+	unsigned char *o;
+	size_t i, k;
 
-	for (i = 0; i < n; i++) {
-		if (ids[i] >= w->vocab)
-			return tl_err(err, "token id %u out of range "
-			    "(vocabulary %lu)", (unsigned)ids[i],
-			    (unsigned long)w->vocab);
-		w->buf[w->n++] = ids[i];
+	while (n > 0) {
+		k = TL_STREAM_CHUNK - w->n;
+		if (k > n)
+			k = n;
+		if (ids_or(ids, k) >= w->vocab)
+			for (i = 0; i < k; i++)
+				if (ids[i] >= w->vocab)
+					return tl_err(err, "token id %u out of "
+					    "range (vocabulary %lu)",
+					    (unsigned)ids[i],
+					    (unsigned long)w->vocab);
+		o = w->raw + 4 + 2 * w->n;
+		if (host_little())
+			memcpy(o, ids, 2 * k);
+		else
+			for (i = 0; i < k; i++)
+				tl_put_u16(o + 2 * i, ids[i]);
+		w->n += k;
+		ids += k;
+		n -= k;
 		if (w->n == TL_STREAM_CHUNK && flush_chunk(w, err) != 0)
 			return -1;
 	}
@@ -310,16 +357,22 @@ tl_sreader_next(tl_sreader *r, const uint16_t **ids, char *err)
 	if (tl_crc32(0, b, 4 + 2 * (size_t)n) != tl_get_u32(b + 4 + 2 * n))
 		return tl_err(err, "%s: checksum mismatch in chunk %lu", nm,
 		    (unsigned long)r->chunk);
-	for (i = 0; i < n; i++) {
-		id = tl_get_u16(b + 4 + 2 * i);
-		if (id >= r->tok.vocab)
-			return tl_err(err, "%s: token id %lu at position %llu "
-			    "out of range (vocabulary %lu)", nm,
-			    (unsigned long)id,
-			    (unsigned long long)(r->pos + i),
-			    (unsigned long)r->tok.vocab);
-		r->ids[i] = (uint16_t)id;
-	}
+	if (host_little())
+		memcpy(r->ids, b + 4, 2 * (size_t)n);
+	else
+		for (i = 0; i < n; i++)
+			r->ids[i] = tl_get_u16(b + 4 + 2 * i);
+	/* one comparison per chunk; the loop only to name the id */
+	if (ids_or(r->ids, n) >= r->tok.vocab)
+		for (i = 0; i < n; i++) {
+			id = r->ids[i];
+			if (id >= r->tok.vocab)
+				return tl_err(err, "%s: token id %lu at "
+				    "position %llu out of range (vocabulary "
+				    "%lu)", nm, (unsigned long)id,
+				    (unsigned long long)(r->pos + i),
+				    (unsigned long)r->tok.vocab);
+		}
 	r->pos += n;
 	return (long)n;
 }

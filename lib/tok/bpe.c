@@ -295,6 +295,15 @@ learn_free(struct learn *L)
 	free(L);
 }
 
+/* The programs' progress line for learning (tl_tok_learn_progress). */
+static tl_progress *learn_prog;
+
+void
+tl_tok_learn_progress(tl_progress *p)
+{
+	learn_prog = p;
+}
+
 int
 tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
     char *err)
@@ -382,6 +391,8 @@ tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
 			}
 		}
 		settle(L);
+		if (learn_prog)
+			tl_progress_update(learn_prog, nm + 1);
 	}
 	rc = tl_tok_from_merges(t, merges, nm, err);
 	goto out;

@@ -104,5 +104,8 @@ void tl_tokenc_limits(tl_tokenc *e, size_t max, size_t keep);
  */
 int tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n,
     uint32_t vocab, char *err);
+/* Merges done go to p (tl_progress_update) while tl_tok_learn runs;
+ * NULL for none.  For the programs: one learner at a time. */
+void tl_tok_learn_progress(tl_progress *p);
 
 #endif

@@ -646,6 +646,31 @@ tl_tokenc_free(tl_tokenc *e)
 	free(e);
 }
 
+/* Byte tokens need no carry: each byte is its id, straight from the
+ * caller's text to out. */
+static int
+feed_bytes(tl_tokenc *e, const unsigned char *text, size_t n,
+    const uint16_t **ids, size_t *nids, char *err)
+{
+	size_t i;
+
+	if (e->outcap < n) {
+		uint16_t *o;
+
+		if (n > ((size_t)-1) / sizeof(*o) ||
+		    (o = realloc(e->out, n * sizeof(*o))) == NULL)
+			return tl_err(err, "out of memory");
+		e->out = o;
+		e->outcap = n;
+	}
+	for (i = 0; i < n; i++)
+		e->out[i] = text[i];
+	if (n > 0)
+		*ids = e->out;
+	*nids = n;
+	return 0;
+}
+
 int
 tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n, int last,
     const uint16_t **ids, size_t *nids, char *err)
@@ -658,6 +683,8 @@ tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n, int last,
 
 	*ids = none;
 	*nids = 0;
+	if (t->kind == TL_TOK_BYTES && e->len == 0)
+		return feed_bytes(e, text, n, ids, nids, err);
 	if (n > ((size_t)-1) / 4 - e->len)
 		return tl_err(err, "text block too long");
 	if (e->len + n > e->cap) {

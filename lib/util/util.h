@@ -89,6 +89,39 @@ long tl_peak_rss_kib(void);
 /* Number of online CPUs (at least 1). */
 int tl_ncpu(void);
 
+/* ======== progress.c ======== */
+
+/*
+ * progress.c: a progress line on stderr for long work, only when
+ * stderr is a terminal: done of total (when known), rate and time left,
+ * redrawn in place at most four times a second; tl_progress_end draws
+ * the summary (done, time, mean rate) and a newline.  A zeroed
+ * tl_progress is off: update, add and end do nothing.
+ */
+typedef struct {
+	const char *what;	/* the line's first word: "tl-eval" */
+	const char *unit;	/* "bytes" (shown as B, kB, MB), "tokens" */
+	uint64_t total;		/* 0: unknown */
+	uint64_t done;
+	double t0, tlast;	/* begin, the last line drawn */
+	size_t width;		/* of the last line drawn */
+	int on;			/* stderr is a terminal */
+} tl_progress;
+void tl_progress_begin(tl_progress *p, const char *what, uint64_t total,
+    const char *unit);
+/* Begin on the input f: its bytes when f is a regular file (the caller
+ * updates with ftello), else an unknown total in unit.  True if bytes. */
+int tl_progress_file(tl_progress *p, const char *what, FILE *f,
+    const char *unit);
+void tl_progress_update(tl_progress *p, uint64_t done);
+void tl_progress_add(tl_progress *p, uint64_t n);	/* done += n */
+void tl_progress_end(tl_progress *p);
+/* The text of the line at time now (tl_now), the summary if final. */
+void tl_progress_line(const tl_progress *p, double now, int final, char *b,
+    size_t n);
+/* Seconds as m:ss, or h:mm:ss from an hour. */
+void tl_fmt_time(char *b, size_t n, double s);
+
 /* ======== opt.c ======== */
 
 /*
