@@ -95,7 +95,7 @@ next_ids(input *in, const uint16_t **ids)
 		tl_die(2, "%s", err);
 	in->read += (uint64_t)got;
 	tl_progress_update(&in->pg, in->bytes ? (uint64_t)ftello(in->f) :
-	    in->read);
+	    in->want > 0 && in->read > in->want ? in->want : in->read);
 	if (got == 0 || (in->want > 0 && in->read >= in->want))
 		in->end = 1;
 	return (size_t)got;
