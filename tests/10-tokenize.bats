@@ -290,3 +290,13 @@ only_files() {
 	tl-tokenize --ids <"$t/r" 2>"$t/err3" | head -n 1 >/dev/null
 	[ ! -s "$t/err1" ] && [ ! -s "$t/err2" ] && [ ! -s "$t/err3" ]
 }
+
+@test "tokenize: -o a pipe or device writes into it, never renames a file over it" {
+	mkfifo p
+	timeout 10 cat p > got &
+	echo "hello" | tl-tokenize -o p
+	wait
+	[ -p p ]
+	echo "hello" | tl-tokenize > want
+	cmp got want
+}

@@ -418,6 +418,7 @@ int
 tl_afile_open(tl_afile *a, const char *path, char *err)
 {
 	size_t k = strlen(path);
+	struct stat st;
 	mode_t mask;
 	int fd;
 
@@ -428,6 +429,18 @@ tl_afile_open(tl_afile *a, const char *path, char *err)
 		return tl_err(err, "%s: out of memory", path);
 	}
 	strcpy(a->path, path);
+	/* A device or pipe (-o /dev/null) is written in place: renaming a
+	 * file over it would replace the device. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		free(a->tmp);
+		a->tmp = NULL;
+		if ((a->f = fopen(path, "wb")) != NULL)
+			return 0;
+		tl_err(err, "%s: %s", path, strerror(errno));
+		free(a->path);
+		a->path = NULL;
+		return -1;
+	}
 	/* path.tmp and six characters that mkstemp(3) fills in */
 	sprintf(a->tmp, "%s.tmp", path);
 	memset(a->tmp + k + 4, 'X', 6);
@@ -493,7 +506,8 @@ sync_dir(const char *path)
 int
 tl_afile_commit(tl_afile *a, char *err)
 {
-	int ok = fflush(a->f) == 0 && !ferror(a->f) && fsync(fileno(a->f)) == 0;
+	int ok = fflush(a->f) == 0 && !ferror(a->f) && (a->tmp == NULL ||
+	    fsync(fileno(a->f)) == 0);
 	int e = errno;
 
 	if (fclose(a->f) != 0 && ok) {
@@ -501,7 +515,7 @@ tl_afile_commit(tl_afile *a, char *err)
 		e = errno;
 	}
 	a->f = NULL;
-	if (ok && rename(a->tmp, a->path) != 0) {
+	if (ok && a->tmp && rename(a->tmp, a->path) != 0) {
 		ok = 0;
 		e = errno;
 	}
@@ -511,7 +525,8 @@ tl_afile_commit(tl_afile *a, char *err)
 		tl_afile_abort(a);
 		return -1;
 	}
-	sync_dir(a->path);
+	if (a->tmp)
+		sync_dir(a->path);
 	afile_done(a);
 	return 0;
 }
