@@ -126,3 +126,12 @@ kind() {
 	run -2 tl-tokenize -v bad.tlv corpus.txt
 	[[ "$output" == *"kind"* ]]
 }
+
+@test "words: the words vocabulary of tests/data is learned again byte for byte" {
+	# v1-words.tlv: tl-tokenize --train-bpe 320 --bpe-kind words
+	# tests/data/v1.txt; the rule (split, counts, ties) must not drift
+	tl-tokenize --train-bpe 320 --bpe-kind words -o w.tlv "$DATA/v1.txt"
+	cmp w.tlv "$DATA/v1-words.tlv"
+	tl-tokenize -v "$DATA/v1-words.tlv" "$DATA/v1.txt" | tl-tokenize -d |
+		cmp - "$DATA/v1.txt"
+}

@@ -837,7 +837,8 @@ feed_words(tl_tokenc *e, int last, const uint16_t **ids, size_t *nids,
 	if (encode_words(e->t, e->buf, e->len, last, e->out, &k, &used,
 	    &e->w, err) != 0)
 		return -1;
-	memmove(e->buf, e->buf + used, e->len - used);
+	if (used > 0)
+		memmove(e->buf, e->buf + used, e->len - used);
 	e->len -= used;
 	if (k > 0)
 		*ids = e->out;
