@@ -81,9 +81,10 @@ tl_tok_word(const unsigned char *s, size_t n, int last)
 
 struct word {
 	uint64_t count;
-	size_t off;		/* bytes in the arena, then ids in sym */
+	uint32_t off;		/* bytes in the arena, then ids in sym */
 	uint32_t len;
 	uint32_t hash;
+	uint32_t stamp;		/* merge that last visited the word */
 };
 
 struct wpair {
@@ -115,7 +116,6 @@ struct tl_learner {
 	uint32_t wmask;
 	/* words, learning */
 	uint16_t *sym;
-	uint32_t *stamp;	/* merge that last visited each word */
 	struct wpair *pr;
 	uint32_t npr, cappr;
 	uint32_t *ptab;		/* pair index + 1, 0 empty */
@@ -198,6 +198,9 @@ count_word(tl_learner *L, const unsigned char *s, size_t n, char *err)
 			return 0;
 		}
 	}
+	if (L->alen + n > NONE)
+		return tl_err(err, "too many distinct words (%lu, %zu bytes)",
+		    (unsigned long)L->nw, L->alen);
 	if (grow(&L->w, &capw, (size_t)L->nw + 1, sizeof(*L->w)) != 0 ||
 	    grow(&L->arena, &L->acap, L->alen + n, 1) != 0)
 		return tl_err(err, "out of memory (%lu distinct words)",
@@ -205,7 +208,8 @@ count_word(tl_learner *L, const unsigned char *s, size_t n, char *err)
 	L->capw = (uint32_t)capw;
 	w = &L->w[L->nw];
 	w->count = 1;
-	w->off = L->alen;
+	w->off = (uint32_t)L->alen;
+	w->stamp = 0;
 	w->len = (uint32_t)n;
 	w->hash = h;
 	memcpy(L->arena + L->alen, s, n);
@@ -415,10 +419,9 @@ settle(tl_learner *L)
 	L->ndirty = 0;
 }
 
-/* Add count c (or take it away, with sub) of every pair of word wi;
- * with nid != NONE the pairs holding nid list the word. */
+/* Count the pairs of word wi, which they all list. */
 static int
-word_pairs(tl_learner *L, uint32_t wi, int sub, uint32_t nid)
+word_pairs(tl_learner *L, uint32_t wi)
 {
 	const struct word *w = &L->w[wi];
 	const uint16_t *s = L->sym + w->off;
@@ -428,41 +431,65 @@ word_pairs(tl_learner *L, uint32_t wi, int sub, uint32_t nid)
 		if ((k = pair_get(L, s[i], s[i + 1])) == NONE)
 			return -1;
 		touch(L, k);
-		if (sub)
-			L->pr[k].count -= w->count;
-		else
-			L->pr[k].count += w->count;
-		if ((nid == NONE || s[i] == nid || s[i + 1] == nid) &&
-		    occ_push(L, k, wi) != 0)
+		L->pr[k].count += w->count;
+		if (occ_push(L, k, wi) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Replace (a, b) by nid in word wi, left to right without overlap. */
+/* Add d times the count of word wi to pair (l, r); a pair holding nid
+ * (which is new in the word) lists the word. */
+static int
+pair_add(tl_learner *L, uint32_t l, uint32_t r, uint32_t wi, int d,
+    uint32_t nid)
+{
+	uint32_t k;
+
+	if ((k = pair_get(L, l, r)) == NONE)
+		return -1;
+	touch(L, k);
+	if (d < 0)
+		L->pr[k].count -= L->w[wi].count;
+	else
+		L->pr[k].count += L->w[wi].count;
+	if ((l == nid || r == nid) && occ_push(L, k, wi) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Replace (a, b) by nid in word wi, left to right without overlap,
+ * changing only the counts of the pairs around each occurrence: with
+ * x the id now before it (nid if the occurrence just before was
+ * replaced) and y the one after, (x,a) (a,b) (b,y) lose the word's
+ * count and (x,nid) (nid,y) gain it.  When y begins the next
+ * occurrence, that one takes (nid,a) back as its (x,a).
+ */
 static int
 merge_word(tl_learner *L, uint32_t wi, uint32_t a, uint32_t b, uint32_t nid)
 {
 	struct word *w = &L->w[wi];
 	uint16_t *s = L->sym + w->off;
 	uint32_t n = w->len, i, j;
+	int rc = 0;
 
-	for (i = 0; i + 1 < n; i++)
-		if (s[i] == a && s[i + 1] == b)
-			break;
-	if (i + 1 >= n)
-		return 0;	/* no longer there */
-	if (word_pairs(L, wi, 1, TL_MAX_VOCAB) != 0)
-		return -1;
 	for (i = j = 0; i < n;) {
 		if (i + 1 < n && s[i] == a && s[i + 1] == b) {
+			if (j > 0)
+				rc |= pair_add(L, s[j - 1], a, wi, -1, nid) |
+				    pair_add(L, s[j - 1], nid, wi, 1, nid);
+			if (i + 2 < n)
+				rc |= pair_add(L, b, s[i + 2], wi, -1, nid) |
+				    pair_add(L, nid, s[i + 2], wi, 1, nid);
+			rc |= pair_add(L, a, b, wi, -1, nid);
 			s[j++] = (uint16_t)nid;
 			i += 2;
 		} else
 			s[j++] = s[i++];
 	}
 	w->len = j;
-	return word_pairs(L, wi, 0, nid);
+	return rc;
 }
 
 /* The distinct words as ids, their pairs counted and in the heap. */
@@ -475,8 +502,7 @@ words_build(tl_learner *L)
 	for (i = 0; i < TL_MAX_VOCAB; i++)
 		L->len[i] = i < 256;
 	L->sym = malloc((L->alen ? L->alen : 1) * sizeof(*L->sym));
-	L->stamp = calloc(L->nw ? L->nw : 1, sizeof(*L->stamp));
-	if (L->sym == NULL || L->stamp == NULL || grow_pairs(L) != 0)
+	if (L->sym == NULL || grow_pairs(L) != 0)
 		return -1;
 	for (j = 0; j < L->alen; j++)
 		L->sym[j] = L->arena[j];
@@ -485,7 +511,7 @@ words_build(tl_learner *L)
 	L->arena = NULL;
 	L->wtab = NULL;
 	for (i = 0; i < L->nw; i++)
-		if (word_pairs(L, i, 0, NONE) != 0)
+		if (word_pairs(L, i) != 0)
 			return -1;
 	settle(L);
 	return 0;
@@ -516,9 +542,9 @@ words_learn(tl_learner *L, uint32_t vocab, uint32_t *merges, uint32_t *nm)
 		p->nocc = p->capocc = 0;
 		for (i = 0; i < nocc; i++) {
 			wi = occ[i];
-			if (L->stamp[wi] == nid)
+			if (L->w[wi].stamp == nid)
 				continue;
-			L->stamp[wi] = nid;
+			L->w[wi].stamp = nid;
 			if (merge_word(L, wi, a, b, nid) != 0) {
 				free(occ);
 				return -1;
@@ -643,7 +669,6 @@ tl_learner_free(tl_learner *L)
 	free(L->w);
 	free(L->wtab);
 	free(L->sym);
-	free(L->stamp);
 	free(L->pr);
 	free(L->ptab);
 	free(L->heap);
