@@ -228,11 +228,12 @@ words_feed(tl_learner *L, const unsigned char *s, size_t n, int last,
 
 	do {
 		m = n < CHUNK ? n : CHUNK;
-		if (m > 0)
+		if (m > 0) {	/* s may be NULL when n is 0 */
 			memcpy(L->buf + L->nbuf, s, m);
+			s += m;
+			n -= m;
+		}
 		len = L->nbuf + m;
-		s += m;
-		n -= m;
 		for (a = 0; a < len; a += l) {
 			l = tl_tok_word(L->buf + a, len - a, last && n == 0);
 			if (l == 0)
