@@ -540,14 +540,19 @@ encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
  * and their ids, indexed by a hash of the word.  Most text is a few
  * thousand distinct words, so nearly every word is found there.
  */
-#define WC_BYTES 24
-#define WC_SLOTS 65536
+#ifndef WC_SLOTS
+#define WC_SLOTS 32768
+#endif
+#define WC_BYTES 30
+#define WC_IDS 16
 
+/* One cache line: a lookup costs one miss at most. */
 struct wc_ent {
 	unsigned char len, nid;	/* len 0: empty */
 	unsigned char b[WC_BYTES];
-	uint16_t id[WC_BYTES];
+	uint16_t id[WC_IDS];
 };
+typedef char wc_ent_is_64_bytes[sizeof(struct wc_ent) == 64 ? 1 : -1];
 
 struct wcache {
 	struct wc_ent e[WC_SLOTS];
@@ -572,7 +577,7 @@ encode_word(const tl_tok *t, const unsigned char *s, size_t n,
 	}
 	k = n <= SMALL ? encode_small(t, s, n, out) :
 	    encode_seg(t, s, n, out, w);
-	if (c != NULL) {
+	if (c != NULL && k <= WC_IDS) {
 		c->len = (unsigned char)n;
 		c->nid = (unsigned char)k;
 		memcpy(c->b, s, n);
@@ -595,10 +600,14 @@ encode_words(const tl_tok *t, const unsigned char *s, size_t n, int last,
 	*k = 0;
 	if (work_grow(w, TL_TOK_WORDMAX, err) != 0)
 		return -1;
-	/* the cache is worth its 4.6 MB only on a long text */
-	if (w->wc == NULL && n >= 4096 &&
-	    (w->wc = calloc(1, sizeof(*w->wc))) == NULL)
-		return tl_err(err, "out of memory");
+	/* the cache is worth its 2 MiB only on a long text */
+	if (w->wc == NULL && n >= 4096) {
+		void *p;
+
+		if (posix_memalign(&p, 64, sizeof(*w->wc)) != 0)
+			return tl_err(err, "out of memory");
+		w->wc = memset(p, 0, sizeof(*w->wc));
+	}
 	while (a < n && (l = tl_tok_word(s + a, n - a, last)) > 0) {
 		if (l == 1)
 			out[(*k)++] = s[a];
