@@ -540,9 +540,7 @@ encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
  * and their ids, indexed by a hash of the word.  Most text is a few
  * thousand distinct words, so nearly every word is found there.
  */
-#ifndef WC_SLOTS
 #define WC_SLOTS 32768
-#endif
 #define WC_BYTES 30
 #define WC_IDS 16
 
