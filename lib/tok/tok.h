@@ -87,7 +87,9 @@ int tl_tok_encode(const tl_tok *t, const unsigned char *text, size_t n,
  * at a token boundary TL_TOK_CARRY_KEEP bytes before the end of what
  * it holds (still lossless, but the ids may then differ from a
  * whole-text encoding).  Memory stays below about 40 bytes per byte of
- * TL_TOK_CARRY_MAX plus the block size.
+ * TL_TOK_CARRY_MAX plus the block size.  Words BPE cuts where a word
+ * surely ends (tl_tok_word), so its ids always equal the whole-text
+ * encoding and the carry limits do not apply to it.
  */
 #define TL_TOK_CARRY_MAX (1 << 20)
 #define TL_TOK_CARRY_KEEP (1 << 16)
