@@ -10,6 +10,9 @@
  * creates pairs holding its new id, whose ranks are higher, so no pair
  * of a lower rank ever reappears, and within one rank the heap hands
  * out positions left to right, skipping the overlapped ones.
+ *
+ * Words BPE encodes each word (tl_tok_word, in words.c) alone in the
+ * same way, most of them found in a cache of recent words.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -290,8 +293,7 @@ tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err)
 	t->kind = tl_get_u32(p);
 	t->vocab = tl_get_u32(p + 4);
 	if ((base(t) == TL_TOK_BPE || base(t) == TL_TOK_WORDS) &&
-	    t->vocab > 256 &&
-	    t->vocab <= TL_MAX_VOCAB)
+	    t->vocab > 256 && t->vocab <= TL_MAX_VOCAB)
 		want = 8 + 8 * (size_t)(t->vocab - 256);
 	else if (t->kind == TL_TOK_BYTES && t->vocab == 256)
 		want = 8;
