@@ -1,7 +1,8 @@
 /*
  * tokenizer.c: the byte tokenizer and BPE vocabularies: validation,
  * the blob, the bytes of each token for decoding, and encoding, of a
- * whole text or streamed in blocks.  Learning is in bpe.c.
+ * whole text or streamed in blocks.  Learning is in bpe.c and
+ * words.c.
  *
  * Encoding applies the merges by rank.  Every adjacent pair that has a
  * merge sits in a min-heap keyed by (rank, position); popping the least
