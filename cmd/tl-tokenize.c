@@ -15,23 +15,31 @@
 #include "util/util.h"
 
 #define BLOCK 65536		/* bytes of text read at a time */
+#define SPIECE (1 << 20)	/* --sample: bytes of each piece at most */
+
+enum { O_KIND = TL_OPT_LONG, O_SAMPLE };
 
 /* The output file of -o while it is being written under a temporary
  * name; removed if the program dies before renaming it. */
 static tl_afile outfile;	/* -o */
 static int stats;		/* --stats: counts and times on stderr */
 
+static const char *const kinds[] = { "exact", "words" };
 static const tl_opt opts[] = {
+	{ O_KIND, "bpe-kind", "kind", kinds, 2, 0 },
 	{ 'd', NULL, NULL, NULL, 0, 0 },
 	{ 'i', "ids", NULL, NULL, 0, 0 },
 	{ 'o', NULL, "file", NULL, 0, 0 },
+	{ O_SAMPLE, "sample", "size", NULL, 0, 0 },
 	{ 's', "stats", NULL, NULL, 0, 0 },
 	{ 'b', "train-bpe", "n", NULL, 0, 0 },
 	{ 'v', NULL, "vocab", NULL, 0, 0 },
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
 static const tl_cmd cmd = { { opts }, "[file]", 1,
-	"       tl-tokenize --train-bpe n [--stats] -o file [file]\n",
+	"       tl-tokenize --train-bpe n [--bpe-kind exact|words] "
+	"[--sample size] [--stats]\n"
+	"                   -o file [file]\n",
 	"  (none)          encode text to a token stream\n"
 	"  -d              decode a token stream to text\n"
 	"  --ids           print token ids, one per line\n"
@@ -40,6 +48,8 @@ static const tl_cmd cmd = { { opts }, "[file]", 1,
 	"  -v vocab        use the tokenizer of vocab (a vocabulary file,\n"
 	"                  token stream or checkpoint)\n"
 	"  --train-bpe n   learn an n-id BPE vocabulary into -o file\n"
+	"  --bpe-kind k    exact (whole-text rule, the default) or words\n"
+	"  --sample size   learn from about size bytes spread over the input\n"
 };
 
 /* Open the output: stdout, or an atomic file at path. */
@@ -223,44 +233,99 @@ decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
 	tl_sreader_free(r);
 }
 
-static void
-train(FILE *in, const char *name, FILE *out, const char *oname, long vocab)
+/* Feed the learner up to max bytes of in; returns how many it got. */
+static uint64_t
+feed_range(FILE *in, const char *name, tl_learner *l, unsigned char *buf,
+    uint64_t max, tl_progress *pg)
 {
 	char err[TL_ERRLEN];
-	unsigned char *text = NULL, *p;
-	size_t n = 0, cap = 0, got;
-	double t0;
+	uint64_t done = 0;
+	size_t want, got;
+
+	do {
+		want = max - done < BLOCK ? (size_t)(max - done) : BLOCK;
+		got = in_read(in, name, buf, want);
+		if (tl_learner_feed(l, buf, got, err) != 0)
+			tl_die(1, "%s: %s", name, err);
+		done += got;
+		tl_progress_add(pg, got);
+	} while (got == BLOCK && done < max);
+	return done;
+}
+
+/*
+ * The text to learn from: all of the input, or with --sample size a
+ * sample: from a file longer than size, k = ceil(size / 1 MiB) pieces,
+ * piece i from byte floor(i * filesize / k), each a document of its
+ * own (no merge joins two); from a pipe, the first size bytes.
+ */
+static uint64_t
+feed_input(FILE *in, const char *name, tl_learner *l, uint64_t sample,
+    tl_progress *pg)
+{
+	char err[TL_ERRLEN];
+	unsigned char *buf = tl_xmalloc(BLOCK);
+	uint64_t size, k, i, off, next, want, done = 0;
+	struct stat st;
+
+	if (sample == 0 || fstat(fileno(in), &st) != 0 ||
+	    !S_ISREG(st.st_mode) || (uint64_t)st.st_size <= sample)
+		done = feed_range(in, name, l, buf,
+		    sample ? sample : UINT64_MAX, pg);
+	else {
+		size = (uint64_t)st.st_size;
+		k = (sample + SPIECE - 1) / SPIECE;
+		for (i = 0; i < k; i++) {
+			off = i * (size / k) + i * (size % k) / k;
+			next = (i + 1) * (size / k) + (i + 1) * (size % k) / k;
+			want = (i + 1) * sample / k - i * sample / k;
+			if (want > next - off)
+				want = next - off;
+			if (fseeko(in, (off_t)off, SEEK_SET) != 0)
+				tl_die(2, "%s: seek:", name);
+			done += feed_range(in, name, l, buf, want, pg);
+			if (tl_learner_doc(l, err) != 0)
+				tl_die(1, "%s: %s", name, err);
+		}
+	}
+	free(buf);
+	return done;
+}
+
+static void
+train(FILE *in, const char *name, FILE *out, const char *oname, long vocab,
+    uint32_t kind, uint64_t sample)
+{
+	char err[TL_ERRLEN];
+	double t0 = tl_now();
 	tl_progress pg;
+	tl_learner *l;
+	uint64_t n;
 	tl_tok t;
 
+	if ((l = tl_learner_new(kind, err)) == NULL)
+		tl_die(1, "%s", err);
 	progress_begin(&pg, in, out, "bytes");
-	do {
-		if (cap - n < BLOCK) {
-			cap = cap ? 2 * cap : 1 << 20;
-			if (cap > 0x7fffffff || (p = realloc(text, cap)) == NULL)
-				tl_die(1, "%s: text too long to learn from", name);
-			text = p;
-		}
-		got = in_read(in, name, text + n, BLOCK);
-		n += got;
-		tl_progress_update(&pg, n);
-	} while (got == BLOCK);
+	if (sample > 0 && pg.total > sample)
+		pg.total = sample;
+	n = feed_input(in, name, l, sample, &pg);
 	tl_progress_end(&pg);
-	t0 = tl_now();
 	if (pg.what) {
-		/* the merges, the long part */
+		/* the merges, the long part of the exact rule */
 		tl_progress_begin(&pg, "tl-tokenize: learning", vocab - 256,
 		    "merges");
 		tl_tok_learn_progress(&pg);
 	}
-	if (tl_tok_learn(&t, text, n, (uint32_t)vocab, err) != 0)
+	if (tl_learner_finish(l, (uint32_t)vocab, &t, err) != 0)
 		tl_die(1, "%s: %s", name, err);
 	tl_tok_learn_progress(NULL);
 	tl_progress_update(&pg, t.vocab - 256);
 	tl_progress_end(&pg);
+	tl_learner_free(l);
 	if (stats)
-		tl_warn("%s: learned %lu ids from %zu bytes in %.3f s", name,
-		    (unsigned long)t.vocab, n, tl_now() - t0);
+		tl_warn("%s: learned %lu ids from %llu bytes in %.3f s", name,
+		    (unsigned long)t.vocab, (unsigned long long)n,
+		    tl_now() - t0);
 	if (t.vocab < (uint32_t)vocab)
 		tl_warn("%s: no pair occurs twice after %lu merges: the "
 		    "vocabulary has %lu ids", name,
@@ -268,7 +333,31 @@ train(FILE *in, const char *name, FILE *out, const char *oname, long vocab)
 	if (tl_vocab_write(out, &t, err) != 0)
 		tl_die(1, "%s: %s", oname, err);
 	tl_tok_free(&t);
-	free(text);
+}
+
+/* A size in bytes: digits with an optional k, M or G (powers of 1024). */
+static uint64_t
+parse_size(const char *s, const char *what)
+{
+	char *end;
+	unsigned long long v;
+	int sh = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		sh = 10;
+	else if (*end == 'M')
+		sh = 20;
+	else if (*end == 'G')
+		sh = 30;
+	if (sh)
+		end++;
+	if (end == s || *s < '0' || *s > '9' || *end != '\0' || errno ||
+	    v == 0 || v > (1ULL << 50) >> sh)
+		tl_die(2, "%s: bad size '%s' (bytes, or with k, M or G)",
+		    what, s);
+	return (uint64_t)v << sh;
 }
 
 int
@@ -277,6 +366,8 @@ main(int argc, char **argv)
 	char err[TL_ERRLEN];
 	const char *opath = NULL, *vpath = NULL, *ipath = NULL, *iname;
 	long nbpe = 0;
+	uint32_t kind = TL_TOK_BPE;
+	uint64_t sample = 0;
 	int dflag = 0, ids = 0;
 	tl_optparse op;
 	tl_tok tok;
@@ -289,6 +380,12 @@ main(int argc, char **argv)
 		switch (op.opt->key) {
 		case 'b':
 			nbpe = tl_atol(op.arg, op.name, 256, TL_MAX_VOCAB);
+			break;
+		case O_KIND:
+			kind = op.val ? TL_TOK_WORDS : TL_TOK_BPE;
+			break;
+		case O_SAMPLE:
+			sample = parse_size(op.arg, op.name);
 			break;
 		case 'd':
 			dflag = 1;
@@ -311,6 +408,9 @@ main(int argc, char **argv)
 	iname = ipath ? ipath : "stdin";
 	if (nbpe && (dflag || ids || vpath))
 		tl_die(2, "--train-bpe takes none of -d, --ids, -v");
+	if (!nbpe && (tl_opt_given(&op, O_KIND) ||
+	    tl_opt_given(&op, O_SAMPLE)))
+		tl_die(2, "--bpe-kind and --sample need --train-bpe");
 	if (nbpe && opath == NULL)
 		tl_die(2, "--train-bpe needs -o file");
 	if (opath && ipath && strcmp(opath, ipath) == 0)
@@ -328,7 +428,7 @@ main(int argc, char **argv)
 	out = out_open(opath);
 
 	if (nbpe)
-		train(in, iname, out, opath, nbpe);
+		train(in, iname, out, opath, nbpe, kind, sample);
 	else if (dflag)
 		decode(in, iname, out, vpath ? &tok : NULL, vpath, ids);
 	else

@@ -31,10 +31,15 @@
  * a list only loses entries.  So "first occurrence" stays exact.  Each
  * touched pair leaves the heap when a merge first touches it and goes
  * back, with its new key, once the merge is done.
+ *
+ * Documents (tl_learner): a bitmap marks the positions where a document
+ * starts; no pair is formed across one, as if the sequence were cut
+ * there.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "learn.h"
 #include "tok/tok.h"
 #include "util/util.h"
 
@@ -308,6 +313,16 @@ int
 tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
     char *err)
 {
+	return tl_tok_learn_cut(t, text, n, NULL, vocab, err);
+}
+
+/* Is there a document start at i (no pair between i-1 and i)? */
+#define CUT(cut, i) ((cut) != NULL && ((cut)[(i) >> 3] >> ((i) & 7) & 1))
+
+int
+tl_tok_learn_cut(tl_tok *t, const unsigned char *text, size_t n,
+    const unsigned char *cut, uint32_t vocab, char *err)
+{
 	struct learn *L;
 	uint32_t *merges = NULL, nm = 0, i, k, p, q, l, r, nid;
 	int rc = -1;
@@ -338,6 +353,8 @@ tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
 	for (i = 0; i < 65536; i++)
 		L->bp[i] = NONE;
 	for (i = 0; i + 1 < n; i++) {
+		if (CUT(cut, i + 1))
+			continue;
 		k = L->bp[text[i] << 8 | text[i + 1]];
 		if (k == NONE) {
 			k = pair_get(L, text[i], text[i + 1]);
@@ -366,11 +383,11 @@ tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
 		while ((p = L->pr[best].head) != NONE) {
 			q = p + L->len[L->s[p].id];
 			r = q + L->len[L->s[q].id];
-			if (r == n)
+			if (r == n || CUT(cut, r))
 				r = NONE;
 			for (l = p; l > 0 && L->s[--l].id == NONE;)
 				;
-			if (l == p)
+			if (l == p || CUT(cut, p))
 				l = NONE;
 			occ_del(L, p);
 			if (l != NONE)

@@ -22,18 +22,24 @@
  * bytes; id 256 + i is merge i, the concatenation of two earlier ids.
  * Encoding applies the merges in order (lowest new id first), each
  * replacing the occurrences of its pair left to right without overlap.
+ *
+ * Words BPE (TL_TOK_WORDS) has the same ids, merges and blob, but the
+ * text is first split into words (tl_tok_word) and the merges apply
+ * within each word alone: no token spans two words.
  */
 
 
 #define TL_TOK_BYTES 0
 #define TL_TOK_BPE 1
+#define TL_TOK_WORDS 2
 #define TL_MAX_VOCAB 65536	/* ids fit in 16 bits */
 #define TL_TOK_MAXPIECE 256	/* longest token, in bytes */
 /* Largest blob: kind, vocab, and two u32 per merge. */
 #define TL_TOK_BLOB_MAX (8 + 8 * (TL_MAX_VOCAB - 256))
 
 typedef struct {
-	uint32_t kind;		/* TL_TOK_BYTES or TL_TOK_BPE */
+	uint32_t kind;		/* TL_TOK_BYTES, TL_TOK_BPE or TL_TOK_WORDS
+				 * in the low 8 bits (tokenizer.c, base()) */
 	uint32_t vocab;		/* number of ids: 256 + merges */
 	uint32_t *merges;	/* (vocab-256) x 2: left, right id of merge i
 				 * (new id 256 + i); NULL for bytes */
@@ -52,6 +58,10 @@ size_t tl_tok_mem(const tl_tok *t);
  * as tl_tok_blob_get does; nmerges == 0 gives the byte tokenizer. */
 int tl_tok_from_merges(tl_tok *t, const uint32_t *merges, size_t nmerges,
     char *err);
+/* The same for a tokenizer of the given kind (TL_TOK_BPE or
+ * TL_TOK_WORDS). */
+int tl_tok_from_kind(tl_tok *t, uint32_t kind, const uint32_t *merges,
+    size_t nmerges, char *err);
 /* dst becomes an independent copy of src. */
 int tl_tok_copy(tl_tok *dst, const tl_tok *src, char *err);
 
@@ -79,7 +89,9 @@ int tl_tok_encode(const tl_tok *t, const unsigned char *text, size_t n,
  * at a token boundary TL_TOK_CARRY_KEEP bytes before the end of what
  * it holds (still lossless, but the ids may then differ from a
  * whole-text encoding).  Memory stays below about 40 bytes per byte of
- * TL_TOK_CARRY_MAX plus the block size.
+ * TL_TOK_CARRY_MAX plus the block size.  Words BPE cuts where a word
+ * surely ends (tl_tok_word), so its ids always equal the whole-text
+ * encoding and the carry limits do not apply to it.
  */
 #define TL_TOK_CARRY_MAX (1 << 20)
 #define TL_TOK_CARRY_KEEP (1 << 16)
@@ -92,6 +104,20 @@ int tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n,
 void tl_tokenc_free(tl_tokenc *e);
 /* For tests: lower the carry limits (max > keep > 0). */
 void tl_tokenc_limits(tl_tokenc *e, size_t max, size_t keep);
+
+/*
+ * Words (tl-tokenize(1)): the length of the first word of s[0..n), or 0
+ * when more text is needed to tell (never if last != 0 and n > 0).
+ * Bytes are letters (A-Z, a-z and every byte >= 0x80, so that UTF-8
+ * stays whole), digits, spaces (' '), other white space (tab, vertical
+ * tab, form feed), newlines ('\n', '\r') or other bytes.  A word is a
+ * run of letters, of digits or of other bytes, with at most one space
+ * before it; a run of newlines; or a run of white space (spaces and
+ * other white space) less its last space when that space begins the
+ * next word.  A word is cut after TL_TOK_WORDMAX bytes.
+ */
+#define TL_TOK_WORDMAX 64
+size_t tl_tok_word(const unsigned char *s, size_t n, int last);
 
 /*
  * Learn a BPE vocabulary of at most vocab ids (256..TL_MAX_VOCAB) from
@@ -107,5 +133,37 @@ int tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n,
 /* Merges done go to p (tl_progress_update) while tl_tok_learn runs;
  * NULL for none.  For the programs: one learner at a time. */
 void tl_tok_learn_progress(tl_progress *p);
+
+/*
+ * Learners fed text in blocks of any size, with documents.
+ *
+ * TL_TOK_BPE: the exact rule of tl_tok_learn over the whole text (held
+ * in memory, at most 2 GiB), except that no pair spans the end of a
+ * document: there the sequence is cut.
+ *
+ * TL_TOK_WORDS (words.c): the text is split into words (tl_tok_word; a
+ * document's end also ends a word), the distinct words are counted
+ * once, and each step merges the pair with the highest count over the
+ * distinct words weighted by their counts, occurrences within a word
+ * counted as the exact rule counts them, ties going to the pair with
+ * the smaller left id, then the smaller right id; occurrences are
+ * replaced left to right without overlap in every word.  A pair whose
+ * token would exceed TL_TOK_MAXPIECE bytes is never merged, and
+ * learning stops when no pair has a count of 2 or more.  Memory grows
+ * with the distinct words, not with the text.
+ *
+ * tl_learner_finish learns at most vocab ids (256..TL_MAX_VOCAB) into
+ * *t (the byte tokenizer if there is no merge); after it only
+ * tl_learner_free may be called.
+ */
+typedef struct tl_learner tl_learner;
+tl_learner *tl_learner_new(uint32_t kind, char *err);
+int tl_learner_feed(tl_learner *l, const unsigned char *text, size_t n,
+    char *err);
+/* A document ends here: no merge crosses this place. */
+int tl_learner_doc(tl_learner *l, char *err);
+int tl_learner_finish(tl_learner *l, uint32_t vocab, tl_tok *t,
+    char *err);
+void tl_learner_free(tl_learner *l);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * tokenizer.c: the byte tokenizer and BPE vocabularies: validation,
  * the blob, the bytes of each token for decoding, and encoding, of a
- * whole text or streamed in blocks.  Learning is in bpe.c.
+ * whole text or streamed in blocks.  Learning is in bpe.c and
+ * words.c.
  *
  * Encoding applies the merges by rank.  Every adjacent pair that has a
  * merge sits in a min-heap keyed by (rank, position); popping the least
@@ -10,6 +11,9 @@
  * creates pairs holding its new id, whose ranks are higher, so no pair
  * of a lower rank ever reappears, and within one rank the heap hands
  * out positions left to right, skipping the overlapped ones.
+ *
+ * Words BPE encodes each word (tl_tok_word, in words.c) alone in the
+ * same way, most of them found in a cache of recent words.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +45,17 @@ hash2(uint32_t key)
 {
 	key *= 0x9e3779b1u;
 	return key ^ key >> 16;
+}
+
+/*
+ * The kind of tokenizer: the low 8 bits of the kind field (the upper
+ * ones are left for flags).  Everything but tok_build's check goes by
+ * this.
+ */
+static uint32_t
+base(const tl_tok *t)
+{
+	return t->kind & 0xff;
 }
 
 static uint32_t
@@ -114,7 +129,7 @@ tok_build(tl_tok *t, char *err)
 			    (unsigned long)t->vocab);
 			goto fail;
 		}
-	} else if (t->kind == TL_TOK_BPE) {
+	} else if (t->kind == TL_TOK_BPE || t->kind == TL_TOK_WORDS) {
 		if (t->vocab <= 256 || t->vocab > TL_MAX_VOCAB) {
 			tl_err(err, "BPE vocabulary of %lu ids out of range "
 			    "[257, %d]", (unsigned long)t->vocab, TL_MAX_VOCAB);
@@ -230,13 +245,20 @@ int
 tl_tok_from_merges(tl_tok *t, const uint32_t *merges, size_t nmerges,
     char *err)
 {
+	return tl_tok_from_kind(t, TL_TOK_BPE, merges, nmerges, err);
+}
+
+int
+tl_tok_from_kind(tl_tok *t, uint32_t kind, const uint32_t *merges,
+    size_t nmerges, char *err)
+{
 	memset(t, 0, sizeof(*t));
 	if (nmerges == 0)
 		return tl_tok_bytes(t, err);
 	if (nmerges > TL_MAX_VOCAB - 256)
 		return tl_err(err, "%zu merges (max %d)", nmerges,
 		    TL_MAX_VOCAB - 256);
-	t->kind = TL_TOK_BPE;
+	t->kind = kind;
 	t->vocab = 256 + (uint32_t)nmerges;
 	t->merges = malloc(2 * nmerges * sizeof(*t->merges));
 	if (t->merges == NULL)
@@ -248,19 +270,21 @@ tl_tok_from_merges(tl_tok *t, const uint32_t *merges, size_t nmerges,
 int
 tl_tok_copy(tl_tok *dst, const tl_tok *src, char *err)
 {
-	if (src->kind == TL_TOK_BYTES)
+	if (base(src) == TL_TOK_BYTES)
 		return tl_tok_bytes(dst, err);
-	return tl_tok_from_merges(dst, src->merges, src->vocab - 256, err);
+	return tl_tok_from_kind(dst, src->kind, src->merges, src->vocab - 256,
+	    err);
 }
 
 /*
- * The blob (tl-tokens(5)): u32 kind, u32 vocab, then for BPE two u32
- * (left, right) per merge.
+ * The blob (tl-tokens(5)): u32 kind, u32 vocab, then for either BPE
+ * two u32 (left, right) per merge.
  */
 size_t
 tl_tok_blob_size(const tl_tok *t)
 {
-	return 8 + (t->kind == TL_TOK_BPE ? 8 * (size_t)(t->vocab - 256) : 0);
+	return 8 + (base(t) != TL_TOK_BYTES ?
+	    8 * (size_t)(t->vocab - 256) : 0);
 }
 
 void
@@ -270,7 +294,7 @@ tl_tok_blob_put(const tl_tok *t, unsigned char *p)
 
 	tl_put_u32(p, t->kind);
 	tl_put_u32(p + 4, t->vocab);
-	if (t->kind == TL_TOK_BPE)
+	if (base(t) != TL_TOK_BYTES)
 		for (i = 0; i < 2 * (size_t)(t->vocab - 256); i++)
 			tl_put_u32(p + 8 + 4 * i, t->merges[i]);
 }
@@ -285,8 +309,8 @@ tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err)
 		return tl_err(err, "tokenizer blob of %zu bytes (min 8)", len);
 	t->kind = tl_get_u32(p);
 	t->vocab = tl_get_u32(p + 4);
-	if (t->kind == TL_TOK_BPE && t->vocab > 256 &&
-	    t->vocab <= TL_MAX_VOCAB)
+	if ((base(t) == TL_TOK_BPE || base(t) == TL_TOK_WORDS) &&
+	    t->vocab > 256 && t->vocab <= TL_MAX_VOCAB)
 		want = 8 + 8 * (size_t)(t->vocab - 256);
 	else if (t->kind == TL_TOK_BYTES && t->vocab == 256)
 		want = 8;
@@ -297,7 +321,7 @@ tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err)
 		return tl_err(err, "tokenizer blob of %zu bytes, expected %zu",
 		    len, want);
 	}
-	if (t->kind == TL_TOK_BPE) {
+	if (base(t) != TL_TOK_BYTES) {
 		t->merges = malloc((want - 8) / 4 * sizeof(*t->merges));
 		if (t->merges == NULL) {
 			memset(t, 0, sizeof(*t));
@@ -314,7 +338,7 @@ tl_tok_equal(const tl_tok *a, const tl_tok *b)
 {
 	if (a->kind != b->kind || a->vocab != b->vocab)
 		return 0;
-	if (a->kind != TL_TOK_BPE)
+	if (base(a) == TL_TOK_BYTES)
 		return 1;
 	return memcmp(a->merges, b->merges,
 	    2 * (size_t)(a->vocab - 256) * sizeof(*a->merges)) == 0;
@@ -340,6 +364,7 @@ struct work {
 	size_t cap;		/* bytes */
 	uint32_t *id, *nxt, *prv;
 	uint64_t *heap;
+	struct wcache *wc;	/* words BPE: recent words, or NULL */
 };
 
 static int
@@ -382,6 +407,7 @@ work_free(struct work *w)
 	free(w->nxt);
 	free(w->prv);
 	free(w->heap);
+	free(w->wc);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -474,7 +500,7 @@ encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 	uint32_t p, q, r, x;
 	size_t nh = 0, i, k;
 
-	if (t->kind == TL_TOK_BYTES || n < 2) {
+	if (base(t) == TL_TOK_BYTES || n < 2) {
 		for (i = 0; i < n; i++)
 			out[i] = s[i];
 		return n;
@@ -527,6 +553,89 @@ encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 	return k;
 }
 
+/*
+ * Words BPE: each word is encoded alone, and a word seen lately comes
+ * from a cache: a direct-mapped table of words of up to WC_BYTES bytes
+ * and their ids, indexed by a hash of the word.  Most text is a few
+ * thousand distinct words, so nearly every word is found there.
+ */
+#define WC_SLOTS 32768
+#define WC_BYTES 30
+#define WC_IDS 16
+
+/* One cache line: a lookup costs one miss at most. */
+struct wc_ent {
+	unsigned char len, nid;	/* len 0: empty */
+	unsigned char b[WC_BYTES];
+	uint16_t id[WC_IDS];
+};
+typedef char wc_ent_is_64_bytes[sizeof(struct wc_ent) == 64 ? 1 : -1];
+
+struct wcache {
+	struct wc_ent e[WC_SLOTS];
+};
+
+static size_t
+encode_word(const tl_tok *t, const unsigned char *s, size_t n,
+    uint16_t *out, struct work *w)
+{
+	struct wc_ent *c = NULL;
+	uint32_t h = 2166136261u;
+	size_t i, k;
+
+	if (n <= WC_BYTES && w->wc != NULL) {
+		for (i = 0; i < n; i++)
+			h = (h ^ s[i]) * 16777619u;
+		c = &w->wc->e[(h ^ h >> 16) & (WC_SLOTS - 1)];
+		if (c->len == n && memcmp(c->b, s, n) == 0) {
+			memcpy(out, c->id, c->nid * sizeof(*out));
+			return c->nid;
+		}
+	}
+	k = n <= SMALL ? encode_small(t, s, n, out) :
+	    encode_seg(t, s, n, out, w);
+	if (c != NULL && k <= WC_IDS) {
+		c->len = (unsigned char)n;
+		c->nid = (unsigned char)k;
+		memcpy(c->b, s, n);
+		memcpy(c->id, out, k * sizeof(*out));
+	}
+	return k;
+}
+
+/*
+ * Encode the whole words of s[0..n) into out (room for n ids), *k ids;
+ * *used gets the bytes encoded: all if last, else up to the last place
+ * where a word surely ends.
+ */
+static int
+encode_words(const tl_tok *t, const unsigned char *s, size_t n, int last,
+    uint16_t *out, size_t *k, size_t *used, struct work *w, char *err)
+{
+	size_t a = 0, l;
+
+	*k = 0;
+	if (work_grow(w, TL_TOK_WORDMAX, err) != 0)
+		return -1;
+	/* the cache is worth its 2 MiB only on a long text */
+	if (w->wc == NULL && n >= 4096) {
+		void *p;
+
+		if (posix_memalign(&p, 64, sizeof(*w->wc)) != 0)
+			return tl_err(err, "out of memory");
+		w->wc = memset(p, 0, sizeof(*w->wc));
+	}
+	while (a < n && (l = tl_tok_word(s + a, n - a, last)) > 0) {
+		if (l == 1)
+			out[(*k)++] = s[a];
+		else
+			*k += encode_word(t, s + a, l, out + *k, w);
+		a += l;
+	}
+	*used = a;
+	return 0;
+}
+
 static int
 can_cut(const struct enc *en, const unsigned char *s, size_t i)
 {
@@ -545,7 +654,9 @@ encode_run(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 	size_t a, b;
 
 	*k = 0;
-	if (t->kind == TL_TOK_BYTES) {
+	if (base(t) == TL_TOK_WORDS)
+		return encode_words(t, s, n, 1, out, k, &a, w, err);
+	if (base(t) == TL_TOK_BYTES) {
 		*k = encode_seg(t, s, n, out, w);
 		return 0;
 	}
@@ -595,6 +706,9 @@ tl_tok_encode(const tl_tok *t, const unsigned char *text, size_t n,
  * spans the cut, and the left-to-right rule only relates overlapping
  * occurrences, which lie on one side.
  */
+static int feed_words(tl_tokenc *, int, const uint16_t **, size_t *,
+    char *);
+
 struct tl_tokenc {
 	const tl_tok *t;
 	unsigned char *buf;
@@ -703,7 +817,9 @@ tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n, int last,
 	e->len += n;
 
 	/* Where to cut. */
-	if (last || t->kind == TL_TOK_BYTES)
+	if (base(t) == TL_TOK_WORDS)
+		return feed_words(e, last, ids, nids, err);
+	if (last || base(t) == TL_TOK_BYTES)
 		c = e->len;
 	else {
 		for (c = 0, i = e->len; i-- > e->chk;)
@@ -751,6 +867,34 @@ tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n, int last,
 	if (e->chk < 1)
 		e->chk = 1;
 	*ids = e->out;
+	*nids = k;
+	return 0;
+}
+
+/* Words BPE: encode every word that surely ends in buf, keep the rest
+ * (less than TL_TOK_WORDMAX bytes). */
+static int
+feed_words(tl_tokenc *e, int last, const uint16_t **ids, size_t *nids,
+    char *err)
+{
+	size_t used, k;
+
+	if (e->outcap < e->len) {
+		uint16_t *o = realloc(e->out, e->len * sizeof(*o));
+
+		if (o == NULL)
+			return tl_err(err, "out of memory");
+		e->out = o;
+		e->outcap = e->len;
+	}
+	if (encode_words(e->t, e->buf, e->len, last, e->out, &k, &used,
+	    &e->w, err) != 0)
+		return -1;
+	if (used > 0)
+		memmove(e->buf, e->buf + used, e->len - used);
+	e->len -= used;
+	if (k > 0)
+		*ids = e->out;
 	*nids = k;
 	return 0;
 }

@@ -5,7 +5,9 @@
  * is encoded whole (tl_tok_encode, as tl-gen encodes a prompt) and
  * streamed in blocks of varying size (tl_tokenc, as tl-tokenize does),
  * with the default carry limits (the ids must equal the whole
- * encoding) and with tiny ones (the text must still come back).
+ * encoding) and with tiny ones (the text must still come back).  A
+ * BPE tokenizer is also tried as words BPE (the same merges applied
+ * within words).
  */
 #include "formats/formats.h"
 #include "fuzz.h"
@@ -64,16 +66,34 @@ stream(const tl_tok *t, const uint8_t *text, size_t n, size_t max,
 	return nall;
 }
 
+/* Whole and streamed encodings of text[0..n) with t. */
+static void
+encodes(const tl_tok *t, const uint8_t *text, size_t n)
+{
+	char err[TL_ERRLEN];
+	uint16_t *ids, *st;
+	size_t nids, nst;
+
+	FUZZ_CHECK(tl_tok_encode(t, text, n, &ids, &nids, err) == 0);
+	decodes(t, ids, nids, text, n);
+	nst = stream(t, text, n, 0, 0, &st);
+	FUZZ_CHECK(nst == nids && memcmp(st, ids, nst * sizeof(*st)) == 0);
+	free(st);
+	nst = stream(t, text, n, 1 + n % 600, 1 + n % 37, &st);
+	decodes(t, st, nst, text, n);
+	free(st);
+	free(ids);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[TL_ERRLEN];
 	uint8_t *d = fuzz_dup(data, size);
 	const uint8_t *text;
-	uint16_t *ids, *st;
-	size_t n, nids, nst;
+	size_t n;
 	tl_sreader *r;
-	tl_tok t;
+	tl_tok t, w;
 	long off;
 	FILE *f;
 
@@ -95,15 +115,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = data + off;
 	n = size - (size_t)off;
 
-	FUZZ_CHECK(tl_tok_encode(&t, text, n, &ids, &nids, err) == 0);
-	decodes(&t, ids, nids, text, n);
-	nst = stream(&t, text, n, 0, 0, &st);
-	FUZZ_CHECK(nst == nids && memcmp(st, ids, nst * sizeof(*st)) == 0);
-	free(st);
-	nst = stream(&t, text, n, 1 + n % 600, 1 + n % 37, &st);
-	decodes(&t, st, nst, text, n);
-	free(st);
-	free(ids);
+	encodes(&t, text, n);
+	if (t.kind == TL_TOK_BPE) {
+		FUZZ_CHECK(tl_tok_from_kind(&w, TL_TOK_WORDS, t.merges,
+		    t.vocab - 256, err) == 0);
+		encodes(&w, text, n);
+		tl_tok_free(&w);
+	}
 	tl_tok_free(&t);
 	free(d);
 	return 0;
