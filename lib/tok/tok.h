@@ -27,6 +27,11 @@
 
 #define TL_TOK_BYTES 0
 #define TL_TOK_BPE 1
+/* Flags in the upper bits of the blob's kind field (the low 8 bits are
+ * the kind): TL_TOK_EOT, the vocabulary's last id is the end-of-text
+ * token. */
+#define TL_TOK_KINDMASK 0xffu
+#define TL_TOK_EOT 0x100u
 #define TL_MAX_VOCAB 65536	/* ids fit in 16 bits */
 #define TL_TOK_MAXPIECE 256	/* longest token, in bytes */
 /* Largest blob: kind, vocab, and two u32 per merge. */
@@ -34,8 +39,9 @@
 
 typedef struct {
 	uint32_t kind;		/* TL_TOK_BYTES or TL_TOK_BPE */
-	uint32_t vocab;		/* number of ids: 256 + merges */
-	uint32_t *merges;	/* (vocab-256) x 2: left, right id of merge i
+	uint32_t vocab;		/* number of ids: 256 + merges (+ 1 EOT) */
+	uint32_t flags;		/* 0 or TL_TOK_EOT */
+	uint32_t *merges;	/* merges x 2: left, right id of merge i
 				 * (new id 256 + i); NULL for bytes */
 	/* derived for decoding: bytes of each id */
 	uint32_t *off;		/* (vocab+1) offsets into bytes */
@@ -60,7 +66,20 @@ void tl_tok_blob_put(const tl_tok *t, unsigned char *p);
 int tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err);
 int tl_tok_equal(const tl_tok *a, const tl_tok *b);
 
-/* The bytes of token id (id < vocab). */
+/*
+ * The end-of-text token (EOT), when the tokenizer has one, is its last
+ * id, vocab - 1, after the merges.  It stands for no text: its piece is
+ * empty, and encoding never produces it; tl-tokenize puts it after each
+ * document.
+ */
+/* Its id, or -1. */
+int tl_tok_eot(const tl_tok *t);
+/* Give t an EOT (a new last id); error if it has one or is full. */
+int tl_tok_add_eot(tl_tok *t, char *err);
+/* The number of merges (0 for bytes). */
+uint32_t tl_tok_nmerges(const tl_tok *t);
+
+/* The bytes of token id (id < vocab); none for the EOT. */
 const unsigned char *tl_tok_piece(const tl_tok *t, uint32_t id, size_t *len);
 
 /* Encode a whole text of n bytes (prompts, small inputs): *out is

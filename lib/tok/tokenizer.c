@@ -86,22 +86,29 @@ tl_tok_free(tl_tok *t)
 static int
 tok_build(tl_tok *t, char *err)
 {
-	uint32_t nm, i, l, r, h, size, total;
+	uint32_t nm, i, l, r, h, size, total, ne;
 	struct enc *e;
 
 	t->off = NULL;
 	t->bytes = NULL;
 	t->enc = NULL;
+	ne = t->flags & TL_TOK_EOT ? 1 : 0;
+	if (t->flags & ~TL_TOK_EOT) {
+		tl_err(err, "unknown tokenizer flags %#lx",
+		    (unsigned long)(t->flags & ~TL_TOK_EOT));
+		goto fail;
+	}
 	if (t->kind == TL_TOK_BYTES) {
-		if (t->vocab != 256) {
-			tl_err(err, "byte tokenizer with %lu ids (must be 256)",
-			    (unsigned long)t->vocab);
+		if (t->vocab != 256 + ne) {
+			tl_err(err, "byte tokenizer with %lu ids (must be %lu)",
+			    (unsigned long)t->vocab, (unsigned long)(256 + ne));
 			goto fail;
 		}
 	} else if (t->kind == TL_TOK_BPE) {
-		if (t->vocab <= 256 || t->vocab > TL_MAX_VOCAB) {
+		if (t->vocab <= 256 + ne || t->vocab > TL_MAX_VOCAB) {
 			tl_err(err, "BPE vocabulary of %lu ids out of range "
-			    "[257, %d]", (unsigned long)t->vocab, TL_MAX_VOCAB);
+			    "[%lu, %d]", (unsigned long)t->vocab,
+			    (unsigned long)(257 + ne), TL_MAX_VOCAB);
 			goto fail;
 		}
 	} else {
@@ -109,7 +116,7 @@ tok_build(tl_tok *t, char *err)
 		    (unsigned long)t->kind);
 		goto fail;
 	}
-	nm = t->vocab - 256;
+	nm = t->vocab - 256 - ne;
 
 	/* Piece lengths first, to bound the allocation. */
 	t->off = malloc((t->vocab + 1) * sizeof(*t->off));
@@ -173,6 +180,9 @@ tok_build(tl_tok *t, char *err)
 		}
 	}
 
+	if (ne)		/* the EOT: no bytes */
+		t->off[t->vocab] = t->off[t->vocab - 1];
+
 	/* The bytes of every token, and the pairs of bytes a token holds. */
 	t->bytes = malloc(t->off[t->vocab] ? t->off[t->vocab] : 1);
 	if (t->bytes == NULL)
@@ -232,19 +242,59 @@ tl_tok_from_merges(tl_tok *t, const uint32_t *merges, size_t nmerges,
 int
 tl_tok_copy(tl_tok *dst, const tl_tok *src, char *err)
 {
-	if (src->kind == TL_TOK_BYTES)
-		return tl_tok_bytes(dst, err);
-	return tl_tok_from_merges(dst, src->merges, src->vocab - 256, err);
+	if (src->kind == TL_TOK_BYTES) {
+		if (tl_tok_bytes(dst, err) != 0)
+			return -1;
+	} else if (tl_tok_from_merges(dst, src->merges, tl_tok_nmerges(src),
+	    err) != 0)
+		return -1;
+	if (src->flags & TL_TOK_EOT && tl_tok_add_eot(dst, err) != 0) {
+		tl_tok_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+uint32_t
+tl_tok_nmerges(const tl_tok *t)
+{
+	return t->vocab - 256 - (t->flags & TL_TOK_EOT ? 1 : 0);
+}
+
+int
+tl_tok_eot(const tl_tok *t)
+{
+	return t->flags & TL_TOK_EOT ? (int)t->vocab - 1 : -1;
+}
+
+int
+tl_tok_add_eot(tl_tok *t, char *err)
+{
+	uint32_t *off;
+
+	if (t->flags & TL_TOK_EOT)
+		return tl_err(err, "the tokenizer already has an end-of-text "
+		    "token");
+	if (t->vocab >= TL_MAX_VOCAB)
+		return tl_err(err, "no room for an end-of-text token: the "
+		    "vocabulary has %d ids", TL_MAX_VOCAB);
+	if ((off = realloc(t->off, (t->vocab + 2) * sizeof(*off))) == NULL)
+		return tl_err(err, "out of memory");
+	off[t->vocab + 1] = off[t->vocab];
+	t->off = off;
+	t->vocab++;
+	t->flags |= TL_TOK_EOT;
+	return 0;
 }
 
 /*
- * The blob (tl-tokens(5)): u32 kind, u32 vocab, then for BPE two u32
- * (left, right) per merge.
+ * The blob (tl-tokens(5)): u32 kind (the flags in its upper bits), u32
+ * vocab, then for BPE two u32 (left, right) per merge.
  */
 size_t
 tl_tok_blob_size(const tl_tok *t)
 {
-	return 8 + (t->kind == TL_TOK_BPE ? 8 * (size_t)(t->vocab - 256) : 0);
+	return 8 + (t->kind == TL_TOK_BPE ? 8 * (size_t)tl_tok_nmerges(t) : 0);
 }
 
 void
@@ -252,10 +302,10 @@ tl_tok_blob_put(const tl_tok *t, unsigned char *p)
 {
 	size_t i;
 
-	tl_put_u32(p, t->kind);
+	tl_put_u32(p, t->kind | t->flags);
 	tl_put_u32(p + 4, t->vocab);
 	if (t->kind == TL_TOK_BPE)
-		for (i = 0; i < 2 * (size_t)(t->vocab - 256); i++)
+		for (i = 0; i < 2 * (size_t)tl_tok_nmerges(t); i++)
 			tl_put_u32(p + 8 + 4 * i, t->merges[i]);
 }
 
@@ -263,16 +313,21 @@ int
 tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err)
 {
 	size_t want, i;
+	uint32_t ne;
 
 	memset(t, 0, sizeof(*t));
 	if (len < 8)
 		return tl_err(err, "tokenizer blob of %zu bytes (min 8)", len);
-	t->kind = tl_get_u32(p);
+	/* The one place that splits the kind field. */
+	t->kind = tl_get_u32(p) & TL_TOK_KINDMASK;
+	t->flags = tl_get_u32(p) & ~TL_TOK_KINDMASK;
 	t->vocab = tl_get_u32(p + 4);
-	if (t->kind == TL_TOK_BPE && t->vocab > 256 &&
-	    t->vocab <= TL_MAX_VOCAB)
-		want = 8 + 8 * (size_t)(t->vocab - 256);
-	else if (t->kind == TL_TOK_BYTES && t->vocab == 256)
+	ne = t->flags == TL_TOK_EOT ? 1 : 0;
+	if (t->kind == TL_TOK_BPE && (t->flags & ~TL_TOK_EOT) == 0 &&
+	    t->vocab > 256 + ne && t->vocab <= TL_MAX_VOCAB)
+		want = 8 + 8 * (size_t)(t->vocab - 256 - ne);
+	else if (t->kind == TL_TOK_BYTES && (t->flags & ~TL_TOK_EOT) == 0 &&
+	    t->vocab == 256 + ne)
 		want = 8;
 	else
 		return tok_build(t, err);	/* names what is wrong */
@@ -296,12 +351,12 @@ tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err)
 int
 tl_tok_equal(const tl_tok *a, const tl_tok *b)
 {
-	if (a->kind != b->kind || a->vocab != b->vocab)
+	if (a->kind != b->kind || a->vocab != b->vocab || a->flags != b->flags)
 		return 0;
 	if (a->kind != TL_TOK_BPE)
 		return 1;
 	return memcmp(a->merges, b->merges,
-	    2 * (size_t)(a->vocab - 256) * sizeof(*a->merges)) == 0;
+	    2 * (size_t)tl_tok_nmerges(a) * sizeof(*a->merges)) == 0;
 }
 
 const unsigned char *
