@@ -1,6 +1,7 @@
 /*
  * tl-tokenize: text to token stream and back, token ids as text, and
- * learning a BPE vocabulary (tl-tokenize(1)).
+ * learning a BPE vocabulary (tl-tokenize(1)); documents (text with a
+ * separator, JSON Lines, CSV) each followed by the end-of-text token.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,6 +22,8 @@
 static tl_afile outfile;	/* -o */
 static int stats;		/* --stats: counts and times on stderr */
 
+enum { O_CSV = TL_OPT_LONG, O_JSONL, O_SEP };
+
 static const tl_opt opts[] = {
 	{ 'd', NULL, NULL, NULL, 0, 0 },
 	{ 'i', "ids", NULL, NULL, 0, 0 },
@@ -28,10 +31,15 @@ static const tl_opt opts[] = {
 	{ 's', "stats", NULL, NULL, 0, 0 },
 	{ 'b', "train-bpe", "n", NULL, 0, 0 },
 	{ 'v', NULL, "vocab", NULL, 0, 0 },
+	{ O_CSV, "csv", "column", NULL, 0, 0 },
+	{ O_JSONL, "jsonl", "key", NULL, 0, 0 },
+	{ O_SEP, "sep", "string", NULL, 0, 0 },
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
 static const tl_cmd cmd = { { opts }, "[file]", 1,
-	"       tl-tokenize --train-bpe n [--stats] -o file [file]\n",
+	"       tl-tokenize --train-bpe n [--stats] [--csv column | "
+	"--jsonl key |\n"
+	"           --sep string] -o file [file]\n",
 	"  (none)          encode text to a token stream\n"
 	"  -d              decode a token stream to text\n"
 	"  --ids           print token ids, one per line\n"
@@ -40,7 +48,15 @@ static const tl_cmd cmd = { { opts }, "[file]", 1,
 	"  -v vocab        use the tokenizer of vocab (a vocabulary file,\n"
 	"                  token stream or checkpoint)\n"
 	"  --train-bpe n   learn an n-id BPE vocabulary into -o file\n"
+	"  --csv column    documents: a column of CSV (header name or number)\n"
+	"  --jsonl key     documents: the string member key of JSON Lines\n"
+	"  --sep string    documents: text separated by string\n"
+	"                  (each document ends with the end-of-text token;\n"
+	"                  with -d, written back in that format)\n"
 };
+
+/* The document format (kind TL_DOCS_TEXT: no documents). */
+static tl_docfmt docfmt;
 
 /* Open the output: stdout, or an atomic file at path. */
 static FILE *
@@ -166,10 +182,106 @@ encode(FILE *in, const char *name, FILE *out, const char *oname,
 	free(buf);
 }
 
+/* Encoding documents: each piece of text goes through the encoder, and
+ * each document's end flushes it and adds the EOT. */
+struct denc {
+	tl_tokenc *e;
+	tl_swriter *w;		/* NULL: ids as text on out */
+	FILE *out;
+	const char *oname;
+	uint16_t eot;
+	uint64_t nin, nout, ndoc;
+};
+
+static void
+denc_ids(struct denc *d, const uint16_t *o, size_t k)
+{
+	char err[TL_ERRLEN];
+
+	d->nout += k;
+	if (d->w == NULL)
+		put_ids(d->out, o, k);
+	else if (tl_swriter_put(d->w, o, k, err) != 0)
+		tl_die(1, "%s: %s", d->oname, err);
+}
+
+static int
+denc_piece(void *ctx, const unsigned char *p, size_t n, char *err)
+{
+	struct denc *d = ctx;
+	const uint16_t *o;
+	size_t k;
+
+	if (tl_tokenc_feed(d->e, p, n, p == NULL, &o, &k, err) != 0)
+		tl_die(1, "%s", err);
+	denc_ids(d, o, k);
+	d->nin += n;
+	if (p == NULL) {
+		denc_ids(d, &d->eot, 1);
+		d->ndoc++;
+	}
+	return 0;
+}
+
+static void
+encode_docs(FILE *in, const char *name, FILE *out, const char *oname,
+    const tl_tok *t, int ids)
+{
+	char err[TL_ERRLEN];
+	struct denc d;
+	double t0 = tl_now(), dt;
+
+	memset(&d, 0, sizeof(d));
+	d.out = out;
+	d.oname = oname;
+	d.eot = (uint16_t)tl_tok_eot(t);
+	if ((d.e = tl_tokenc_new(t, err)) == NULL)
+		tl_die(1, "%s", err);
+	if (!ids && (d.w = tl_swriter_new(out, t, err)) == NULL)
+		tl_die(1, "%s: %s", oname, err);
+	if (tl_docs_read(in, name, &docfmt, denc_piece, &d, err) != 0)
+		tl_die(2, "%s", err);
+	if (d.w && tl_swriter_end(d.w, err) != 0)
+		tl_die(1, "%s: %s", oname, err);
+	dt = tl_now() - t0;
+	if (stats)
+		tl_warn("%s: %llu documents, %llu bytes to %llu ids in %.3f s, "
+		    "%.1f MB/s", name, (unsigned long long)d.ndoc,
+		    (unsigned long long)d.nin, (unsigned long long)d.nout, dt,
+		    dt > 0 ? d.nin / dt / 1e6 : 0.0);
+	tl_tokenc_free(d.e);
+}
+
+/* Text of ids as documents in docfmt: the EOT ends one. */
+static uint64_t
+put_docs(tl_docw *dw, const char *name, const tl_tok *t, const uint16_t *ids,
+    size_t n)
+{
+	char err[TL_ERRLEN];
+	const unsigned char *p;
+	size_t i, l;
+	uint64_t len = 0;
+	int eot = tl_tok_eot(t), rc;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i] == eot)
+			rc = tl_docw_end(dw, err);
+		else {
+			p = tl_tok_piece(t, ids[i], &l);
+			rc = tl_docw_put(dw, p, l, err);
+			len += l;
+		}
+		if (rc != 0)
+			tl_die(2, "%s: %s", name, err);
+	}
+	return len;
+}
+
 static void
 decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
     const char *vname, int ids)
 {
+	tl_docw dw;
 	char err[TL_ERRLEN];
 	const uint16_t *c;
 	const tl_tok *t;
@@ -184,15 +296,20 @@ decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
 	if (want && !tl_tok_equal(t, want))
 		tl_die(2, "%s: the stream's tokenizer is not the one in %s",
 		    name, vname);
+	tl_docw_init(&dw, out, &docfmt);
 	while ((n = tl_sreader_next(r, &c, err)) > 0) {
 		if (ids)
 			put_ids(out, c, (size_t)n);
+		else if (docfmt.kind != TL_DOCS_TEXT)
+			nout += put_docs(&dw, name, t, c, (size_t)n);
 		else
 			nout += put_text(out, t, c, (size_t)n);
 		nin += (size_t)n;
 	}
 	if (n < 0)
 		tl_die(2, "%s", err);
+	if (tl_docw_finish(&dw, err) != 0)
+		tl_die(2, "%s: %s", name, err);
 	dt = tl_now() - t0;
 	if (stats)
 		tl_warn("%s: %llu ids to %llu bytes in %.3f s, %.1f MB/s", name,
@@ -201,39 +318,97 @@ decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
 	tl_sreader_free(r);
 }
 
+/*
+ * The text to learn from, in memory, with a bit per byte marking the
+ * document ends (learn_doc): the one place where documents reach the
+ * learner.
+ */
+struct ltext {
+	const char *name;
+	unsigned char *text, *cut;
+	size_t n, cap;
+};
+
+static int
+learn_text(void *ctx, const unsigned char *p, size_t len, char *err)
+{
+	struct ltext *L = ctx;
+	unsigned char *a, *b;
+	size_t cap;
+
+	(void)err;
+	if (L->cap - L->n < len) {
+		for (cap = L->cap ? L->cap : 1 << 20; cap - L->n < len;)
+			cap *= 2;
+		if (cap > 0x7fffffff || (a = realloc(L->text, cap)) == NULL)
+			tl_die(1, "%s: text too long to learn from", L->name);
+		L->text = a;
+		if (L->cut) {
+			if ((b = realloc(L->cut, cap / 8 + 1)) == NULL)
+				tl_die(1, "%s: out of memory", L->name);
+			memset(b + L->cap / 8 + 1, 0, (cap - L->cap) / 8);
+			L->cut = b;
+		}
+		L->cap = cap;
+	}
+	memcpy(L->text + L->n, p, len);
+	L->n += len;
+	return 0;
+}
+
+/* A document ends at the end of the text so far. */
+static int
+learn_doc(void *ctx, const unsigned char *p, size_t len, char *err)
+{
+	struct ltext *L = ctx;
+
+	if (p != NULL)
+		return learn_text(ctx, p, len, err);
+	if (L->cut == NULL && (L->cut = calloc(L->cap / 8 + 1, 1)) == NULL)
+		tl_die(1, "%s: out of memory", L->name);
+	L->cut[L->n >> 3] |= 1 << (L->n & 7);
+	return 0;
+}
+
 static void
 train(FILE *in, const char *name, FILE *out, const char *oname, long vocab)
 {
 	char err[TL_ERRLEN];
-	unsigned char *text = NULL, *p;
-	size_t n = 0, cap = 0, got;
+	unsigned char *p = tl_xmalloc(BLOCK);
+	struct ltext L;
+	size_t got;
 	double t0;
 	tl_tok t;
+	int docs = docfmt.kind != TL_DOCS_TEXT;
 
-	do {
-		if (cap - n < BLOCK) {
-			cap = cap ? 2 * cap : 1 << 20;
-			if (cap > 0x7fffffff || (p = realloc(text, cap)) == NULL)
-				tl_die(1, "%s: text too long to learn from", name);
-			text = p;
-		}
-		got = in_read(in, name, text + n, BLOCK);
-		n += got;
-	} while (got == BLOCK);
+	memset(&L, 0, sizeof(L));
+	L.name = name;
+	if (docs) {
+		if (tl_docs_read(in, name, &docfmt, learn_doc, &L, err) != 0)
+			tl_die(2, "%s", err);
+		vocab--;	/* the EOT is one of the ids */
+	} else
+		do {
+			got = in_read(in, name, p, BLOCK);
+			learn_text(&L, p, got, err);
+		} while (got == BLOCK);
+	free(p);
 	t0 = tl_now();
-	if (tl_tok_learn(&t, text, n, (uint32_t)vocab, err) != 0)
+	if (tl_tok_learn_docs(&t, L.text, L.n, L.cut, (uint32_t)vocab, err) != 0 ||
+	    (docs && tl_tok_add_eot(&t, err) != 0))
 		tl_die(1, "%s: %s", name, err);
 	if (stats)
 		tl_warn("%s: learned %lu ids from %zu bytes in %.3f s", name,
-		    (unsigned long)t.vocab, n, tl_now() - t0);
-	if (t.vocab < (uint32_t)vocab)
+		    (unsigned long)t.vocab, L.n, tl_now() - t0);
+	if (tl_tok_nmerges(&t) + 256 < (uint32_t)vocab)
 		tl_warn("%s: no pair occurs twice after %lu merges: the "
 		    "vocabulary has %lu ids", name,
-		    (unsigned long)(t.vocab - 256), (unsigned long)t.vocab);
+		    (unsigned long)tl_tok_nmerges(&t), (unsigned long)t.vocab);
 	if (tl_vocab_write(out, &t, err) != 0)
 		tl_die(1, "%s: %s", oname, err);
 	tl_tok_free(&t);
-	free(text);
+	free(L.text);
+	free(L.cut);
 }
 
 int
@@ -270,6 +445,17 @@ main(int argc, char **argv)
 		case 'v':
 			vpath = op.arg;
 			break;
+		case O_CSV:
+		case O_JSONL:
+		case O_SEP:
+			if (docfmt.kind != TL_DOCS_TEXT)
+				tl_die(2, "give one of --csv, --jsonl, --sep");
+			docfmt.kind = op.opt->key == O_CSV ? TL_DOCS_CSV :
+			    op.opt->key == O_JSONL ? TL_DOCS_JSONL : TL_DOCS_SEP;
+			if (*op.arg == '\0')
+				tl_die(2, "%s: empty argument", op.name);
+			docfmt.arg = op.arg;
+			break;
 		}
 	if (op.nargs == 1 && strcmp(op.args[0], "-") != 0)
 		ipath = op.args[0];
@@ -278,6 +464,12 @@ main(int argc, char **argv)
 		tl_die(2, "--train-bpe takes none of -d, --ids, -v");
 	if (nbpe && opath == NULL)
 		tl_die(2, "--train-bpe needs -o file");
+	if (nbpe == 256 && docfmt.kind != TL_DOCS_TEXT)
+		tl_die(2, "--train-bpe with documents needs n >= 257 (one id is "
+		    "the end-of-text token)");
+	if (dflag && ids && docfmt.kind != TL_DOCS_TEXT)
+		tl_die(2, "-d --ids prints ids, not documents: no --csv, "
+		    "--jsonl or --sep");
 	if (opath && ipath && strcmp(opath, ipath) == 0)
 		tl_die(2, "%s: output would overwrite the input", opath);
 
@@ -288,6 +480,10 @@ main(int argc, char **argv)
 			tl_die(2, "%s", err);
 	} else if (tl_tok_bytes(&tok, err) != 0)
 		tl_die(1, "%s", err);
+	/* Documents end with the EOT: a tokenizer without one gets it. */
+	if (docfmt.kind != TL_DOCS_TEXT && !dflag && !nbpe &&
+	    tl_tok_eot(&tok) < 0 && tl_tok_add_eot(&tok, err) != 0)
+		tl_die(2, "%s: %s", vpath ? vpath : "bytes", err);
 	in = in_open(ipath);
 	tl_afile_signals();
 	out = out_open(opath);
@@ -296,6 +492,8 @@ main(int argc, char **argv)
 		train(in, iname, out, opath, nbpe);
 	else if (dflag)
 		decode(in, iname, out, vpath ? &tok : NULL, vpath, ids);
+	else if (docfmt.kind != TL_DOCS_TEXT)
+		encode_docs(in, iname, out, opath ? opath : "stdout", &tok, ids);
 	else
 		encode(in, iname, out, opath ? opath : "stdout", &tok, ids);
 	out_close(out, opath);

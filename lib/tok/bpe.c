@@ -299,6 +299,16 @@ int
 tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
     char *err)
 {
+	return tl_tok_learn_docs(t, text, n, NULL, vocab, err);
+}
+
+/* A document ends before byte i: no pair spans it. */
+#define CUT(cut, i) ((cut) != NULL && (cut)[(i) >> 3] >> ((i) & 7) & 1)
+
+int
+tl_tok_learn_docs(tl_tok *t, const unsigned char *text, size_t n,
+    const unsigned char *cut, uint32_t vocab, char *err)
+{
 	struct learn *L;
 	uint32_t *merges = NULL, nm = 0, i, k, p, q, l, r, nid;
 	int rc = -1;
@@ -329,6 +339,8 @@ tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
 	for (i = 0; i < 65536; i++)
 		L->bp[i] = NONE;
 	for (i = 0; i + 1 < n; i++) {
+		if (CUT(cut, i + 1))
+			continue;
 		k = L->bp[text[i] << 8 | text[i + 1]];
 		if (k == NONE) {
 			k = pair_get(L, text[i], text[i + 1]);
@@ -357,11 +369,11 @@ tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n, uint32_t vocab,
 		while ((p = L->pr[best].head) != NONE) {
 			q = p + L->len[L->s[p].id];
 			r = q + L->len[L->s[q].id];
-			if (r == n)
+			if (r == n || CUT(cut, r))
 				r = NONE;
 			for (l = p; l > 0 && L->s[--l].id == NONE;)
 				;
-			if (l == p)
+			if (l == p || CUT(cut, p))
 				l = NONE;
 			occ_del(L, p);
 			if (l != NONE)

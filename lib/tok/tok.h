@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/util.h"
 
@@ -121,5 +122,55 @@ void tl_tokenc_limits(tl_tokenc *e, size_t max, size_t keep);
  */
 int tl_tok_learn(tl_tok *t, const unsigned char *text, size_t n,
     uint32_t vocab, char *err);
+/* The same over documents: bit i of cut (cut[i / 8] >> i % 8 & 1) set
+ * means a document ends before byte i, and no pair across it counts or
+ * is merged.  cut == NULL is tl_tok_learn. */
+int tl_tok_learn_docs(tl_tok *t, const unsigned char *text, size_t n,
+    const unsigned char *cut, uint32_t vocab, char *err);
+
+/* ======== docs.c ======== */
+
+/*
+ * docs.c: documents in text files (tl-tokenize(1) gives the rules):
+ * TL_DOCS_TEXT, the whole input one document; TL_DOCS_SEP, documents
+ * separated by the string arg; TL_DOCS_JSONL, JSON Lines, each line an
+ * object whose string member arg is the document; TL_DOCS_CSV, RFC 4180
+ * CSV whose column arg (a header name or a 1-based number) is the
+ * document.  Reading streams in bounded memory: about 130 KiB and
+ * TL_DOCS_DEPTH bytes, whatever the length of a line or document.
+ */
+enum { TL_DOCS_TEXT, TL_DOCS_SEP, TL_DOCS_JSONL, TL_DOCS_CSV };
+#define TL_DOCS_DEPTH 512	/* JSON values nested deeper are refused */
+
+typedef struct {
+	int kind;		/* TL_DOCS_* */
+	const char *arg;	/* separator, key or column; not empty */
+} tl_docfmt;
+
+/* Called with each piece of a document's text (n > 0) as it is
+ * decoded, and with p == NULL at the end of each document; nonzero
+ * stops reading (with a message in err). */
+typedef int (*tl_docs_fn)(void *ctx, const unsigned char *p, size_t n,
+    char *err);
+/* Read the documents of f (name in messages: "name:line: problem"). */
+int tl_docs_read(FILE *f, const char *name, const tl_docfmt *fmt,
+    tl_docs_fn fn, void *ctx, char *err);
+
+/* Writing documents in a format: JSON Lines one {"arg":"..."} line each,
+ * CSV a header line (arg) and one quoted field per row, SEP each
+ * followed by arg, TEXT as they are.  JSON Lines and CSV refuse a
+ * document that is not UTF-8. */
+typedef struct {
+	FILE *f;
+	const tl_docfmt *fmt;
+	int open, header, need;
+	int lo, hi;
+	unsigned long long ndoc;
+} tl_docw;
+void tl_docw_init(tl_docw *w, FILE *f, const tl_docfmt *fmt);
+void tl_docw_header(tl_docw *w);	/* CSV's, if not yet written */
+int tl_docw_put(tl_docw *w, const unsigned char *p, size_t n, char *err);
+int tl_docw_end(tl_docw *w, char *err);	/* a document ends */
+int tl_docw_finish(tl_docw *w, char *err);	/* the text ends */
 
 #endif
