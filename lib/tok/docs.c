@@ -855,6 +855,10 @@ docw_open(tl_docw *w)
 	if (w->open)
 		return;
 	w->open = 1;
+	w->any = 0;
+	if (fmt->kind == TL_DOCS_SEP && w->pend)
+		fputs(fmt->arg, w->f);
+	w->pend = 0;
 	if (fmt->kind == TL_DOCS_JSONL) {
 		fputs("{\"", w->f);
 		json_esc(w->f, (const unsigned char *)fmt->arg,
@@ -892,6 +896,7 @@ tl_docw_put(tl_docw *w, const unsigned char *p, size_t n, char *err)
 	if (n == 0)
 		return 0;
 	docw_open(w);
+	w->any = 1;
 	switch (w->fmt->kind) {
 	case TL_DOCS_JSONL:
 	case TL_DOCS_CSV:
@@ -929,7 +934,7 @@ tl_docw_end(tl_docw *w, char *err)
 		fputs("\"\n", w->f);
 		break;
 	case TL_DOCS_SEP:
-		fputs(w->fmt->arg, w->f);
+		w->pend = 1;	/* written before the next document */
 		break;
 	}
 	w->open = 0;
@@ -937,9 +942,21 @@ tl_docw_end(tl_docw *w, char *err)
 	return 0;
 }
 
+/*
+ * The separator goes between documents, and after the last one only
+ * when that is empty: the text reads back as the same documents
+ * whether or not the original ended with a separator, and whatever
+ * the last document ends with (text after the last separator is a
+ * document, an empty one only when a separator ends it).
+ */
 int
 tl_docw_finish(tl_docw *w, char *err)
 {
 	tl_docw_header(w);
-	return w->open ? tl_docw_end(w, err) : 0;
+	if (w->open && tl_docw_end(w, err) != 0)
+		return -1;
+	if (w->fmt->kind == TL_DOCS_SEP && w->pend && !w->any)
+		fputs(w->fmt->arg, w->f);
+	w->pend = 0;
+	return 0;
 }

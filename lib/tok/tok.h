@@ -157,13 +157,15 @@ int tl_docs_read(FILE *f, const char *name, const tl_docfmt *fmt,
     tl_docs_fn fn, void *ctx, char *err);
 
 /* Writing documents in a format: JSON Lines one {"arg":"..."} line each,
- * CSV a header line (arg) and one quoted field per row, SEP each
- * followed by arg, TEXT as they are.  JSON Lines and CSV refuse a
+ * CSV a header line (arg) and one quoted field per row, SEP arg between
+ * them (and after an empty last one), TEXT as they are.  JSON Lines and CSV refuse a
  * document that is not UTF-8. */
 typedef struct {
 	FILE *f;
 	const tl_docfmt *fmt;
 	int open, header, need;
+	int any, pend;		/* SEP: the document has text; a
+				 * separator is due before the next */
 	int lo, hi;
 	unsigned long long ndoc;
 } tl_docw;
