@@ -37,9 +37,7 @@ static const tl_opt opts[] = {
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
 static const tl_cmd cmd = { { opts }, "[file]", 1,
-	"       tl-tokenize --train-bpe n [--stats] [--csv column | "
-	"--jsonl key |\n"
-	"           --sep string] -o file [file]\n",
+	"       tl-tokenize --train-bpe n [--stats] -o file [file]\n",
 	"  (none)          encode text to a token stream\n"
 	"  -d              decode a token stream to text\n"
 	"  --ids           print token ids, one per line\n"
