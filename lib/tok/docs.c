@@ -229,7 +229,8 @@ hex4(struct rd *r)
 	return v;
 }
 
-/* \uXXXX (the \u read), with a surrogate pair's second half. */
+/* A \u escape and its four hex digits (the \u read), with a
+ * surrogate pair's second half. */
 static int
 json_u(struct rd *r)
 {

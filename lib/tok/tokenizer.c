@@ -79,6 +79,29 @@ tl_tok_free(tl_tok *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* The kind, flags and number of ids (ne: 1 with an EOT). */
+static int
+tok_check(const tl_tok *t, uint32_t ne, char *err)
+{
+	if (t->flags & ~TL_TOK_EOT)
+		return tl_err(err, "unknown tokenizer flags %#lx",
+		    (unsigned long)(t->flags & ~TL_TOK_EOT));
+	if (t->kind == TL_TOK_BYTES) {
+		if (t->vocab != 256 + ne)
+			return tl_err(err, "byte tokenizer with %lu ids (must "
+			    "be %lu)", (unsigned long)t->vocab,
+			    (unsigned long)(256 + ne));
+	} else if (t->kind == TL_TOK_BPE) {
+		if (t->vocab <= 256 + ne || t->vocab > TL_MAX_VOCAB)
+			return tl_err(err, "BPE vocabulary of %lu ids out of "
+			    "range [%lu, %d]", (unsigned long)t->vocab,
+			    (unsigned long)(257 + ne), TL_MAX_VOCAB);
+	} else
+		return tl_err(err, "unknown tokenizer kind %lu",
+		    (unsigned long)t->kind);
+	return 0;
+}
+
 /*
  * Check t->kind, t->vocab and t->merges (owned by t) and derive the
  * pieces and the encoder.  On failure t is freed.
@@ -93,29 +116,8 @@ tok_build(tl_tok *t, char *err)
 	t->bytes = NULL;
 	t->enc = NULL;
 	ne = t->flags & TL_TOK_EOT ? 1 : 0;
-	if (t->flags & ~TL_TOK_EOT) {
-		tl_err(err, "unknown tokenizer flags %#lx",
-		    (unsigned long)(t->flags & ~TL_TOK_EOT));
+	if (tok_check(t, ne, err) != 0)
 		goto fail;
-	}
-	if (t->kind == TL_TOK_BYTES) {
-		if (t->vocab != 256 + ne) {
-			tl_err(err, "byte tokenizer with %lu ids (must be %lu)",
-			    (unsigned long)t->vocab, (unsigned long)(256 + ne));
-			goto fail;
-		}
-	} else if (t->kind == TL_TOK_BPE) {
-		if (t->vocab <= 256 + ne || t->vocab > TL_MAX_VOCAB) {
-			tl_err(err, "BPE vocabulary of %lu ids out of range "
-			    "[%lu, %d]", (unsigned long)t->vocab,
-			    (unsigned long)(257 + ne), TL_MAX_VOCAB);
-			goto fail;
-		}
-	} else {
-		tl_err(err, "unknown tokenizer kind %lu",
-		    (unsigned long)t->kind);
-		goto fail;
-	}
 	nm = t->vocab - 256 - ne;
 
 	/* Piece lengths first, to bound the allocation. */
