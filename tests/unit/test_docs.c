@@ -103,6 +103,7 @@ test_eot(void)
 	tl_tok_blob_put(&t, blob);
 	CHECK(tl_get_u32(blob) == 0x101);
 	CHECK(tl_tok_blob_get(&u, blob, 24, err) == 0 && tl_tok_equal(&t, &u));
+	tl_tok_free(&u);
 	CHECK(tl_tok_blob_get(&u, blob, 32, err) == -1);
 	CHECK(tl_tok_copy(&u, &t, err) == 0 && tl_tok_equal(&t, &u));
 	tl_tok_free(&u);
