@@ -120,6 +120,60 @@ put(struct rd *r, int c)
 	return 0;
 }
 
+/*
+ * The fast path: a run of bytes that need no decoding (plain[c] set;
+ * only ASCII) goes from the input buffer to put() in one piece.
+ */
+enum { JSON_PLAIN = 1, CSVQ_PLAIN = 2, CSV_PLAIN = 4 };
+static unsigned char plain[256];
+
+static void
+plain_init(void)
+{
+	int c;
+
+	for (c = 0; c < 0x80; c++) {
+		plain[c] = CSVQ_PLAIN;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			plain[c] |= JSON_PLAIN;
+		if (c != ',' && c != '\n' && c != '\r')
+			plain[c] |= CSV_PLAIN;
+	}
+	plain['"'] = 0;
+}
+
+static int
+run(struct rd *r, int kind)
+{
+	const unsigned char *p;
+	size_t i, k, n;
+
+	if (r->back != -2)
+		return 0;
+	p = r->ibuf + r->ipos;
+	for (i = r->ipos; i < r->ilen && plain[r->ibuf[i]] & kind; i++)
+		if (r->ibuf[i] == '\n')
+			r->line++;
+	n = i - r->ipos;
+	if (n == 0)
+		return 0;
+	r->ipos = i;
+	r->lastnl = p[n - 1] == '\n';
+	if (r->mode == EMIT)
+		for (; n > 0; n -= k, p += k) {
+			if (r->olen == OBUF && flush(r) != 0)
+				return -1;
+			k = OBUF - r->olen < n ? OBUF - r->olen : n;
+			memcpy(r->obuf + r->olen, p, k);
+			r->olen += k;
+		}
+	else
+		while (n-- > 0)
+			if (put(r, *p++) != 0)
+				return -1;
+	return 0;
+}
+
 static int
 doc_end(struct rd *r)
 {
@@ -261,6 +315,8 @@ json_string(struct rd *r)
 	int c;
 
 	for (;;) {
+		if (run(r, JSON_PLAIN) != 0)
+			return -1;
 		c = next(r);
 		if (c == '"')
 			return 0;
@@ -509,6 +565,8 @@ csv_field(struct rd *r, int *cp)
 	if (c == '"') {
 		qline = r->line;
 		for (;;) {
+			if (run(r, CSVQ_PLAIN) != 0)
+				return -1;
 			c = next(r);
 			if (c == '"' && (c = next(r)) != '"')
 				break;
@@ -543,7 +601,8 @@ csv_field(struct rd *r, int *cp)
 			unget(r, c);
 			c = '\r';
 		}
-		if (c >= 0x80 ? utf8(r, c) : put(r, c))
+		if ((c >= 0x80 ? utf8(r, c) : put(r, c)) ||
+		    run(r, CSV_PLAIN) != 0)
 			return -1;
 	}
 	*cp = c;
@@ -744,6 +803,8 @@ tl_docs_read(FILE *f, const char *name, const tl_docfmt *fmt, tl_docs_fn fn,
 	r->err = err;
 	r->back = -2;
 	r->line = r->rline = 1;
+	if (plain['a'] == 0)
+		plain_init();
 	if (fmt->kind != TL_DOCS_TEXT && fmt->kind != TL_DOCS_SEP) {
 		/* a byte order mark is no text */
 		if ((c = next(r)) == 0xef && next(r) == 0xbb &&

@@ -205,6 +205,27 @@ test_csv(void)
 	SAME(RD(TL_DOCS_CSV, "b", "\xef\xbb\xbf" "b\n\xc3\xa9\n"), "\xc3\xa9|");
 }
 
+/* Lines are counted across the input buffer, inside quoted fields. */
+static void
+test_lines(void)
+{
+	static char big[200000];
+	size_t n;
+	int i;
+
+	n = (size_t)sprintf(big, "a,b\n1,\"");
+	for (i = 0; i < 40000; i++)
+		n += (size_t)sprintf(big + n, "x\n");
+	n += (size_t)sprintf(big + n, "\"\n2\n");
+	SAME(rd(TL_DOCS_CSV, "b", big, n),
+	    "!t:40003: no column 2 (the row has 1 field)");
+	n = 0;
+	for (i = 0; i < 9000; i++)
+		n += (size_t)sprintf(big + n, "{\"text\":\"a\\nb\"}\n");
+	n += (size_t)sprintf(big + n, "{\"text\":\"a\"");
+	SAME(rd(TL_DOCS_JSONL, "text", big, n), "!t:9001: expected ',' or '}'");
+}
+
 static void
 test_sep(void)
 {
@@ -289,6 +310,7 @@ main(void)
 	test_eot();
 	test_jsonl();
 	test_csv();
+	test_lines();
 	test_sep();
 	test_write();
 	test_learn();
