@@ -338,8 +338,10 @@ learn_text(void *ctx, const unsigned char *p, size_t len, char *err)
 	if (L->cap - L->n < len) {
 		for (cap = L->cap ? L->cap : 1 << 20; cap - L->n < len;)
 			cap *= 2;
-		if (cap > 0x7fffffff || (a = realloc(L->text, cap)) == NULL)
+		if (cap > 0x7fffffff)
 			tl_die(1, "%s: text too long to learn from", L->name);
+		if ((a = realloc(L->text, cap)) == NULL)
+			tl_die(1, "%s: out of memory", L->name);
 		L->text = a;
 		if (L->cut) {
 			if ((b = realloc(L->cut, cap / 8 + 1)) == NULL)
