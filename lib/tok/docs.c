@@ -848,10 +848,19 @@ tl_docw_init(tl_docw *w, FILE *f, const tl_docfmt *fmt)
 static void
 json_esc(FILE *f, const unsigned char *p, size_t n)
 {
-	size_t i;
+	size_t i, j;
 	int c;
 
 	for (i = 0; i < n; i++) {
+		/* a run that needs no escape goes out whole */
+		for (j = i; j < n && p[j] >= 0x20 && p[j] != '"' &&
+		    p[j] != '\\'; j++)
+			;
+		if (j > i) {
+			fwrite(p + i, 1, j - i, f);
+			if ((i = j) == n)
+				break;
+		}
 		c = p[i];
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
@@ -953,7 +962,7 @@ tl_docw_header(tl_docw *w)
 int
 tl_docw_put(tl_docw *w, const unsigned char *p, size_t n, char *err)
 {
-	size_t i;
+	size_t i, k;
 
 	if (n == 0)
 		return 0;
@@ -969,10 +978,13 @@ tl_docw_put(tl_docw *w, const unsigned char *p, size_t n, char *err)
 			json_esc(w->f, p, n);
 			break;
 		}
-		for (i = 0; i < n; i++) {
-			if (p[i] == '"')
-				putc('"', w->f);
-			putc(p[i], w->f);
+		for (i = 0; i < n; i = k + 1) {
+			const unsigned char *q = memchr(p + i, '"', n - i);
+
+			k = q ? (size_t)(q - p) : n;
+			fwrite(p + i, 1, k - i, w->f);
+			if (q)
+				fputs("\"\"", w->f);
 		}
 		break;
 	default:
