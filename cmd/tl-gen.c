@@ -13,7 +13,7 @@
 #include "model/model.h"
 #include "util/util.h"
 
-enum { O_GREEDY = TL_OPT_LONG, O_SLIDE, O_STATS, O_TOPP };
+enum { O_GREEDY = TL_OPT_LONG, O_NOSTOP, O_SLIDE, O_STATS, O_TOPP };
 
 static const tl_opt opts[] = {
 	{ 'k', NULL, "topk", NULL, 0, 0 },
@@ -24,6 +24,7 @@ static const tl_opt opts[] = {
 	{ 'T', NULL, "temperature", NULL, 0, 0 },
 	{ 't', NULL, "threads", NULL, 0, 0 },
 	{ O_GREEDY, "greedy", NULL, NULL, 0, 0 },
+	{ O_NOSTOP, "no-stop", NULL, NULL, 0, 0 },
 	{ O_SLIDE, "slide", NULL, NULL, 0, 0 },
 	{ O_STATS, "stats", NULL, NULL, 0, 0 },
 	{ O_TOPP, "top-p", "P", NULL, 0, 0 },
@@ -36,7 +37,7 @@ typedef struct {
 	const char *model, *prompt;
 	long ntok;
 	uint64_t seed;
-	int threads, slide, stats;
+	int threads, slide, stats, nostop;
 	tl_sampling sm;
 } args;
 
@@ -77,6 +78,9 @@ parse_args(args *a, int argc, char **argv)
 			break;
 		case O_GREEDY:
 			a->sm.greedy = 1;
+			break;
+		case O_NOSTOP:
+			a->nostop = 1;
 			break;
 		case O_SLIDE:
 			a->slide = 1;
@@ -172,6 +176,7 @@ typedef struct {
 	size_t nprompt;		/* prompt tokens pushed */
 	long made;		/* tokens generated */
 	int full;		/* the context filled up (no --slide) */
+	int ended;		/* the model ended the text (EOT) */
 	double t0, t1, t2, c1, c2;	/* wall and CPU seconds */
 } gen;
 
@@ -190,7 +195,9 @@ gen_open(const args *a, gen *g)
 }
 
 /* Echo the prompt, push its ids, then sample and print a->ntok tokens
- * or until the context is full. */
+ * or until the context is full or, unless --no-stop, the model emits
+ * the end-of-text token (not printed; with --no-stop it prints as its
+ * empty piece). */
 static void
 generate(const args *a, gen *g, const unsigned char *text, size_t tlen,
     const uint16_t *ids, size_t nids)
@@ -214,6 +221,10 @@ generate(const args *a, gen *g, const unsigned char *text, size_t tlen,
 		size_t len;
 		int t = tl_sample(g->sp, lg);
 
+		if (t == tl_tok_eot(g->mf.tok) && !a->nostop) {
+			g->ended = 1;
+			break;
+		}
 		piece = tl_tok_piece(g->mf.tok, t, &len);
 		out(piece, len, tty);
 		if (i + 1 < a->ntok && (lg = tl_infer_push(g->d, g->pool,
@@ -233,13 +244,34 @@ print_stats(const gen *g)
 {
 	double w = g->t2 - g->t1, c = g->c2 - g->c1;
 
-	fprintf(stderr, "%s: prompt %zu tokens in %.3f s; %ld tokens in "
+	fprintf(stderr, "%s: prompt %zu tokens in %.3f s; %ld tokens%s in "
 	    "%.3f s, %.1f tokens/s (%.1f per CPU second); %.0f bytes "
 	    "of weights per token; %s path, %d threads; peak memory "
-	    "%.1f MiB\n", tl_prog(), g->nprompt, g->t1 - g->t0, g->made, w,
+	    "%.1f MiB\n", tl_prog(), g->nprompt, g->t1 - g->t0, g->made,
+	    g->ended ? " (then the end of the text)" : "", w,
 	    g->made / (w > 0 ? w : 1e-9), g->made / (c > 0 ? c : 1e-9),
 	    tl_qmodel_token_bytes(g->q), tl_simd_name(tl_simd_path()),
 	    tl_pool_threads(g->pool), tl_peak_rss_kib() / 1024.0);
+}
+
+/* With an end-of-text token, the text is a new document: its ids follow
+ * an EOT, as each document does in training (an empty prompt is the EOT
+ * alone).  Encoding never gives an EOT, so the prompt holds none. */
+static uint16_t *
+doc_prompt(const tl_tok *t, const unsigned char *text, size_t tlen,
+    size_t *nids)
+{
+	char err[TL_ERRLEN];
+	uint16_t *p, *ids;
+
+	if (tl_tok_encode(t, text, tlen, &p, nids, err) < 0)
+		tl_die(2, "prompt: %s", err);
+	ids = tl_xcalloc(*nids + 1, sizeof(*ids));
+	ids[0] = (uint16_t)tl_tok_eot(t);
+	memcpy(ids + 1, p, *nids * sizeof(*ids));
+	(*nids)++;
+	free(p);
+	return ids;
 }
 
 int
@@ -259,9 +291,11 @@ main(int argc, char **argv)
 	if (tl_mfile_open(&g.mf, a.model, err) < 0)
 		tl_die(2, "%s", err);
 	text = read_prompt(&a, &tlen);
+	if (tl_tok_eot(g.mf.tok) >= 0)
+		ids = doc_prompt(g.mf.tok, text, tlen, &nids);
 	/* An empty prompt starts the text as if after a newline. */
-	if (tl_tok_encode(g.mf.tok, tlen ? text : (const unsigned char *)"\n",
-	    tlen ? tlen : 1, &ids, &nids, err) < 0)
+	else if (tl_tok_encode(g.mf.tok, tlen ? text :
+	    (const unsigned char *)"\n", tlen ? tlen : 1, &ids, &nids, err) < 0)
 		tl_die(2, "prompt: %s", err);
 	gen_open(&a, &g);
 	generate(&a, &g, text, tlen, ids, nids);

@@ -1,6 +1,7 @@
 /*
  * tl-tokenize: text to token stream and back, token ids as text, and
- * learning a BPE vocabulary (tl-tokenize(1)).
+ * learning a BPE vocabulary (tl-tokenize(1)); documents (text with a
+ * separator, JSON Lines, CSV) each followed by the end-of-text token.
  */
 #include <errno.h>
 #include <signal.h>
@@ -17,7 +18,7 @@
 #define BLOCK 65536		/* bytes of text read at a time */
 #define SPIECE (1 << 20)	/* --sample: bytes of each piece at most */
 
-enum { O_KIND = TL_OPT_LONG, O_SAMPLE };
+enum { O_KIND = TL_OPT_LONG, O_CSV, O_JSONL, O_SAMPLE, O_SEP };
 
 /* The output file of -o while it is being written under a temporary
  * name; removed if the program dies before renaming it. */
@@ -27,10 +28,13 @@ static int stats;		/* --stats: counts and times on stderr */
 static const char *const kinds[] = { "exact", "words" };
 static const tl_opt opts[] = {
 	{ O_KIND, "bpe-kind", "kind", kinds, 2, 0 },
+	{ O_CSV, "csv", "column", NULL, 0, 0 },
 	{ 'd', NULL, NULL, NULL, 0, 0 },
 	{ 'i', "ids", NULL, NULL, 0, 0 },
+	{ O_JSONL, "jsonl", "key", NULL, 0, 0 },
 	{ 'o', NULL, "file", NULL, 0, 0 },
 	{ O_SAMPLE, "sample", "size", NULL, 0, 0 },
+	{ O_SEP, "sep", "string", NULL, 0, 0 },
 	{ 's', "stats", NULL, NULL, 0, 0 },
 	{ 'b', "train-bpe", "n", NULL, 0, 0 },
 	{ 'v', NULL, "vocab", NULL, 0, 0 },
@@ -50,7 +54,15 @@ static const tl_cmd cmd = { { opts }, "[file]", 1,
 	"  --train-bpe n   learn an n-id BPE vocabulary into -o file\n"
 	"  --bpe-kind k    exact (whole-text rule, the default) or words\n"
 	"  --sample size   learn from about size bytes spread over the input\n"
+	"  --csv column    documents: a column of CSV (header name or number)\n"
+	"  --jsonl key     documents: the string member key of JSON Lines\n"
+	"  --sep string    documents: text separated by string\n"
+	"                  (each document ends with the end-of-text token;\n"
+	"                  with -d, written back in that format)\n"
 };
+
+/* The document format (kind TL_DOCS_TEXT: no documents). */
+static tl_docfmt docfmt;
 
 /* Open the output: stdout, or an atomic file at path. */
 static FILE *
@@ -193,6 +205,107 @@ encode(FILE *in, const char *name, FILE *out, const char *oname,
 	free(buf);
 }
 
+/* Encoding documents: each piece of text goes through the encoder, and
+ * each document's end flushes it and adds the EOT. */
+struct denc {
+	tl_tokenc *e;
+	tl_swriter *w;		/* NULL: ids as text on out */
+	FILE *in, *out;
+	tl_progress pg;
+	const char *oname;
+	uint16_t eot;
+	uint64_t nin, nout, ndoc;
+};
+
+static void
+denc_ids(struct denc *d, const uint16_t *o, size_t k)
+{
+	char err[TL_ERRLEN];
+
+	d->nout += k;
+	if (d->w == NULL)
+		put_ids(d->out, o, k);
+	else if (tl_swriter_put(d->w, o, k, err) != 0)
+		tl_die(1, "%s: %s", d->oname, err);
+}
+
+static int
+denc_piece(void *ctx, const unsigned char *p, size_t n, char *err)
+{
+	struct denc *d = ctx;
+	const uint16_t *o;
+	size_t k;
+
+	if (tl_tokenc_feed(d->e, p, n, p == NULL, &o, &k, err) != 0)
+		tl_die(1, "%s", err);
+	denc_ids(d, o, k);
+	d->nin += n;
+	tl_progress_update(&d->pg, d->pg.total ? (uint64_t)ftello(d->in) :
+	    d->nin);
+	if (p == NULL) {
+		denc_ids(d, &d->eot, 1);
+		d->ndoc++;
+	}
+	return 0;
+}
+
+static void
+encode_docs(FILE *in, const char *name, FILE *out, const char *oname,
+    const tl_tok *t, int ids)
+{
+	char err[TL_ERRLEN];
+	struct denc d;
+	double t0 = tl_now(), dt;
+
+	memset(&d, 0, sizeof(d));
+	d.in = in;
+	d.out = out;
+	d.oname = oname;
+	d.eot = (uint16_t)tl_tok_eot(t);
+	if ((d.e = tl_tokenc_new(t, err)) == NULL)
+		tl_die(1, "%s", err);
+	if (!ids && (d.w = tl_swriter_new(out, t, err)) == NULL)
+		tl_die(1, "%s: %s", oname, err);
+	progress_begin(&d.pg, in, out, "bytes");
+	if (tl_docs_read(in, name, &docfmt, denc_piece, &d, err) != 0)
+		tl_die(2, "%s", err);
+	tl_progress_end(&d.pg);
+	if (d.w && tl_swriter_end(d.w, err) != 0)
+		tl_die(1, "%s: %s", oname, err);
+	dt = tl_now() - t0;
+	if (stats)
+		tl_warn("%s: %llu documents, %llu bytes to %llu ids in %.3f s, "
+		    "%.1f MB/s", name, (unsigned long long)d.ndoc,
+		    (unsigned long long)d.nin, (unsigned long long)d.nout, dt,
+		    dt > 0 ? d.nin / dt / 1e6 : 0.0);
+	tl_tokenc_free(d.e);
+}
+
+/* Text of ids as documents in docfmt: the EOT ends one. */
+static uint64_t
+put_docs(tl_docw *dw, const char *name, const tl_tok *t, const uint16_t *ids,
+    size_t n)
+{
+	char err[TL_ERRLEN];
+	const unsigned char *p;
+	size_t i, l;
+	uint64_t len = 0;
+	int eot = tl_tok_eot(t), rc;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i] == eot)
+			rc = tl_docw_end(dw, err);
+		else {
+			p = tl_tok_piece(t, ids[i], &l);
+			rc = tl_docw_put(dw, p, l, err);
+			len += l;
+		}
+		if (rc != 0)
+			tl_die(2, "%s: %s", name, err);
+	}
+	return len;
+}
+
 static void
 decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
     const char *vname, int ids)
@@ -202,6 +315,7 @@ decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
 	const tl_tok *t;
 	tl_sreader *r;
 	tl_progress pg;
+	tl_docw dw;
 	uint64_t nin = 0, nout = 0;
 	double t0 = tl_now(), dt;
 	long n;
@@ -214,9 +328,12 @@ decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
 		    name, vname);
 	/* of the file's bytes (as far as read), or of ids from a pipe */
 	progress_begin(&pg, in, out, "tokens");
+	tl_docw_init(&dw, out, &docfmt);
 	while ((n = tl_sreader_next(r, &c, err)) > 0) {
 		if (ids)
 			put_ids(out, c, (size_t)n);
+		else if (docfmt.kind != TL_DOCS_TEXT)
+			nout += put_docs(&dw, name, t, c, (size_t)n);
 		else
 			nout += put_text(out, t, c, (size_t)n);
 		nin += (size_t)n;
@@ -224,6 +341,8 @@ decode(FILE *in, const char *name, FILE *out, const tl_tok *want,
 	}
 	if (n < 0)
 		tl_die(2, "%s", err);
+	if (tl_docw_finish(&dw, err) != 0)
+		tl_die(2, "%s: %s", name, err);
 	tl_progress_end(&pg);
 	dt = tl_now() - t0;
 	if (stats)
@@ -292,6 +411,58 @@ feed_input(FILE *in, const char *name, tl_learner *l, uint64_t sample,
 	return done;
 }
 
+/*
+ * Documents to the learner, each end a place no merge crosses; with
+ * --sample size, the first size bytes of their text.
+ */
+struct ldocs {
+	tl_learner *l;
+	tl_progress *pg;
+	FILE *in;
+	uint64_t left, done;	/* left: of the sample (or all) */
+	int full;		/* the sample is taken: stop reading */
+};
+
+static int
+learn_piece(void *ctx, const unsigned char *p, size_t n, char *err)
+{
+	struct ldocs *L = ctx;
+
+	if (p == NULL)
+		return tl_learner_doc(L->l, err);
+	if (n > L->left)
+		n = (size_t)L->left;
+	if (tl_learner_feed(L->l, p, n, err) != 0)
+		return -1;
+	L->left -= n;
+	L->done += n;
+	tl_progress_update(L->pg, L->pg->total ? (uint64_t)ftello(L->in) :
+	    L->done);
+	if (L->left == 0) {
+		L->full = 1;
+		return tl_learner_doc(L->l, err) != 0 ? -1 : 1;
+	}
+	return 0;
+}
+
+static uint64_t
+feed_docs(FILE *in, const char *name, tl_learner *l, uint64_t sample,
+    tl_progress *pg)
+{
+	char err[TL_ERRLEN];
+	struct ldocs L;
+
+	memset(&L, 0, sizeof L);
+	L.l = l;
+	L.pg = pg;
+	L.in = in;
+	L.left = sample ? sample : UINT64_MAX;
+	if (tl_docs_read(in, name, &docfmt, learn_piece, &L, err) != 0 &&
+	    !L.full)
+		tl_die(2, "%s", err);
+	return L.done;
+}
+
 static void
 train(FILE *in, const char *name, FILE *out, const char *oname, long vocab,
     uint32_t kind, uint64_t sample)
@@ -308,7 +479,11 @@ train(FILE *in, const char *name, FILE *out, const char *oname, long vocab,
 	progress_begin(&pg, in, out, "bytes");
 	if (sample > 0 && pg.total > sample)
 		pg.total = sample;
-	n = feed_input(in, name, l, sample, &pg);
+	if (docfmt.kind != TL_DOCS_TEXT) {
+		n = feed_docs(in, name, l, sample, &pg);
+		vocab--;	/* the EOT is one of the ids */
+	} else
+		n = feed_input(in, name, l, sample, &pg);
 	tl_progress_end(&pg);
 	if (pg.what) {
 		/* the merges, the long part of the exact rule */
@@ -316,48 +491,24 @@ train(FILE *in, const char *name, FILE *out, const char *oname, long vocab,
 		    "merges");
 		tl_tok_learn_progress(&pg);
 	}
-	if (tl_learner_finish(l, (uint32_t)vocab, &t, err) != 0)
+	if (tl_learner_finish(l, (uint32_t)vocab, &t, err) != 0 ||
+	    (docfmt.kind != TL_DOCS_TEXT && tl_tok_add_eot(&t, err) != 0))
 		tl_die(1, "%s: %s", name, err);
 	tl_tok_learn_progress(NULL);
-	tl_progress_update(&pg, t.vocab - 256);
+	tl_progress_update(&pg, tl_tok_nmerges(&t));
 	tl_progress_end(&pg);
 	tl_learner_free(l);
 	if (stats)
 		tl_warn("%s: learned %lu ids from %llu bytes in %.3f s", name,
 		    (unsigned long)t.vocab, (unsigned long long)n,
 		    tl_now() - t0);
-	if (t.vocab < (uint32_t)vocab)
+	if (tl_tok_nmerges(&t) + 256 < (uint32_t)vocab)
 		tl_warn("%s: no pair occurs twice after %lu merges: the "
 		    "vocabulary has %lu ids", name,
-		    (unsigned long)(t.vocab - 256), (unsigned long)t.vocab);
+		    (unsigned long)tl_tok_nmerges(&t), (unsigned long)t.vocab);
 	if (tl_vocab_write(out, &t, err) != 0)
 		tl_die(1, "%s: %s", oname, err);
 	tl_tok_free(&t);
-}
-
-/* A size in bytes: digits with an optional k, M or G (powers of 1024). */
-static uint64_t
-parse_size(const char *s, const char *what)
-{
-	char *end;
-	unsigned long long v;
-	int sh = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end == 'k' || *end == 'K')
-		sh = 10;
-	else if (*end == 'M')
-		sh = 20;
-	else if (*end == 'G')
-		sh = 30;
-	if (sh)
-		end++;
-	if (end == s || *s < '0' || *s > '9' || *end != '\0' || errno ||
-	    v == 0 || v > (1ULL << 50) >> sh)
-		tl_die(2, "%s: bad size '%s' (bytes, or with k, M or G)",
-		    what, s);
-	return (uint64_t)v << sh;
 }
 
 int
@@ -385,7 +536,7 @@ main(int argc, char **argv)
 			kind = op.val ? TL_TOK_WORDS : TL_TOK_BPE;
 			break;
 		case O_SAMPLE:
-			sample = parse_size(op.arg, op.name);
+			sample = tl_atosize(op.arg, op.name);
 			break;
 		case 'd':
 			dflag = 1;
@@ -402,6 +553,17 @@ main(int argc, char **argv)
 		case 'v':
 			vpath = op.arg;
 			break;
+		case O_CSV:
+		case O_JSONL:
+		case O_SEP:
+			if (docfmt.kind != TL_DOCS_TEXT)
+				tl_die(2, "give one of --csv, --jsonl, --sep");
+			docfmt.kind = op.opt->key == O_CSV ? TL_DOCS_CSV :
+			    op.opt->key == O_JSONL ? TL_DOCS_JSONL : TL_DOCS_SEP;
+			if (*op.arg == '\0')
+				tl_die(2, "%s: empty argument", op.name);
+			docfmt.arg = op.arg;
+			break;
 		}
 	if (op.nargs == 1 && strcmp(op.args[0], "-") != 0)
 		ipath = op.args[0];
@@ -413,6 +575,12 @@ main(int argc, char **argv)
 		tl_die(2, "--bpe-kind and --sample need --train-bpe");
 	if (nbpe && opath == NULL)
 		tl_die(2, "--train-bpe needs -o file");
+	if (nbpe == 256 && docfmt.kind != TL_DOCS_TEXT)
+		tl_die(2, "--train-bpe with documents needs n >= 257 (one id is "
+		    "the end-of-text token)");
+	if (dflag && ids && docfmt.kind != TL_DOCS_TEXT)
+		tl_die(2, "-d --ids prints ids, not documents: no --csv, "
+		    "--jsonl or --sep");
 	if (opath && ipath && strcmp(opath, ipath) == 0)
 		tl_die(2, "%s: output would overwrite the input", opath);
 
@@ -423,6 +591,10 @@ main(int argc, char **argv)
 			tl_die(2, "%s", err);
 	} else if (tl_tok_bytes(&tok, err) != 0)
 		tl_die(1, "%s", err);
+	/* Documents end with the EOT: a tokenizer without one gets it. */
+	if (docfmt.kind != TL_DOCS_TEXT && !dflag && !nbpe &&
+	    tl_tok_eot(&tok) < 0 && tl_tok_add_eot(&tok, err) != 0)
+		tl_die(2, "%s: %s", vpath ? vpath : "bytes", err);
 	in = in_open(ipath);
 	tl_afile_signals();
 	out = out_open(opath);
@@ -431,6 +603,8 @@ main(int argc, char **argv)
 		train(in, iname, out, opath, nbpe, kind, sample);
 	else if (dflag)
 		decode(in, iname, out, vpath ? &tok : NULL, vpath, ids);
+	else if (docfmt.kind != TL_DOCS_TEXT)
+		encode_docs(in, iname, out, opath ? opath : "stdout", &tok, ids);
 	else
 		encode(in, iname, out, opath ? opath : "stdout", &tok, ids);
 	out_close(out, opath);

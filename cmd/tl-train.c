@@ -4,7 +4,6 @@
  */
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -146,30 +145,6 @@ shape_flag(args *a, const char *name, const char *val)
 	a->shape[a->nshape++][1] = val;
 }
 
-/* A size: bytes, or a number of KiB, MiB or GiB with K, M or G;
- * 1 byte to 1 TiB (and what the address space holds). */
-static size_t
-parse_size(const char *s, const char *what)
-{
-	static const char units[] = "KMG";
-	const char *u;
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end != s && *end != '\0' && end[1] == '\0' &&
-	    (u = strchr(units, toupper((unsigned char)*end))) != NULL) {
-		v *= (double)(1UL << 10 * (u - units + 1));
-		end++;
-	}
-	if (end == s || *end != '\0' || errno != 0 || !(v >= 1) ||
-	    v > (double)(1ULL << 40) || v > (double)((size_t)-1))
-		tl_die(2, "%s %s: not a size (bytes, or a number with K, M "
-		    "or G)", what, s);
-	return (size_t)v;
-}
-
 static void
 parse_args(args *a, int argc, char **argv)
 {
@@ -228,7 +203,7 @@ parse_args(args *a, int argc, char **argv)
 			break;
 		case O_MEM:
 			a->memarg = v;
-			a->mem = parse_size(v, o);
+			a->mem = tl_atosize(v, o);
 			break;
 		case O_MICRO:
 			a->micro = (int)tl_atol(v, o, 1, 65536);

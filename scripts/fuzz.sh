@@ -55,6 +55,8 @@ seeds() {
 	text) ls $d/*.txt $d/*.bin ;;
 	prompt) ls $d/*.txt $d/*.bin ;;
 	pack) ls $d/*.tlq ;;
+	jsonl) ls $d/*.jsonl ;;
+	csv) ls $d/*.csv $d/*.txt ;;
 	esac
 	ls $d/crash-"$1"-* 2>/dev/null
 }

@@ -274,7 +274,7 @@ only_files() {
 
 @test "-h and -V" {
 	run -0 tl-tokenize -h
-	[[ "$output" == "usage: tl-tokenize [-dhV] [-o file] [-v vocab] ["* ]]
+	[[ "$output" == "usage: tl-tokenize [-dhV] [-o file] [-v vocab] "*"[--ids]"*"[--stats]"* ]]
 	run -0 --separate-stderr tl-tokenize --stats "$DATA/hello.txt"
 	[[ "$stderr" == *"14 bytes to 14 ids"* ]]
 	run -0 tl-tokenize -V

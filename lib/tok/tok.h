@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/util.h"
 
@@ -32,16 +33,21 @@
 #define TL_TOK_BYTES 0
 #define TL_TOK_BPE 1
 #define TL_TOK_WORDS 2
+/* Flags in the upper bits of the blob's kind field (the low 8 bits are
+ * the kind): TL_TOK_EOT, the vocabulary's last id is the end-of-text
+ * token. */
+#define TL_TOK_KINDMASK 0xffu
+#define TL_TOK_EOT 0x100u
 #define TL_MAX_VOCAB 65536	/* ids fit in 16 bits */
 #define TL_TOK_MAXPIECE 256	/* longest token, in bytes */
 /* Largest blob: kind, vocab, and two u32 per merge. */
 #define TL_TOK_BLOB_MAX (8 + 8 * (TL_MAX_VOCAB - 256))
 
 typedef struct {
-	uint32_t kind;		/* TL_TOK_BYTES, TL_TOK_BPE or TL_TOK_WORDS
-				 * in the low 8 bits (tokenizer.c, base()) */
-	uint32_t vocab;		/* number of ids: 256 + merges */
-	uint32_t *merges;	/* (vocab-256) x 2: left, right id of merge i
+	uint32_t kind;		/* TL_TOK_BYTES, TL_TOK_BPE or TL_TOK_WORDS */
+	uint32_t vocab;		/* number of ids: 256 + merges (+ 1 EOT) */
+	uint32_t flags;		/* 0 or TL_TOK_EOT */
+	uint32_t *merges;	/* merges x 2: left, right id of merge i
 				 * (new id 256 + i); NULL for bytes */
 	/* derived for decoding: bytes of each id */
 	uint32_t *off;		/* (vocab+1) offsets into bytes */
@@ -72,7 +78,20 @@ void tl_tok_blob_put(const tl_tok *t, unsigned char *p);
 int tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err);
 int tl_tok_equal(const tl_tok *a, const tl_tok *b);
 
-/* The bytes of token id (id < vocab). */
+/*
+ * The end-of-text token (EOT), when the tokenizer has one, is its last
+ * id, vocab - 1, after the merges.  It stands for no text: its piece is
+ * empty, and encoding never produces it; tl-tokenize puts it after each
+ * document.
+ */
+/* Its id, or -1. */
+int tl_tok_eot(const tl_tok *t);
+/* Give t an EOT (a new last id); error if it has one or is full. */
+int tl_tok_add_eot(tl_tok *t, char *err);
+/* The number of merges (0 for bytes). */
+uint32_t tl_tok_nmerges(const tl_tok *t);
+
+/* The bytes of token id (id < vocab); none for the EOT. */
 const unsigned char *tl_tok_piece(const tl_tok *t, uint32_t id, size_t *len);
 
 /* Encode a whole text of n bytes (prompts, small inputs): *out is
@@ -165,5 +184,52 @@ int tl_learner_doc(tl_learner *l, char *err);
 int tl_learner_finish(tl_learner *l, uint32_t vocab, tl_tok *t,
     char *err);
 void tl_learner_free(tl_learner *l);
+
+/* ======== docs.c ======== */
+
+/*
+ * docs.c: documents in text files (tl-tokenize(1) gives the rules):
+ * TL_DOCS_TEXT, the whole input one document; TL_DOCS_SEP, documents
+ * separated by the string arg; TL_DOCS_JSONL, JSON Lines, each line an
+ * object whose string member arg is the document; TL_DOCS_CSV, RFC 4180
+ * CSV whose column arg (a header name or a 1-based number) is the
+ * document.  Reading streams in bounded memory: about 130 KiB and
+ * TL_DOCS_DEPTH bytes, whatever the length of a line or document.
+ */
+enum { TL_DOCS_TEXT, TL_DOCS_SEP, TL_DOCS_JSONL, TL_DOCS_CSV };
+#define TL_DOCS_DEPTH 512	/* JSON values nested deeper are refused */
+
+typedef struct {
+	int kind;		/* TL_DOCS_* */
+	const char *arg;	/* separator, key or column; not empty */
+} tl_docfmt;
+
+/* Called with each piece of a document's text (n > 0) as it is
+ * decoded, and with p == NULL at the end of each document; nonzero
+ * stops reading (with a message in err). */
+typedef int (*tl_docs_fn)(void *ctx, const unsigned char *p, size_t n,
+    char *err);
+/* Read the documents of f (name in messages: "name:line: problem"). */
+int tl_docs_read(FILE *f, const char *name, const tl_docfmt *fmt,
+    tl_docs_fn fn, void *ctx, char *err);
+
+/* Writing documents in a format: JSON Lines one {"arg":"..."} line each,
+ * CSV a header line (arg) and one quoted field per row, SEP arg between
+ * them (and after an empty last one), TEXT as they are.  JSON Lines and CSV refuse a
+ * document that is not UTF-8. */
+typedef struct {
+	FILE *f;
+	const tl_docfmt *fmt;
+	int open, header, need;
+	int any, pend;		/* SEP: the document has text; a
+				 * separator is due before the next */
+	int lo, hi;
+	unsigned long long ndoc;
+} tl_docw;
+void tl_docw_init(tl_docw *w, FILE *f, const tl_docfmt *fmt);
+void tl_docw_header(tl_docw *w);	/* CSV's, if not yet written */
+int tl_docw_put(tl_docw *w, const unsigned char *p, size_t n, char *err);
+int tl_docw_end(tl_docw *w, char *err);	/* a document ends */
+int tl_docw_finish(tl_docw *w, char *err);	/* the text ends */
 
 #endif

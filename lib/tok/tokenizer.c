@@ -47,17 +47,6 @@ hash2(uint32_t key)
 	return key ^ key >> 16;
 }
 
-/*
- * The kind of tokenizer: the low 8 bits of the kind field (the upper
- * ones are left for flags).  Everything but tok_build's check goes by
- * this.
- */
-static uint32_t
-base(const tl_tok *t)
-{
-	return t->kind & 0xff;
-}
-
 static uint32_t
 rank_of(const struct enc *e, uint32_t l, uint32_t r)
 {
@@ -101,13 +90,36 @@ tl_tok_mem(const tl_tok *t)
 	size_t n = sizeof *t;
 
 	if (t->merges)
-		n += 2 * (size_t)(t->vocab - 256) * sizeof *t->merges;
+		n += 2 * (size_t)tl_tok_nmerges(t) * sizeof *t->merges;
 	if (t->off)
 		n += (t->vocab + 1) * sizeof *t->off + t->off[t->vocab];
 	if (e)
 		n += sizeof *e + (e->mask + (size_t)1) * sizeof *e->slot +
 		    65536 * sizeof *e->rank0;
 	return n;
+}
+
+/* The kind, flags and number of ids (ne: 1 with an EOT). */
+static int
+tok_check(const tl_tok *t, uint32_t ne, char *err)
+{
+	if (t->flags & ~TL_TOK_EOT)
+		return tl_err(err, "unknown tokenizer flags %#lx",
+		    (unsigned long)(t->flags & ~TL_TOK_EOT));
+	if (t->kind == TL_TOK_BYTES) {
+		if (t->vocab != 256 + ne)
+			return tl_err(err, "byte tokenizer with %lu ids (must "
+			    "be %lu)", (unsigned long)t->vocab,
+			    (unsigned long)(256 + ne));
+	} else if (t->kind == TL_TOK_BPE || t->kind == TL_TOK_WORDS) {
+		if (t->vocab <= 256 + ne || t->vocab > TL_MAX_VOCAB)
+			return tl_err(err, "BPE vocabulary of %lu ids out of "
+			    "range [%lu, %d]", (unsigned long)t->vocab,
+			    (unsigned long)(257 + ne), TL_MAX_VOCAB);
+	} else
+		return tl_err(err, "unknown tokenizer kind %lu",
+		    (unsigned long)t->kind);
+	return 0;
 }
 
 /*
@@ -117,30 +129,16 @@ tl_tok_mem(const tl_tok *t)
 static int
 tok_build(tl_tok *t, char *err)
 {
-	uint32_t nm, i, l, r, h, size, total;
+	uint32_t nm, i, l, r, h, size, total, ne;
 	struct enc *e;
 
 	t->off = NULL;
 	t->bytes = NULL;
 	t->enc = NULL;
-	if (t->kind == TL_TOK_BYTES) {
-		if (t->vocab != 256) {
-			tl_err(err, "byte tokenizer with %lu ids (must be 256)",
-			    (unsigned long)t->vocab);
-			goto fail;
-		}
-	} else if (t->kind == TL_TOK_BPE || t->kind == TL_TOK_WORDS) {
-		if (t->vocab <= 256 || t->vocab > TL_MAX_VOCAB) {
-			tl_err(err, "BPE vocabulary of %lu ids out of range "
-			    "[257, %d]", (unsigned long)t->vocab, TL_MAX_VOCAB);
-			goto fail;
-		}
-	} else {
-		tl_err(err, "unknown tokenizer kind %lu",
-		    (unsigned long)t->kind);
+	ne = t->flags & TL_TOK_EOT ? 1 : 0;
+	if (tok_check(t, ne, err) != 0)
 		goto fail;
-	}
-	nm = t->vocab - 256;
+	nm = t->vocab - 256 - ne;
 
 	/* Piece lengths first, to bound the allocation. */
 	t->off = malloc((t->vocab + 1) * sizeof(*t->off));
@@ -203,6 +201,9 @@ tok_build(tl_tok *t, char *err)
 			goto fail;
 		}
 	}
+
+	if (ne)		/* the EOT: no bytes */
+		t->off[t->vocab] = t->off[t->vocab - 1];
 
 	/* The bytes of every token, and the pairs of bytes a token holds. */
 	t->bytes = malloc(t->off[t->vocab] ? t->off[t->vocab] : 1);
@@ -270,21 +271,60 @@ tl_tok_from_kind(tl_tok *t, uint32_t kind, const uint32_t *merges,
 int
 tl_tok_copy(tl_tok *dst, const tl_tok *src, char *err)
 {
-	if (base(src) == TL_TOK_BYTES)
-		return tl_tok_bytes(dst, err);
-	return tl_tok_from_kind(dst, src->kind, src->merges, src->vocab - 256,
-	    err);
+	if (src->kind == TL_TOK_BYTES) {
+		if (tl_tok_bytes(dst, err) != 0)
+			return -1;
+	} else if (tl_tok_from_kind(dst, src->kind, src->merges,
+	    tl_tok_nmerges(src), err) != 0)
+		return -1;
+	if (src->flags & TL_TOK_EOT && tl_tok_add_eot(dst, err) != 0) {
+		tl_tok_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+uint32_t
+tl_tok_nmerges(const tl_tok *t)
+{
+	return t->vocab - 256 - (t->flags & TL_TOK_EOT ? 1 : 0);
+}
+
+int
+tl_tok_eot(const tl_tok *t)
+{
+	return t->flags & TL_TOK_EOT ? (int)t->vocab - 1 : -1;
+}
+
+int
+tl_tok_add_eot(tl_tok *t, char *err)
+{
+	uint32_t *off;
+
+	if (t->flags & TL_TOK_EOT)
+		return tl_err(err, "the tokenizer already has an end-of-text "
+		    "token");
+	if (t->vocab >= TL_MAX_VOCAB)
+		return tl_err(err, "no room for an end-of-text token: the "
+		    "vocabulary has %d ids", TL_MAX_VOCAB);
+	if ((off = realloc(t->off, (t->vocab + 2) * sizeof(*off))) == NULL)
+		return tl_err(err, "out of memory");
+	off[t->vocab + 1] = off[t->vocab];
+	t->off = off;
+	t->vocab++;
+	t->flags |= TL_TOK_EOT;
+	return 0;
 }
 
 /*
- * The blob (tl-tokens(5)): u32 kind, u32 vocab, then for either BPE
- * two u32 (left, right) per merge.
+ * The blob (tl-tokens(5)): u32 kind (the flags in its upper bits), u32
+ * vocab, then for either BPE two u32 (left, right) per merge.
  */
 size_t
 tl_tok_blob_size(const tl_tok *t)
 {
-	return 8 + (base(t) != TL_TOK_BYTES ?
-	    8 * (size_t)(t->vocab - 256) : 0);
+	return 8 + (t->kind != TL_TOK_BYTES ? 8 * (size_t)tl_tok_nmerges(t) :
+	    0);
 }
 
 void
@@ -292,10 +332,10 @@ tl_tok_blob_put(const tl_tok *t, unsigned char *p)
 {
 	size_t i;
 
-	tl_put_u32(p, t->kind);
+	tl_put_u32(p, t->kind | t->flags);
 	tl_put_u32(p + 4, t->vocab);
-	if (base(t) != TL_TOK_BYTES)
-		for (i = 0; i < 2 * (size_t)(t->vocab - 256); i++)
+	if (t->kind != TL_TOK_BYTES)
+		for (i = 0; i < 2 * (size_t)tl_tok_nmerges(t); i++)
 			tl_put_u32(p + 8 + 4 * i, t->merges[i]);
 }
 
@@ -303,16 +343,22 @@ int
 tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err)
 {
 	size_t want, i;
+	uint32_t ne;
 
 	memset(t, 0, sizeof(*t));
 	if (len < 8)
 		return tl_err(err, "tokenizer blob of %zu bytes (min 8)", len);
-	t->kind = tl_get_u32(p);
+	/* The one place that splits the kind field. */
+	t->kind = tl_get_u32(p) & TL_TOK_KINDMASK;
+	t->flags = tl_get_u32(p) & ~TL_TOK_KINDMASK;
 	t->vocab = tl_get_u32(p + 4);
-	if ((base(t) == TL_TOK_BPE || base(t) == TL_TOK_WORDS) &&
-	    t->vocab > 256 && t->vocab <= TL_MAX_VOCAB)
-		want = 8 + 8 * (size_t)(t->vocab - 256);
-	else if (t->kind == TL_TOK_BYTES && t->vocab == 256)
+	ne = t->flags == TL_TOK_EOT ? 1 : 0;
+	if ((t->kind == TL_TOK_BPE || t->kind == TL_TOK_WORDS) &&
+	    (t->flags & ~TL_TOK_EOT) == 0 &&
+	    t->vocab > 256 + ne && t->vocab <= TL_MAX_VOCAB)
+		want = 8 + 8 * (size_t)(t->vocab - 256 - ne);
+	else if (t->kind == TL_TOK_BYTES && (t->flags & ~TL_TOK_EOT) == 0 &&
+	    t->vocab == 256 + ne)
 		want = 8;
 	else
 		return tok_build(t, err);	/* names what is wrong */
@@ -321,7 +367,7 @@ tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err)
 		return tl_err(err, "tokenizer blob of %zu bytes, expected %zu",
 		    len, want);
 	}
-	if (base(t) != TL_TOK_BYTES) {
+	if (t->kind != TL_TOK_BYTES) {
 		t->merges = malloc((want - 8) / 4 * sizeof(*t->merges));
 		if (t->merges == NULL) {
 			memset(t, 0, sizeof(*t));
@@ -336,12 +382,12 @@ tl_tok_blob_get(tl_tok *t, const unsigned char *p, size_t len, char *err)
 int
 tl_tok_equal(const tl_tok *a, const tl_tok *b)
 {
-	if (a->kind != b->kind || a->vocab != b->vocab)
+	if (a->kind != b->kind || a->vocab != b->vocab || a->flags != b->flags)
 		return 0;
-	if (base(a) == TL_TOK_BYTES)
+	if (a->kind == TL_TOK_BYTES)
 		return 1;
 	return memcmp(a->merges, b->merges,
-	    2 * (size_t)(a->vocab - 256) * sizeof(*a->merges)) == 0;
+	    2 * (size_t)tl_tok_nmerges(a) * sizeof(*a->merges)) == 0;
 }
 
 const unsigned char *
@@ -500,7 +546,7 @@ encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 	uint32_t p, q, r, x;
 	size_t nh = 0, i, k;
 
-	if (base(t) == TL_TOK_BYTES || n < 2) {
+	if (t->kind == TL_TOK_BYTES || n < 2) {
 		for (i = 0; i < n; i++)
 			out[i] = s[i];
 		return n;
@@ -654,9 +700,9 @@ encode_run(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 	size_t a, b;
 
 	*k = 0;
-	if (base(t) == TL_TOK_WORDS)
+	if (t->kind == TL_TOK_WORDS)
 		return encode_words(t, s, n, 1, out, k, &a, w, err);
-	if (base(t) == TL_TOK_BYTES) {
+	if (t->kind == TL_TOK_BYTES) {
 		*k = encode_seg(t, s, n, out, w);
 		return 0;
 	}
@@ -817,9 +863,9 @@ tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n, int last,
 	e->len += n;
 
 	/* Where to cut. */
-	if (base(t) == TL_TOK_WORDS)
+	if (t->kind == TL_TOK_WORDS)
 		return feed_words(e, last, ids, nids, err);
-	if (last || base(t) == TL_TOK_BYTES)
+	if (last || t->kind == TL_TOK_BYTES)
 		c = e->len;
 	else {
 		for (c = 0, i = e->len; i-- > e->chk;)

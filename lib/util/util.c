@@ -2,6 +2,7 @@
  * util.c: error messages, dying, checked allocation, atomic files,
  * byte helpers, CRC-32, the random number generator, clocks.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -143,6 +144,28 @@ tl_atof(const char *s, const char *what, double lo, double hi)
 	if (v < lo || v > hi)
 		tl_die(2, "%s: %g is out of range [%g, %g]", what, v, lo, hi);
 	return v;
+}
+
+uint64_t
+tl_atosize(const char *s, const char *what)
+{
+	static const char units[] = "KMG";
+	const char *u;
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != s && *end != '\0' && end[1] == '\0' &&
+	    (u = strchr(units, toupper((unsigned char)*end))) != NULL) {
+		v *= (double)(1UL << 10 * (u - units + 1));
+		end++;
+	}
+	if (end == s || *end != '\0' || errno != 0 || !(v >= 1) ||
+	    v > (double)(1ULL << 40) || v > (double)((size_t)-1))
+		tl_die(2, "%s %s: not a size (bytes, or a number with K, M "
+		    "or G)", what, s);
+	return (uint64_t)v;
 }
 
 void

@@ -59,6 +59,10 @@ void tl_fshut(FILE *f, const char *name);
 /* Parse a whole decimal number in [lo, hi] or die with status 2. */
 long tl_atol(const char *s, const char *what, long lo, long hi);
 double tl_atof(const char *s, const char *what, double lo, double hi);
+/* A size: bytes, or a number (decimals allowed) of KiB, MiB or GiB with
+ * K, M or G; 1 byte to 1 TiB, and what size_t holds; else die with
+ * status 2. */
+uint64_t tl_atosize(const char *s, const char *what);
 
 /* Little-endian fixed-width fields. */
 void tl_put_u16(unsigned char *p, uint16_t v);
