@@ -47,3 +47,10 @@ opts() {
 	*) [ "$_left" -eq "$_nargs" ] || { echo "usage: $_usage" >&2; exit 2; } ;;
 	esac
 }
+
+# mmm [SCALE]: "min A median B max C" of the numbers on standard input,
+# one a line, each divided by SCALE (default 1), with two decimals.
+mmm() {
+	sort -n | awk -v s="${1:-1}" '{ v[NR] = $1 / s }
+	    END { printf "min %.2f median %.2f max %.2f", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
