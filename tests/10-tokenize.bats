@@ -292,6 +292,7 @@ only_files() {
 }
 
 @test "tokenize: -o a pipe or device writes into it, never renames a file over it" {
+	cd "$BATS_TEST_TMPDIR"
 	mkfifo p
 	timeout 10 cat p > got &
 	echo "hello" | tl-tokenize -o p

@@ -276,10 +276,10 @@ names() {
 	awk 'BEGIN { printf "{\"n\":1,\"text\":\""; for (i = 0; i < 400000; i++) printf "0123456789\\u00e9\\n\\\"abcdefghij"; print "\"}" }' > big.jsonl
 	/usr/bin/time -f %M -o rss tl-tokenize --jsonl text -o big.tok big.jsonl
 	echo "peak $(cat rss) KiB"
-	[ "$(cat rss)" -lt 8192 ]
+	unmeasured || [ "$(cat rss)" -lt 8192 ]
 	tl-tokenize -d --jsonl text -o big2.jsonl big.tok
 	/usr/bin/time -f %M -o rss tl-tokenize -d --csv text -o big.csv big.tok
-	[ "$(cat rss)" -lt 8192 ]
+	unmeasured || [ "$(cat rss)" -lt 8192 ]
 	tl-tokenize --csv text big.csv | cmp - big.tok
 	tl-tokenize --jsonl text big2.jsonl | cmp - big.tok
 }

@@ -173,5 +173,5 @@ field() {
 	/usr/bin/time -f %M -o small.kib tl-eval -m m.tl -j c.tok > /dev/null
 	/usr/bin/time -f %M -o big.kib tl-eval -m m.tl -j big.tok > /dev/null
 	echo "$(cat small.kib) $(cat big.kib)"
-	[ $(($(cat big.kib) - $(cat small.kib))) -lt 1024 ]
+	unmeasured || [ $(($(cat big.kib) - $(cat small.kib))) -lt 1024 ]
 }

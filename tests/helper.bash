@@ -62,3 +62,10 @@ version_help() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: $1 "* ]]
 }
+
+# unmeasured: true where peak memory says nothing about the program:
+# a sanitizer build (shadow memory, quarantine) or a run under an
+# emulator (TL_EXEC).
+unmeasured() {
+	[ -n "${TL_EXEC:-}" ] || grep -q fsanitize "$TOP/build/flags" 2>/dev/null
+}
