@@ -43,16 +43,7 @@
 #include "tok/tok.h"
 #include "util/util.h"
 
-#define NONE 0xffffffffu
-
-struct pair {
-	uint32_t left, right;
-	uint32_t count;		/* occurrences in the current sequence */
-	uint32_t head, tail;	/* first and last occurrence */
-	uint32_t hpos;		/* place in the heap, NONE if not there */
-	unsigned char banned;	/* token would be too long */
-	unsigned char dirty;	/* touched by the current merge */
-};
+#define NONE TL_PAIR_NONE
 
 /*
  * One text position, kept together since a merge touches all of it.
@@ -67,109 +58,30 @@ struct pos {
 	uint32_t pid;		/* that pair, NONE if none */
 };
 
+/* The pairs (learn.h), first their first occurrence, each with its
+ * last one beside it (the pair set's extra record, TAIL). */
 struct learn {
 	struct pos *s;		/* n */
-	uint32_t len[TL_MAX_VOCAB];	/* bytes in each id */
-	struct pair *pr;
-	uint32_t npr, cappr;
-	uint32_t *tab;		/* hash of pairs: index + 1, 0 empty */
-	uint32_t tmask;
-	uint32_t *heap, nheap;	/* pair indices; room for cappr */
-	uint32_t *dirty, ndirty;	/* room for cappr */
+	struct tl_pairs P;
 	uint32_t bp[65536];	/* pair of bytes (x << 8 | y) -> index */
 };
 
-static void touch(struct learn *, uint32_t);
-
-static uint32_t
-hash2(uint32_t l, uint32_t r)
-{
-	uint32_t h = (l << 16 | r) * 0x9e3779b1u;
-
-	return h ^ h >> 16;
-}
-
-static int
-grow_pairs(struct learn *L)
-{
-	uint32_t cap = L->cappr ? 2 * L->cappr : 65536, i, j, *tab;
-	struct pair *pr;
-	uint32_t *heap, *dirty;
-
-	if (cap > NONE / 4)
-		return -1;
-	pr = realloc(L->pr, cap * sizeof(*pr));
-	if (pr)
-		L->pr = pr;
-	heap = realloc(L->heap, cap * sizeof(*heap));
-	if (heap)
-		L->heap = heap;
-	dirty = realloc(L->dirty, cap * sizeof(*dirty));
-	if (dirty)
-		L->dirty = dirty;
-	tab = calloc(2 * (size_t)cap, sizeof(*tab));
-	if (!pr || !heap || !dirty || !tab) {
-		free(tab);
-		return -1;
-	}
-	free(L->tab);
-	L->tab = tab;
-	L->tmask = 2 * cap - 1;
-	L->cappr = cap;
-	for (i = 0; i < L->npr; i++) {
-		j = hash2(L->pr[i].left, L->pr[i].right) & L->tmask;
-		while (tab[j])
-			j = (j + 1) & L->tmask;
-		tab[j] = i + 1;
-	}
-	return 0;
-}
-
-/* The index of pair (l, r), created if new; NONE if out of memory. */
-static uint32_t
-pair_get(struct learn *L, uint32_t l, uint32_t r)
-{
-	uint32_t j = hash2(l, r) & L->tmask, k;
-	struct pair *p;
-
-	while ((k = L->tab[j]) != 0) {
-		p = &L->pr[k - 1];
-		if (p->left == l && p->right == r)
-			return k - 1;
-		j = (j + 1) & L->tmask;
-	}
-	if (L->npr == L->cappr) {
-		if (grow_pairs(L) != 0)
-			return NONE;
-		return pair_get(L, l, r);
-	}
-	k = L->npr++;
-	L->tab[j] = k + 1;
-	p = &L->pr[k];
-	p->left = l;
-	p->right = r;
-	p->count = 0;
-	p->head = p->tail = NONE;
-	p->hpos = NONE;
-	p->banned = L->len[l] + L->len[r] > TL_TOK_MAXPIECE;
-	p->dirty = 0;
-	return k;
-}
+#define TAIL(L, k) (((uint32_t *)(L)->P.ext)[k])
 
 /* Append the occurrence at pos (the greatest so far) to pair k. */
 static void
 occ_add(struct learn *L, uint32_t k, uint32_t pos)
 {
-	struct pair *p = &L->pr[k];
+	struct tl_pair *p = &L->P.pr[k];
 
-	touch(L, k);
-	L->s[pos].opv = p->tail;
+	tl_pairs_touch(&L->P, k);
+	L->s[pos].opv = p->count ? TAIL(L, k) : NONE;
 	L->s[pos].onx = NONE;
-	if (p->tail != NONE)
-		L->s[p->tail].onx = pos;
+	if (p->count)
+		L->s[TAIL(L, k)].onx = pos;
 	else
-		p->head = pos;
-	p->tail = pos;
+		p->first = pos;
+	TAIL(L, k) = pos;
 	p->count++;
 	L->s[pos].pid = k;
 }
@@ -179,124 +91,26 @@ occ_del(struct learn *L, uint32_t pos)
 {
 	struct pos *x = &L->s[pos];
 	uint32_t k = x->pid;
-	struct pair *p = &L->pr[k];
+	struct tl_pair *p = &L->P.pr[k];
 
-	touch(L, k);
+	tl_pairs_touch(&L->P, k);
 	if (x->opv != NONE)
 		L->s[x->opv].onx = x->onx;
 	else
-		p->head = x->onx;
+		p->first = x->onx;
 	if (x->onx != NONE)
 		L->s[x->onx].opv = x->opv;
 	else
-		p->tail = x->opv;
+		TAIL(L, k) = x->opv;
 	p->count--;
 	x->pid = NONE;
-}
-
-/* Heap order: more occurrences first, then the earlier first one. */
-static int
-better(const struct learn *L, uint32_t a, uint32_t b)
-{
-	const struct pair *x = &L->pr[a], *y = &L->pr[b];
-
-	if (x->count != y->count)
-		return x->count > y->count;
-	return x->head < y->head;
-}
-
-static void
-heap_set(struct learn *L, uint32_t i, uint32_t k)
-{
-	L->heap[i] = k;
-	L->pr[k].hpos = i;
-}
-
-static void
-heap_up(struct learn *L, uint32_t i)
-{
-	uint32_t k = L->heap[i];
-
-	while (i > 0 && better(L, k, L->heap[(i - 1) / 2])) {
-		heap_set(L, i, L->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(L, i, k);
-}
-
-static void
-heap_down(struct learn *L, uint32_t i)
-{
-	uint32_t k = L->heap[i], c;
-
-	while ((c = 2 * i + 1) < L->nheap) {
-		if (c + 1 < L->nheap && better(L, L->heap[c + 1], L->heap[c]))
-			c++;
-		if (!better(L, L->heap[c], k))
-			break;
-		heap_set(L, i, L->heap[c]);
-		i = c;
-	}
-	heap_set(L, i, k);
-}
-
-/* Take pair k out of the heap. */
-static void
-heap_remove(struct learn *L, uint32_t k)
-{
-	uint32_t h = L->pr[k].hpos, last;
-
-	L->pr[k].hpos = NONE;
-	if (h == --L->nheap)
-		return;
-	last = L->heap[L->nheap];
-	heap_set(L, h, last);
-	heap_up(L, h);
-	heap_down(L, L->pr[last].hpos);
-}
-
-/*
- * Pair k is about to change.  The first time in a merge, it leaves the
- * heap (whose other keys are all still right, so the heap stays
- * valid) and goes on the dirty list; settle() puts it back afterwards.
- */
-static void
-touch(struct learn *L, uint32_t k)
-{
-	if (!L->pr[k].dirty) {
-		L->pr[k].dirty = 1;
-		L->dirty[L->ndirty++] = k;
-		if (L->pr[k].hpos != NONE)
-			heap_remove(L, k);
-	}
-}
-
-/* Put each touched pair back in the heap if it occurs at least twice
- * and may be merged. */
-static void
-settle(struct learn *L)
-{
-	uint32_t i, k;
-
-	for (i = 0; i < L->ndirty; i++) {
-		k = L->dirty[i];
-		L->pr[k].dirty = 0;
-		if (L->pr[k].count >= 2 && !L->pr[k].banned) {
-			L->heap[L->nheap] = k;
-			heap_up(L, L->nheap++);
-		}
-	}
-	L->ndirty = 0;
 }
 
 static void
 learn_free(struct learn *L)
 {
 	free(L->s);
-	free(L->pr);
-	free(L->tab);
-	free(L->heap);
-	free(L->dirty);
+	tl_pairs_free(&L->P);
 	free(L);
 }
 
@@ -340,10 +154,8 @@ tl_tok_learn_cut(tl_tok *t, const unsigned char *text, size_t n,
 		goto oom;
 	L->s = malloc((n ? n : 1) * sizeof(*L->s));
 	merges = malloc(2 * (size_t)(vocab - 256 + 1) * sizeof(*merges));
-	if (!L->s || !merges || grow_pairs(L) != 0)
+	if (!L->s || !merges || tl_pairs_init(&L->P, sizeof(uint32_t)) != 0)
 		goto oom;
-	for (i = 0; i < 256; i++)
-		L->len[i] = 1;
 
 	/* The text as bytes, and its pairs in order. */
 	for (i = 0; i < n; i++) {
@@ -357,32 +169,31 @@ tl_tok_learn_cut(tl_tok *t, const unsigned char *text, size_t n,
 			continue;
 		k = L->bp[text[i] << 8 | text[i + 1]];
 		if (k == NONE) {
-			k = pair_get(L, text[i], text[i + 1]);
+			k = tl_pairs_get(&L->P, text[i], text[i + 1]);
 			if (k == NONE)
 				goto oom;
 			L->bp[text[i] << 8 | text[i + 1]] = k;
 		}
 		occ_add(L, k, i);
 	}
-	settle(L);
+	tl_pairs_settle(&L->P);
 
-	for (nm = 0; 256 + nm < vocab && L->nheap > 0; nm++) {
-		struct pair *w = &L->pr[L->heap[0]];
-		uint32_t best = L->heap[0];
+	for (nm = 0; 256 + nm < vocab && L->P.nheap > 0; nm++) {
+		uint32_t best = L->P.heap[0], *len = L->P.len;
 
 		nid = 256 + nm;
-		merges[2 * nm] = w->left;
-		merges[2 * nm + 1] = w->right;
-		L->len[nid] = L->len[w->left] + L->len[w->right];
+		merges[2 * nm] = L->P.pr[best].l;
+		merges[2 * nm + 1] = L->P.pr[best].r;
+		len[nid] = len[merges[2 * nm]] + len[merges[2 * nm + 1]];
 		if (nid + 1 == vocab) {
 			nm++;	/* the last merge need not be carried out */
 			break;
 		}
 		/* Always take the head: it is the leftmost occurrence left,
 		 * and an overlapped one is deleted as (B,R) below. */
-		while ((p = L->pr[best].head) != NONE) {
-			q = p + L->len[L->s[p].id];
-			r = q + L->len[L->s[q].id];
+		while ((p = L->P.pr[best].first) != NONE) {
+			q = p + len[L->s[p].id];
+			r = q + len[L->s[q].id];
 			if (r == n || CUT(cut, r))
 				r = NONE;
 			for (l = p; l > 0 && L->s[--l].id == NONE;)
@@ -397,17 +208,19 @@ tl_tok_learn_cut(tl_tok *t, const unsigned char *text, size_t n,
 			L->s[p].id = nid;
 			L->s[q].id = NONE;
 			if (l != NONE) {
-				if ((k = pair_get(L, L->s[l].id, nid)) == NONE)
+				if ((k = tl_pairs_get(&L->P, L->s[l].id, nid)) ==
+				    NONE)
 					goto oom;
 				occ_add(L, k, l);
 			}
 			if (r != NONE) {
-				if ((k = pair_get(L, nid, L->s[r].id)) == NONE)
+				if ((k = tl_pairs_get(&L->P, nid, L->s[r].id)) ==
+				    NONE)
 					goto oom;
 				occ_add(L, k, p);
 			}
 		}
-		settle(L);
+		tl_pairs_settle(&L->P);
 		if (learn_prog)
 			tl_progress_update(learn_prog, nm + 1);
 	}

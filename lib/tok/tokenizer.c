@@ -806,6 +806,22 @@ tl_tokenc_free(tl_tokenc *e)
 	free(e);
 }
 
+/* Room in e->out for n ids. */
+static int
+out_room(tl_tokenc *e, size_t n, char *err)
+{
+	uint16_t *o;
+
+	if (e->outcap >= n)
+		return 0;
+	if (n > ((size_t)-1) / sizeof(*o) ||
+	    (o = realloc(e->out, n * sizeof(*o))) == NULL)
+		return tl_err(err, "out of memory");
+	e->out = o;
+	e->outcap = n;
+	return 0;
+}
+
 /* Byte tokens need no carry: each byte is its id, straight from the
  * caller's text to out. */
 static int
@@ -814,15 +830,8 @@ feed_bytes(tl_tokenc *e, const unsigned char *text, size_t n,
 {
 	size_t i;
 
-	if (e->outcap < n) {
-		uint16_t *o;
-
-		if (n > ((size_t)-1) / sizeof(*o) ||
-		    (o = realloc(e->out, n * sizeof(*o))) == NULL)
-			return tl_err(err, "out of memory");
-		e->out = o;
-		e->outcap = n;
-	}
+	if (out_room(e, n, err) != 0)
+		return -1;
 	for (i = 0; i < n; i++)
 		e->out[i] = text[i];
 	if (n > 0)
@@ -879,14 +888,8 @@ tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n, int last,
 	if (c == 0 && e->len < e->max)
 		return 0;
 
-	if (e->outcap < e->len) {
-		uint16_t *o = realloc(e->out, e->len * sizeof(*o));
-
-		if (o == NULL)
-			return tl_err(err, "out of memory");
-		e->out = o;
-		e->outcap = e->len;
-	}
+	if (out_room(e, e->len, err) != 0)
+		return -1;
 	if (c > 0) {
 		if (encode_run(t, e->buf, c, e->out, &k, &e->w, err) != 0)
 			return -1;
@@ -925,14 +928,8 @@ feed_words(tl_tokenc *e, int last, const uint16_t **ids, size_t *nids,
 {
 	size_t used, k;
 
-	if (e->outcap < e->len) {
-		uint16_t *o = realloc(e->out, e->len * sizeof(*o));
-
-		if (o == NULL)
-			return tl_err(err, "out of memory");
-		e->out = o;
-		e->outcap = e->len;
-	}
+	if (out_room(e, e->len, err) != 0)
+		return -1;
 	if (encode_words(e->t, e->buf, e->len, last, e->out, &k, &used,
 	    &e->w, err) != 0)
 		return -1;

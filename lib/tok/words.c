@@ -87,15 +87,14 @@ struct word {
 	uint32_t stamp;		/* merge that last visited the word */
 };
 
-struct wpair {
-	uint64_t count;
-	uint32_t l, r;
-	uint32_t *occ;		/* words holding the pair (or once did) */
+/* Beside each pair (the pair set's extra record): the words holding
+ * it, or that once did. */
+struct occl {
+	uint32_t *occ;
 	uint32_t nocc, capocc;
-	uint32_t hpos;		/* place in the heap, NONE if not there */
-	unsigned char dirty;	/* touched by the current merge */
-	unsigned char banned;	/* token would be too long */
 };
+
+#define OCC(L, k) (&((struct occl *)(L)->P.ext)[k])
 
 struct tl_learner {
 	uint32_t kind;
@@ -116,13 +115,7 @@ struct tl_learner {
 	uint32_t wmask;
 	/* words, learning */
 	uint16_t *sym;
-	struct wpair *pr;
-	uint32_t npr, cappr;
-	uint32_t *ptab;		/* pair index + 1, 0 empty */
-	uint32_t pmask;
-	uint32_t *heap, nheap;
-	uint32_t *dirty, ndirty;
-	uint32_t len[TL_MAX_VOCAB];	/* bytes of each id */
+	struct tl_pairs P;	/* zeroed until words_build */
 };
 
 static uint32_t
@@ -247,80 +240,11 @@ words_feed(tl_learner *L, const unsigned char *s, size_t n, int last,
 	return 0;
 }
 
-static uint32_t
-phash(uint32_t l, uint32_t r)
-{
-	uint32_t h = (l << 16 | r) * 0x9e3779b1u;
-
-	return h ^ h >> 16;
-}
-
-static int
-grow_pairs(tl_learner *L)
-{
-	uint32_t cap = L->cappr ? 2 * L->cappr : 65536, i, j, *tab;
-	void *pr, *heap, *dirty;
-
-	if (cap > NONE / 4)
-		return -1;
-	if ((pr = realloc(L->pr, cap * sizeof(*L->pr))) != NULL)
-		L->pr = pr;
-	if ((heap = realloc(L->heap, cap * sizeof(*L->heap))) != NULL)
-		L->heap = heap;
-	if ((dirty = realloc(L->dirty, cap * sizeof(*L->dirty))) != NULL)
-		L->dirty = dirty;
-	tab = calloc(2 * (size_t)cap, sizeof(*tab));
-	if (!pr || !heap || !dirty || !tab) {
-		free(tab);
-		return -1;
-	}
-	free(L->ptab);
-	L->ptab = tab;
-	L->pmask = 2 * cap - 1;
-	L->cappr = cap;
-	for (i = 0; i < L->npr; i++) {
-		j = phash(L->pr[i].l, L->pr[i].r) & L->pmask;
-		while (tab[j])
-			j = (j + 1) & L->pmask;
-		tab[j] = i + 1;
-	}
-	return 0;
-}
-
-/* The index of pair (l, r), created if new; NONE if out of memory. */
-static uint32_t
-pair_get(tl_learner *L, uint32_t l, uint32_t r)
-{
-	uint32_t j = phash(l, r) & L->pmask, k;
-	struct wpair *p;
-
-	while ((k = L->ptab[j]) != 0) {
-		p = &L->pr[k - 1];
-		if (p->l == l && p->r == r)
-			return k - 1;
-		j = (j + 1) & L->pmask;
-	}
-	if (L->npr == L->cappr) {
-		if (grow_pairs(L) != 0)
-			return NONE;
-		return pair_get(L, l, r);
-	}
-	k = L->npr++;
-	L->ptab[j] = k + 1;
-	p = &L->pr[k];
-	memset(p, 0, sizeof(*p));
-	p->l = l;
-	p->r = r;
-	p->hpos = NONE;
-	p->banned = L->len[l] + L->len[r] > TL_TOK_MAXPIECE;
-	return k;
-}
-
 /* Word wi holds pair k (listed once when it is the last one added). */
 static int
 occ_push(tl_learner *L, uint32_t k, uint32_t wi)
 {
-	struct wpair *p = &L->pr[k];
+	struct occl *p = OCC(L, k);
 	size_t cap = p->capocc;
 
 	if (p->nocc > 0 && p->occ[p->nocc - 1] == wi)
@@ -333,93 +257,6 @@ occ_push(tl_learner *L, uint32_t k, uint32_t wi)
 	return 0;
 }
 
-/* Heap order: the higher count first, then the smaller left id, then
- * the smaller right id. */
-static int
-better(const tl_learner *L, uint32_t a, uint32_t b)
-{
-	const struct wpair *x = &L->pr[a], *y = &L->pr[b];
-
-	if (x->count != y->count)
-		return x->count > y->count;
-	if (x->l != y->l)
-		return x->l < y->l;
-	return x->r < y->r;
-}
-
-static void
-heap_set(tl_learner *L, uint32_t i, uint32_t k)
-{
-	L->heap[i] = k;
-	L->pr[k].hpos = i;
-}
-
-static void
-heap_up(tl_learner *L, uint32_t i)
-{
-	uint32_t k = L->heap[i];
-
-	while (i > 0 && better(L, k, L->heap[(i - 1) / 2])) {
-		heap_set(L, i, L->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(L, i, k);
-}
-
-static void
-heap_down(tl_learner *L, uint32_t i)
-{
-	uint32_t k = L->heap[i], c;
-
-	while ((c = 2 * i + 1) < L->nheap) {
-		if (c + 1 < L->nheap && better(L, L->heap[c + 1], L->heap[c]))
-			c++;
-		if (!better(L, L->heap[c], k))
-			break;
-		heap_set(L, i, L->heap[c]);
-		i = c;
-	}
-	heap_set(L, i, k);
-}
-
-/* Pair k is about to change: the first time in a merge it leaves the
- * heap and goes on the dirty list, for settle() to put back. */
-static void
-touch(tl_learner *L, uint32_t k)
-{
-	uint32_t h, last;
-
-	if (L->pr[k].dirty)
-		return;
-	L->pr[k].dirty = 1;
-	L->dirty[L->ndirty++] = k;
-	if ((h = L->pr[k].hpos) == NONE)
-		return;
-	L->pr[k].hpos = NONE;
-	if (h == --L->nheap)
-		return;
-	last = L->heap[L->nheap];
-	heap_set(L, h, last);
-	heap_up(L, h);
-	heap_down(L, L->pr[last].hpos);
-}
-
-static void
-settle(tl_learner *L)
-{
-	uint32_t i, k;
-
-	for (i = 0; i < L->ndirty; i++) {
-		k = L->dirty[i];
-		L->pr[k].dirty = 0;
-		if (L->pr[k].count >= 2 && !L->pr[k].banned) {
-			L->heap[L->nheap] = k;
-			heap_up(L, L->nheap++);
-		}
-	}
-	L->ndirty = 0;
-}
-
 /* Count the pairs of word wi, which they all list. */
 static int
 word_pairs(tl_learner *L, uint32_t wi)
@@ -429,10 +266,10 @@ word_pairs(tl_learner *L, uint32_t wi)
 	uint32_t i, k;
 
 	for (i = 0; i + 1 < w->len; i++) {
-		if ((k = pair_get(L, s[i], s[i + 1])) == NONE)
+		if ((k = tl_pairs_get(&L->P, s[i], s[i + 1])) == NONE)
 			return -1;
-		touch(L, k);
-		L->pr[k].count += w->count;
+		tl_pairs_touch(&L->P, k);
+		L->P.pr[k].count += w->count;
 		if (occ_push(L, k, wi) != 0)
 			return -1;
 	}
@@ -447,13 +284,13 @@ pair_add(tl_learner *L, uint32_t l, uint32_t r, uint32_t wi, int d,
 {
 	uint32_t k;
 
-	if ((k = pair_get(L, l, r)) == NONE)
+	if ((k = tl_pairs_get(&L->P, l, r)) == NONE)
 		return -1;
-	touch(L, k);
+	tl_pairs_touch(&L->P, k);
 	if (d < 0)
-		L->pr[k].count -= L->w[wi].count;
+		L->P.pr[k].count -= L->w[wi].count;
 	else
-		L->pr[k].count += L->w[wi].count;
+		L->P.pr[k].count += L->w[wi].count;
 	if ((l == nid || r == nid) && occ_push(L, k, wi) != 0)
 		return -1;
 	return 0;
@@ -500,10 +337,8 @@ words_build(tl_learner *L)
 	uint32_t i;
 	size_t j;
 
-	for (i = 0; i < TL_MAX_VOCAB; i++)
-		L->len[i] = i < 256;
 	L->sym = malloc((L->alen ? L->alen : 1) * sizeof(*L->sym));
-	if (L->sym == NULL || grow_pairs(L) != 0)
+	if (tl_pairs_init(&L->P, sizeof(struct occl)) != 0 || L->sym == NULL)
 		return -1;
 	for (j = 0; j < L->alen; j++)
 		L->sym[j] = L->arena[j];
@@ -514,7 +349,7 @@ words_build(tl_learner *L)
 	for (i = 0; i < L->nw; i++)
 		if (word_pairs(L, i) != 0)
 			return -1;
-	settle(L);
+	tl_pairs_settle(&L->P);
 	return 0;
 }
 
@@ -523,15 +358,15 @@ static int
 words_learn(tl_learner *L, uint32_t vocab, uint32_t *merges, uint32_t *nm)
 {
 	uint32_t best, a, b, nid, *occ, nocc, i, wi;
-	struct wpair *p;
+	struct occl *p;
 
-	for (*nm = 0; 256 + *nm < vocab && L->nheap > 0; ++*nm) {
-		best = L->heap[0];
-		p = &L->pr[best];
-		a = merges[2 * *nm] = p->l;
-		b = merges[2 * *nm + 1] = p->r;
+	for (*nm = 0; 256 + *nm < vocab && L->P.nheap > 0; ++*nm) {
+		best = L->P.heap[0];
+		a = merges[2 * *nm] = L->P.pr[best].l;
+		b = merges[2 * *nm + 1] = L->P.pr[best].r;
 		nid = 256 + *nm;
-		L->len[nid] = L->len[a] + L->len[b];
+		L->P.len[nid] = L->P.len[a] + L->P.len[b];
+		p = OCC(L, best);
 		if (nid + 1 == vocab) {
 			++*nm;	/* the last merge need not be carried out */
 			break;
@@ -552,7 +387,7 @@ words_learn(tl_learner *L, uint32_t vocab, uint32_t *merges, uint32_t *nm)
 			}
 		}
 		free(occ);
-		settle(L);
+		tl_pairs_settle(&L->P);
 	}
 	return 0;
 }
@@ -661,8 +496,9 @@ tl_learner_free(tl_learner *L)
 
 	if (L == NULL)
 		return;
-	for (i = 0; i < L->npr; i++)
-		free(L->pr[i].occ);
+	for (i = 0; i < L->P.npr; i++)
+		free(OCC(L, i)->occ);
+	tl_pairs_free(&L->P);
 	free(L->text);
 	free(L->doc);
 	free(L->buf);
@@ -670,9 +506,5 @@ tl_learner_free(tl_learner *L)
 	free(L->w);
 	free(L->wtab);
 	free(L->sym);
-	free(L->pr);
-	free(L->ptab);
-	free(L->heap);
-	free(L->dirty);
 	free(L);
 }
