@@ -10,24 +10,6 @@
 #include "train/train.h"
 #include "unit.h"
 
-static unsigned char *
-slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *b;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	*n = (size_t)ftell(f);
-	rewind(f);
-	b = malloc(*n + 1);
-	if (fread(b, 1, *n, f) != *n)
-		*n = 0;
-	fclose(f);
-	return b;
-}
-
 static void
 spit(const char *path, const unsigned char *b, size_t n)
 {
@@ -66,8 +48,8 @@ roundtrip(const char *dir)
 	CHECK(tl_ckpt_save(&ck, a, err) == 0);
 	CHECK(tl_ckpt_load(&ck2, a, TL_CKPT_ALL, err) == 0);
 	CHECK(tl_ckpt_save(&ck2, b, err) == 0);
-	ba = slurp(a, &na);
-	bb = slurp(b, &nb);
+	ba = unit_slurp(a, &na);
+	bb = unit_slurp(b, &nb);
 	CHECK(na == nb && na > 0 && memcmp(ba, bb, na) == 0);
 	CHECK(ck2.st.step == 12 && ck2.st.elapsed == 3.25 && ck2.m[3] == 0.5f);
 	CHECK(memcmp(ck.params, ck2.params, tl_nparams(&c) * 4) == 0);

@@ -16,61 +16,6 @@
 #include "unit.h"
 #include "util/util.h"
 
-/*
- * The reference learner: the definition, written the slow and obvious
- * way (one full scan per merge).  vocab must be <= 2048.
- */
-static size_t
-ref_learn(const unsigned char *text, size_t n, uint32_t vocab,
-    uint32_t *merges)
-{
-	uint32_t *seq = malloc((n + 1) * sizeof(*seq));
-	uint32_t *cnt = malloc((size_t)vocab * vocab * sizeof(*cnt));
-	uint32_t len[2048];
-	size_t m = n, i, j, nm = 0;
-
-	for (i = 0; i < n; i++)
-		seq[i] = text[i];
-	for (i = 0; i < 256; i++)
-		len[i] = 1;
-	while (256 + nm < vocab) {
-		uint32_t best = 0, bestc = 0, a, b, key;
-
-		memset(cnt, 0, (size_t)vocab * vocab * sizeof(*cnt));
-		for (i = 0; i + 1 < m; i++)
-			cnt[seq[i] * vocab + seq[i + 1]]++;
-		/* In sequence order, so that on a tie the pair seen first
-		 * (the earliest first occurrence) is kept. */
-		for (i = 0; i + 1 < m; i++) {
-			key = seq[i] * vocab + seq[i + 1];
-			if (cnt[key] > bestc &&
-			    len[seq[i]] + len[seq[i + 1]] <= TL_TOK_MAXPIECE) {
-				best = key;
-				bestc = cnt[key];
-			}
-		}
-		if (bestc < 2)
-			break;
-		a = best / vocab;
-		b = best % vocab;
-		merges[2 * nm] = a;
-		merges[2 * nm + 1] = b;
-		len[256 + nm] = len[a] + len[b];
-		for (i = j = 0; i < m;) {
-			if (i + 1 < m && seq[i] == a && seq[i + 1] == b) {
-				seq[j++] = 256 + (uint32_t)nm;
-				i += 2;
-			} else
-				seq[j++] = seq[i++];
-		}
-		m = j;
-		nm++;
-	}
-	free(seq);
-	free(cnt);
-	return nm;
-}
-
 /* The reference encoder: each merge in order, left to right. */
 static size_t
 ref_encode(const tl_tok *t, const unsigned char *text, size_t n,
@@ -139,7 +84,7 @@ check_learn(const unsigned char *text, size_t n, uint32_t vocab, tl_tok *t,
 {
 	char err[TL_ERRLEN];
 	uint32_t *ref = malloc(2 * (size_t)vocab * sizeof(*ref));
-	size_t nref = ref_learn(text, n, vocab, ref);
+	size_t nref = unit_ref_learn(text, &n, 1, vocab, ref);
 	int ok;
 
 	CHECK(tl_tok_learn(t, text, n, vocab, err) == 0);
@@ -384,29 +329,11 @@ test_random(tl_rng *g)
 	free(s2);
 }
 
-static unsigned char *
-slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *s;
-	long len;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	s = malloc(len > 0 ? (size_t)len : 1);
-	*n = fread(s, 1, (size_t)len, f);
-	fclose(f);
-	return s;
-}
-
 static void
 test_real(const char *path, tl_rng *g)
 {
 	size_t n;
-	unsigned char *s = slurp(path, &n);
+	unsigned char *s = unit_slurp(path, &n);
 	tl_tok t;
 
 	if (s == NULL) {

@@ -17,8 +17,6 @@
 #include "unit.h"
 #include "util/util.h"
 
-#define BAR 0xffffffffu		/* a document's end in a sequence */
-
 /* Words of s[0..n), ends at ends[] (the ends of the documents, sorted,
  * the last == n); returns the count, word i is s[at[i]..at[i+1]). */
 static size_t
@@ -113,69 +111,6 @@ ref_words(const unsigned char *s, const size_t *ends, size_t nends,
 	return nm;
 }
 
-/*
- * The reference exact learner with documents: tl_tok_learn's rule on
- * a sequence where BAR stands between documents and pairs with it do
- * not count.  vocab must be <= 2048.
- */
-static size_t
-ref_exact(const unsigned char *s, const size_t *ends, size_t nends,
-    uint32_t vocab, uint32_t *merges)
-{
-	size_t n = ends[nends - 1], m = 0, i, j, e, nm = 0;
-	uint32_t *seq = malloc((n + nends + 1) * sizeof(*seq));
-	uint32_t *cnt = malloc((size_t)vocab * vocab * sizeof(*cnt));
-	uint32_t len[2048];
-
-	for (i = e = 0; i < n; i++) {
-		while (e < nends && ends[e] == i) {
-			if (m > 0 && seq[m - 1] != BAR)
-				seq[m++] = BAR;
-			e++;
-		}
-		seq[m++] = s[i];
-	}
-	for (i = 0; i < 256; i++)
-		len[i] = 1;
-	while (256 + nm < vocab) {
-		uint32_t best = 0, bestc = 0, a, b, key;
-
-		memset(cnt, 0, (size_t)vocab * vocab * sizeof(*cnt));
-		for (i = 0; i + 1 < m; i++)
-			if (seq[i] != BAR && seq[i + 1] != BAR)
-				cnt[seq[i] * vocab + seq[i + 1]]++;
-		for (i = 0; i + 1 < m; i++) {
-			if (seq[i] == BAR || seq[i + 1] == BAR)
-				continue;
-			key = seq[i] * vocab + seq[i + 1];
-			if (cnt[key] > bestc &&
-			    len[seq[i]] + len[seq[i + 1]] <= TL_TOK_MAXPIECE) {
-				best = key;
-				bestc = cnt[key];
-			}
-		}
-		if (bestc < 2)
-			break;
-		a = best / vocab;
-		b = best % vocab;
-		merges[2 * nm] = a;
-		merges[2 * nm + 1] = b;
-		len[256 + nm] = len[a] + len[b];
-		for (i = j = 0; i < m;) {
-			if (i + 1 < m && seq[i] == a && seq[i + 1] == b) {
-				seq[j++] = 256 + (uint32_t)nm;
-				i += 2;
-			} else
-				seq[j++] = seq[i++];
-		}
-		m = j;
-		nm++;
-	}
-	free(seq);
-	free(cnt);
-	return nm;
-}
-
 /* Learn with a tl_learner of kind, fed in random blocks, documents
  * ending at ends[]. */
 static int
@@ -219,7 +154,7 @@ check_learn(const unsigned char *s, const size_t *ends, size_t nends,
 	for (kind = TL_TOK_BPE; kind <= TL_TOK_WORDS; kind++) {
 		nref = kind == TL_TOK_WORDS ?
 		    ref_words(s, ends, nends, vocab, ref) :
-		    ref_exact(s, ends, nends, vocab, ref);
+		    unit_ref_learn(s, ends, nends, vocab, ref);
 		CHECK(learn(kind, s, ends, nends, vocab, g, &t) == 0);
 		ok = t.vocab - 256 == nref && (nref == 0 ||
 		    memcmp(t.merges, ref, 2 * nref * sizeof(*ref)) == 0);
@@ -510,27 +445,13 @@ test_blob(void)
 	}
 }
 
-static unsigned char *
-slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *b;
-
-	if (f == NULL)
-		return NULL;
-	b = malloc(1 << 17);
-	*n = fread(b, 1, 1 << 17, f);
-	fclose(f);
-	return b;
-}
-
 /* Real text: the learners against the references on a part of it,
  * determinism across block sizes, and the encoders on all of it. */
 static void
 test_real(const char *path, tl_rng *g)
 {
 	size_t n, m, ends[3];
-	unsigned char *s = slurp(path, &n);
+	unsigned char *s = unit_slurp(path, &n);
 	tl_tok t, u;
 
 	if (s == NULL) {

@@ -50,6 +50,26 @@ unit_done(const char *name)
 	return unit_failed ? 1 : 0;
 }
 
+/* The whole file at path, malloc'd, its length in *n; NULL if it
+ * cannot be opened. */
+static inline unsigned char *
+unit_slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *s;
+	long len;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	s = malloc(len > 0 ? (size_t)len : 1);
+	*n = fread(s, 1, len > 0 ? (size_t)len : 0, f);
+	fclose(f);
+	return s;
+}
+
 #endif
 
 #ifdef TL_MODEL_H
@@ -137,5 +157,76 @@ unit_infer_free(tl_infer *d)
 			unit_qd[k] = NULL;
 		}
 	tl_infer_free(d);
+}
+#endif
+
+#ifdef TL_TOK_H
+#include <string.h>
+
+#define UNIT_BAR 0xffffffffu	/* a document's end in a sequence */
+
+/*
+ * The reference learner, the definition written the slow and obvious
+ * way (one full scan per merge): tl_tok_learn's rule on the documents
+ * of s that end at ends[0..nends) (the last at the text's end), as a
+ * sequence where UNIT_BAR stands between documents and pairs with it do
+ * not count.  vocab must be <= 2048.
+ */
+static inline size_t
+unit_ref_learn(const unsigned char *s, const size_t *ends, size_t nends,
+    uint32_t vocab, uint32_t *merges)
+{
+	size_t n = ends[nends - 1], m = 0, i, j, e, nm = 0;
+	uint32_t *seq = malloc((n + nends + 1) * sizeof(*seq));
+	uint32_t *cnt = malloc((size_t)vocab * vocab * sizeof(*cnt));
+	uint32_t len[2048];
+
+	for (i = e = 0; i < n; i++) {
+		while (e < nends && ends[e] == i) {
+			if (m > 0 && seq[m - 1] != UNIT_BAR)
+				seq[m++] = UNIT_BAR;
+			e++;
+		}
+		seq[m++] = s[i];
+	}
+	for (i = 0; i < 256; i++)
+		len[i] = 1;
+	while (256 + nm < vocab) {
+		uint32_t best = 0, bestc = 0, a, b, key;
+
+		memset(cnt, 0, (size_t)vocab * vocab * sizeof(*cnt));
+		for (i = 0; i + 1 < m; i++)
+			if (seq[i] != UNIT_BAR && seq[i + 1] != UNIT_BAR)
+				cnt[seq[i] * vocab + seq[i + 1]]++;
+		for (i = 0; i + 1 < m; i++) {
+			if (seq[i] == UNIT_BAR || seq[i + 1] == UNIT_BAR)
+				continue;
+			key = seq[i] * vocab + seq[i + 1];
+			if (cnt[key] > bestc &&
+			    len[seq[i]] + len[seq[i + 1]] <= TL_TOK_MAXPIECE) {
+				best = key;
+				bestc = cnt[key];
+			}
+		}
+		if (bestc < 2)
+			break;
+		a = best / vocab;
+		b = best % vocab;
+		merges[2 * nm] = a;
+		merges[2 * nm + 1] = b;
+		len[256 + nm] = len[a] + len[b];
+		for (i = j = 0; i < m;) {
+			if (i + 1 < m && seq[i] == a && seq[i + 1] == b) {
+				seq[j++] = 256 + (uint32_t)nm;
+				i += 2;
+			} else
+				seq[j++] = seq[i++];
+		}
+		m = j;
+		nm++;
+	}
+	free(seq);
+	free(cnt);
+	return nm;
 }
 #endif
