@@ -54,3 +54,19 @@ mmm() {
 	sort -n | awk -v s="${1:-1}" '{ v[NR] = $1 / s }
 	    END { printf "min %.2f median %.2f max %.2f", v[1], v[int((NR + 1) / 2)], v[NR] }'
 }
+
+# packed_model DIR FORMAT [TL-INIT FLAGS...]: an untrained model (speed
+# does not depend on the weights) made by tl-init as DIR/m.tl and
+# packed by tl-quantize -q FORMAT as DIR/m.tlq; without flags the
+# generation issue's reference shape (4 layers, width 256, 4 heads,
+# FFN 1024, context 256).  Sets shape to the flags and ctx to the
+# model's context.
+packed_model() {
+	_dir=$1 _fmt=$2
+	shift 2
+	shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 256"
+	[ $# -gt 0 ] && shape="$*"
+	"$bin/tl-init" -o "$_dir/m.tl" $shape
+	"$bin/tl-quantize" -q "$_fmt" -m "$_dir/m.tl" -o "$_dir/m.tlq"
+	ctx=$(od -A n -t u4 -j 32 -N 4 "$_dir/m.tlq" | tr -d ' ')
+}

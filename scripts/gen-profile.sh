@@ -17,14 +17,10 @@ opts "$0 [-q format] [-r runs] [-t threads] [-- tl-init flags]" - \
     q=fmt r=runs t=threads -- "$@"
 shift $((OPTIND - 1))
 command -v perf > /dev/null || { echo "$0: perf(1) is not installed" >&2; exit 2; }
-shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 256"
-[ $# -gt 0 ] && shape="$*"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$bin/tl-init" -o "$tmp/m.tl" $shape
-"$bin/tl-quantize" -q "$fmt" -m "$tmp/m.tl" -o "$tmp/m.tlq"
+packed_model "$tmp" "$fmt" "$@"
 rm -f "$tmp/m.tl"
-ctx=$(od -A n -t u4 -j 32 -N 4 "$tmp/m.tlq" | tr -d ' ')
 cat > "$tmp/run.sh" <<EOF
 i=0
 while [ \$i -lt $runs ]; do

@@ -2,9 +2,9 @@
 # gen-speed.sh: generation speed of tl-gen on a packed model, in tokens
 # per second, min/median/max over repeated runs, with the bytes of
 # weights each token reads.  The model is an untrained one of the given
-# shape (speed does not depend on the weights), made by tl-init and
-# packed by tl-quantize; each run generates from an empty prompt until
-# the context is full (ctx - 1 new tokens), greedily.  The default
+# shape (common.sh's packed_model: tl-init, then tl-quantize); each
+# run generates from an empty prompt until the context is full
+# (ctx - 1 new tokens), greedily.  The default
 # shape is the reference: 4 layers, width 256, 4 heads, FFN
 # 1024, vocabulary 256, context 256.
 #
@@ -20,13 +20,9 @@ runs=3 threads=1 fmt=tq2 ckpt=0
 opts "$0 [-c] [-q format] [-r runs] [-t threads] [-- tl-init flags]" - \
     c=ckpt=1 q=fmt r=runs t=threads -- "$@"
 shift $((OPTIND - 1))
-shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 256"
-[ $# -gt 0 ] && shape="$*"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$bin/tl-init" -o "$tmp/m.tl" $shape
-"$bin/tl-quantize" -q "$fmt" -m "$tmp/m.tl" -o "$tmp/m.tlq"
-ctx=$(od -A n -t u4 -j 32 -N 4 "$tmp/m.tlq" | tr -d ' ')
+packed_model "$tmp" "$fmt" "$@"
 # let the checkpoint's pages reach the disk before timing anything
 sync
 sleep 1
