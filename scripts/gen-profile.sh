@@ -1,7 +1,7 @@
 #!/bin/sh
 # gen-profile.sh: where a generated token's time goes, per function,
-# with perf(1).  Makes an untrained model of the shape (as gen-speed.sh
-# does: tl-init, then tl-quantize -q FORMAT), runs tl-gen over the whole
+# with perf(1).  Makes an untrained model of the shape, by default the
+# reference one (common.sh's packed_model), runs tl-gen over the whole
 # context (ctx - 1 greedy tokens from an empty prompt) RUNS times under
 # `perf record`, and prints tl-gen's own rate and the functions with at
 # least 0.5% of the samples.  The samples cover the whole process, so
@@ -20,7 +20,7 @@ command -v perf > /dev/null || { echo "$0: perf(1) is not installed" >&2; exit 2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 packed_model "$tmp" "$fmt" "$@"
-rm -f "$tmp/m.tl"
+rm -f "$tmp/m.tl"	# only the packed model runs; the checkpoint is 800 MB at 12 x 768
 cat > "$tmp/run.sh" <<EOF
 i=0
 while [ \$i -lt $runs ]; do

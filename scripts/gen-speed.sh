@@ -2,11 +2,9 @@
 # gen-speed.sh: generation speed of tl-gen on a packed model, in tokens
 # per second, min/median/max over repeated runs, with the bytes of
 # weights each token reads.  The model is an untrained one of the given
-# shape (common.sh's packed_model: tl-init, then tl-quantize); each
+# shape, by default the reference one (common.sh's packed_model); each
 # run generates from an empty prompt until the context is full
-# (ctx - 1 new tokens), greedily.  The default
-# shape is the reference: 4 layers, width 256, 4 heads, FFN
-# 1024, vocabulary 256, context 256.
+# (ctx - 1 new tokens), greedily.
 #
 # usage: scripts/gen-speed.sh [-c] [-q format] [-r runs] [-t threads] [-- tl-init flags]
 #   -c  also time the checkpoint itself (fp32 ternary weights)
