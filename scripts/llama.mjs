@@ -15,14 +15,15 @@
 //                          id a line): a line of V numbers per position
 //   greedy MODEL IDS N     the ids of IDS, then N ids that llama.cpp picks
 //                          greedily after them, one a line
-//   bench MODEL N          tokens/s of N greedy steps after one token,
-//                          on one thread (one line: "tokens/s X")
+//   bench MODEL N          tokens/s of N greedy steps after id 0, on
+//                          one thread with llama.cpp's default KV cache
+//                          (a line "tokens/s X")
 //
 // The packages are looked for in $TL_NPM/node_modules (default
 // ${XDG_CACHE_HOME:-~/.cache}/tl-npm, where scripts/test-deps.sh
-// installs them).  The context is the model's, on one thread, with an
-// F32 KV cache and flash attention off, so that only llama.cpp's
-// kernels' rounding stands between its logits and tl's.
+// installs them).  The context is the model's, on one thread; for
+// logits with an F32 KV cache and flash attention off, so that only
+// llama.cpp's kernels' rounding stands between its logits and tl's.
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -79,11 +80,15 @@ async function open() {
 	return { llama, m };
 }
 
-async function context(m) {
+// A context of the model's length on one thread: exact (F32 KV
+// cache, flash attention off) to compare logits, or llama.cpp's own
+// defaults (F16 KV cache) to time it.
+async function context(m, exact = true) {
 	const ctx = await m.createContext({
 		contextSize: m.trainContextSize, threads: 1, batchSize: 512,
-		flashAttention: false, experimentalKvCacheKeyType: "F32",
-		experimentalKvCacheValueType: "F32", sequences: 1,
+		sequences: 1, ...(exact ? { flashAttention: false,
+		    experimentalKvCacheKeyType: "F32",
+		    experimentalKvCacheValueType: "F32" } : {}),
 	});
 	return ctx.getSequence();
 }
@@ -154,14 +159,18 @@ async function main() {
 		return out(ids.join("\n") + "\n");
 	}
 	if (cmd === "bench") {
+		// greedy from id 0 until n ids are made; the clock starts at
+		// the first one (the prompt's evaluation left out)
 		const n = Number.parseInt(args[0], 10);
-		const seq = await context(m);
-		let tok = 0, k = 0;
-		const t0 = process.hrtime.bigint();
-		for (let r = await seq.controlledEvaluate([[tok,
-		    { generateNext: { token: true } }]]); k < n; k++)
-			r = await seq.controlledEvaluate([[r[0].next.token ?? 0,
-			    { generateNext: { token: true } }]]);
+		const seq = await context(m, false);
+		let k = 0, t0;
+		for await (const t of seq.evaluate([0], { temperature: 0 })) {
+			void t;
+			if (k === 0)
+				t0 = process.hrtime.bigint();
+			if (++k > n)
+				break;
+		}
 		const s = Number(process.hrtime.bigint() - t0) / 1e9;
 		return out(`tokens/s ${(n / s).toFixed(1)}\n`);
 	}
