@@ -11,7 +11,6 @@
 
 #include "formats/formats.h"
 #include "model/model.h"
-#include "unit.h"
 #include "util/util.h"
 
 int
