@@ -179,6 +179,14 @@ isa() {
 		    peak_pmaddwd=any peak_pmaddubsw=any peak_vpmaddubsw=any)"
 	done
 	[ -z "$bad" ] || { echo "$bad"; false; }
+	# the sse path of this build too (on x86-64, real MMX and no SSE2
+	# either), unless sanitizers call out of its MMX code
+	if ! grep -q sanitize "$TOP/build/flags" 2>/dev/null; then
+		for o in "$TOP"/build/lib/kernels/*_sse.o; do
+			bad="$bad$(isa "$o" sse)"
+		done
+	fi
+	[ -z "$bad" ] || { echo "$bad"; false; }
 	# and the check sees what it looks for
 	[ -n "$(isa "$I686/build/lib/kernels/kernels_sse2.o" sse)" ]
 	[ -n "$(isa "$I686/build/lib/kernels/kernels_sse.o" none)" ]

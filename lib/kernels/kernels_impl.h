@@ -221,6 +221,7 @@ void tl_matvec_tq2_avx2(int32_t *, const uint8_t *, long, int, int,
 } while (0)
 
 #ifdef TL_X86
+#include <math.h>
 #include <emmintrin.h>
 
 #define TL_SSE __attribute__((target("sse")))
@@ -279,16 +280,22 @@ tl_quant_body(float *q, const float *x, int n, float s, float lo, float hi,
 }
 
 /*
- * exp(x) for x <= 0 (Cephes expf) but for the factor 2^n: x = n ln2 + r
- * with |r| <= ln2/2, fn = n as a float, exp(r) by a degree-7
- * polynomial.  The path multiplies by 2^n, made in the exponent field
- * (softmax of sse and sse2).
+ * exp(x) for x <= 0 (Cephes expf): x = n ln2 + r with |r| <= ln2/2,
+ * exp(r) by a degree-7 polynomial, times 2^n made in the exponent
+ * field by pow2(t, &fn), which rounds t = x log2(e) to the integer n,
+ * sets fn to n as a float and returns 2^n: cvtps2dq and integer
+ * shifts on sse2, scalar conversions on sse.  Relative error about
+ * 2e-7; below -87.33 (where exp is subnormal) the result is 0.
  */
-TL_SSE static inline __m128
-tl_exp_poly(__m128 x, __m128 fn)
+TL_SSE static inline __attribute__((always_inline)) __m128
+tl_exp_neg(__m128 x, __m128 (*pow2)(__m128, __m128 *))
 {
-	__m128 r, p;
+	const __m128 lo = _mm_set1_ps(-87.3365f);
+	__m128 under = _mm_cmplt_ps(x, lo), fn, e, r, p;
 
+	x = _mm_max_ps(x, lo);
+	/* n >= -126 here, so 2^n is a normal number. */
+	e = pow2(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), &fn);
 	r = _mm_sub_ps(x, _mm_mul_ps(fn, _mm_set1_ps(0.693359375f)));
 	r = _mm_sub_ps(r, _mm_mul_ps(fn, _mm_set1_ps(-2.12194440e-4f)));
 	p = _mm_set1_ps(1.9875691500e-4f);
@@ -298,7 +305,55 @@ tl_exp_poly(__m128 x, __m128 fn)
 	p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.6666665459e-1f));
 	p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(5.0000001201e-1f));
 	p = _mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, r), r), r);
-	return _mm_add_ps(p, _mm_set1_ps(1.0f));
+	p = _mm_add_ps(p, _mm_set1_ps(1.0f));
+	return _mm_andnot_ps(under, _mm_mul_ps(p, e));
+}
+
+/* The softmax of sse and sse2 (exp by tl_exp_neg with their pow2): the
+ * maximum, the exponentials and their sum in two sums of four lanes,
+ * then the scaling; the tails by libm. */
+TL_SSE static inline __attribute__((always_inline)) float
+tl_softmax_body(float *x, int n, __m128 (*pow2)(__m128, __m128 *))
+{
+	__m128 m0, s0 = _mm_setzero_ps(), s1 = s0, e;
+	float mx = x[0], s, inv;
+	int i = 0;
+
+	m0 = _mm_set1_ps(mx);
+	for (; i + 4 <= n; i += 4)
+		m0 = _mm_max_ps(m0, _mm_loadu_ps(x + i));
+	mx = tl_hmax_ps(m0);
+	for (; i < n; i++)
+		if (x[i] > mx)
+			mx = x[i];
+
+	m0 = _mm_set1_ps(mx);
+	for (i = 0; i + 8 <= n; i += 8) {
+		e = tl_exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i), m0), pow2);
+		_mm_storeu_ps(x + i, e);
+		s0 = _mm_add_ps(s0, e);
+		e = tl_exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i + 4), m0), pow2);
+		_mm_storeu_ps(x + i + 4, e);
+		s1 = _mm_add_ps(s1, e);
+	}
+	for (; i + 4 <= n; i += 4) {
+		e = tl_exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i), m0), pow2);
+		_mm_storeu_ps(x + i, e);
+		s0 = _mm_add_ps(s0, e);
+	}
+	s = tl_hsum_ps(_mm_add_ps(s0, s1));
+	for (; i < n; i++) {
+		x[i] = expf(x[i] - mx);
+		s += x[i];
+	}
+
+	inv = 1.0f / s;
+	m0 = _mm_set1_ps(inv);
+	for (i = 0; i + 4 <= n; i += 4)
+		_mm_storeu_ps(x + i, _mm_mul_ps(_mm_loadu_ps(x + i), m0));
+	for (; i < n; i++)
+		x[i] *= inv;
+	return logf(s) + mx;
 }
 
 /* Store (acc = 0) or add the top-left m x n of a 4 x nr float tile

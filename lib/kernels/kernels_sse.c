@@ -13,32 +13,15 @@
  *
  * Without SSE2 the conversions between floats and integers are the
  * scalar cvtss2si and cvttss2si, or MMX's cvtps2pi; doubles are x87's.
- * MMX shares the x87 registers: every function here that touches an
- * mm register does no x87 arithmetic and ends with emms, and the x87
- * work (the float sums of a block's integers on i686) comes after it,
- * in its caller (tests/85-legacy.bats checks the binaries for both).
- *
- * The file is compiled for SSE and MMX without SSE2 (the pragma below,
- * for gcc, and target attributes): on x86-64, whose baseline has SSE2,
- * these are then a Pentium III's very instructions (real MMX, not MMX
- * emulated on xmm registers), as tl-bench measures them.
+ * kernels_sse.h says how the file is compiled and how MMX and x87 are
+ * kept apart.
  */
-#if defined(__GNUC__) && !defined(__clang__) && \
-    (defined(__i386__) || defined(__x86_64__))
-#pragma GCC target("mmx,sse,no-sse2")
-#endif
-
-#include "kernels_impl.h"
+#include "kernels_sse.h"
 
 #ifdef TL_X86
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include <xmmintrin.h>
-
-#define SSE __attribute__((target("mmx,sse")))
-/* An MMX function: never inlined into a caller that uses x87. */
-#define MMX __attribute__((target("mmx,sse"), noinline))
 
 /* Four accumulators of four lanes hide the latency of addps. */
 SSE float
@@ -405,71 +388,26 @@ tl_adamw_sse(float *p, const float *g, float *m, float *v, int n, float lr,
 	}
 }
 
-/*
- * exp(x) for x <= 0, sse2's (tl_exp_poly; relative error about 2e-7,
- * 0 below -87.33): n = rint(x log2 e) by rint_sse, 2^n built from the
- * four lanes' cvtss2si in the exponent field through memory.
- */
+/* 2^n for tl_exp_neg: n = rint(t) by rint_sse and, from the four
+ * lanes' cvtss2si (which round alike), in the exponent field through
+ * memory. */
 SSE static inline __m128
-exp_neg(__m128 x)
+pow2_sse(__m128 t, __m128 *fn)
 {
-	const __m128 lo = _mm_set1_ps(-87.3365f);
-	__m128 under = _mm_cmplt_ps(x, lo), t, fn;
 	union { __m128 v; uint32_t u[4]; } e;
 
-	x = _mm_max_ps(x, lo);
-	t = _mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f));
-	fn = rint_sse(t);
-	/* n >= -126 here, so 2^n is a normal number. */
+	*fn = rint_sse(t);
 	e.u[0] = (uint32_t)(_mm_cvtss_si32(t) + 127) << 23;
 	e.u[1] = (uint32_t)(_mm_cvtss_si32(_mm_shuffle_ps(t, t, 0x55)) + 127) << 23;
 	e.u[2] = (uint32_t)(_mm_cvtss_si32(_mm_movehl_ps(t, t)) + 127) << 23;
 	e.u[3] = (uint32_t)(_mm_cvtss_si32(_mm_shuffle_ps(t, t, 0xff)) + 127) << 23;
-	return _mm_andnot_ps(under, _mm_mul_ps(tl_exp_poly(x, fn), e.v));
+	return e.v;
 }
 
 SSE float
 tl_softmax_sse(float *x, int n)
 {
-	__m128 m0, s0 = _mm_setzero_ps(), s1 = s0, e;
-	float mx = x[0], s, inv;
-	int i = 0;
-
-	m0 = _mm_set1_ps(mx);
-	for (; i + 4 <= n; i += 4)
-		m0 = _mm_max_ps(m0, _mm_loadu_ps(x + i));
-	mx = tl_hmax_ps(m0);
-	for (; i < n; i++)
-		if (x[i] > mx)
-			mx = x[i];
-
-	m0 = _mm_set1_ps(mx);
-	for (i = 0; i + 8 <= n; i += 8) {
-		e = exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i), m0));
-		_mm_storeu_ps(x + i, e);
-		s0 = _mm_add_ps(s0, e);
-		e = exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i + 4), m0));
-		_mm_storeu_ps(x + i + 4, e);
-		s1 = _mm_add_ps(s1, e);
-	}
-	for (; i + 4 <= n; i += 4) {
-		e = exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i), m0));
-		_mm_storeu_ps(x + i, e);
-		s0 = _mm_add_ps(s0, e);
-	}
-	s = tl_hsum_ps(_mm_add_ps(s0, s1));
-	for (; i < n; i++) {
-		x[i] = expf(x[i] - mx);
-		s += x[i];
-	}
-
-	inv = 1.0f / s;
-	m0 = _mm_set1_ps(inv);
-	for (i = 0; i + 4 <= n; i += 4)
-		_mm_storeu_ps(x + i, _mm_mul_ps(_mm_loadu_ps(x + i), m0));
-	for (; i < n; i++)
-		x[i] *= inv;
-	return logf(s) + mx;
+	return tl_softmax_body(x, n, pow2_sse);
 }
 
 #endif /* TL_X86 */

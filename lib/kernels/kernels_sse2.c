@@ -218,70 +218,22 @@ tl_quant_i8_sse2(int8_t *q, const float *x, int n, float s)
 	}
 }
 
-/*
- * exp(x) for x <= 0 (Cephes expf): x = n ln2 + r with |r| <= ln2/2,
- * exp(r) by a degree-7 polynomial (tl_exp_poly), 2^n put into the
- * exponent field.  Relative error about 2e-7; below -87.33 (where exp
- * is subnormal) the result is 0.
- */
+/* 2^n for tl_exp_neg: n by cvtps2dq, shifted into the exponent
+ * field. */
 SSE2 static inline __m128
-exp_neg(__m128 x)
+pow2_sse2(__m128 t, __m128 *fn)
 {
-	const __m128 lo = _mm_set1_ps(-87.3365f);
-	__m128 under = _mm_cmplt_ps(x, lo), p;
-	__m128i n;
+	__m128i n = _mm_cvtps_epi32(t);
 
-	x = _mm_max_ps(x, lo);
-	n = _mm_cvtps_epi32(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)));
-	p = tl_exp_poly(x, _mm_cvtepi32_ps(n));
-	/* n >= -126 here, so 2^n is a normal number. */
+	*fn = _mm_cvtepi32_ps(n);
 	n = _mm_slli_epi32(_mm_add_epi32(n, _mm_set1_epi32(127)), 23);
-	p = _mm_mul_ps(p, _mm_castsi128_ps(n));
-	return _mm_andnot_ps(under, p);
+	return _mm_castsi128_ps(n);
 }
 
 SSE2 float
 tl_softmax_sse2(float *x, int n)
 {
-	__m128 m0, s0 = _mm_setzero_ps(), s1 = s0, e;
-	float mx = x[0], s, inv;
-	int i = 0;
-
-	m0 = _mm_set1_ps(mx);
-	for (; i + 4 <= n; i += 4)
-		m0 = _mm_max_ps(m0, _mm_loadu_ps(x + i));
-	mx = tl_hmax_ps(m0);
-	for (; i < n; i++)
-		if (x[i] > mx)
-			mx = x[i];
-
-	m0 = _mm_set1_ps(mx);
-	for (i = 0; i + 8 <= n; i += 8) {
-		e = exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i), m0));
-		_mm_storeu_ps(x + i, e);
-		s0 = _mm_add_ps(s0, e);
-		e = exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i + 4), m0));
-		_mm_storeu_ps(x + i + 4, e);
-		s1 = _mm_add_ps(s1, e);
-	}
-	for (; i + 4 <= n; i += 4) {
-		e = exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i), m0));
-		_mm_storeu_ps(x + i, e);
-		s0 = _mm_add_ps(s0, e);
-	}
-	s = tl_hsum_ps(_mm_add_ps(s0, s1));
-	for (; i < n; i++) {
-		x[i] = expf(x[i] - mx);
-		s += x[i];
-	}
-
-	inv = 1.0f / s;
-	m0 = _mm_set1_ps(inv);
-	for (i = 0; i + 4 <= n; i += 4)
-		_mm_storeu_ps(x + i, _mm_mul_ps(_mm_loadu_ps(x + i), m0));
-	for (; i < n; i++)
-		x[i] *= inv;
-	return logf(s) + mx;
+	return tl_softmax_body(x, n, pow2_sse2);
 }
 
 #endif /* TL_X86 */

@@ -1,7 +1,7 @@
 /*
  * tkernels_sse.c: the kernels of inference (tkernels_ref.c) on the SSE
- * path: gemv_t on SSE1, the matvecs on MMX (see kernels_sse.c for the
- * path and how it keeps MMX and x87 apart).
+ * path: gemv_t on SSE1, the matvecs on MMX (kernels_sse.h says how
+ * they keep MMX and x87 apart).
  *
  * The matvecs are tkernels_sse2.c's on 64-bit halves: the weights are
  * unpacked into the 16-bit lanes of an mm register and multiplied with
@@ -13,22 +13,11 @@
  * (p[4..7]) and 9 .. 15 (p[12..15]).  Every sum is an exact integer,
  * so the results are the reference's bits.
  */
-#if defined(__GNUC__) && !defined(__clang__) && \
-    (defined(__i386__) || defined(__x86_64__))
-#pragma GCC target("mmx,sse,no-sse2")
-#endif
+#include "kernels_sse.h"
 
 #include <string.h>
 
-#include "kernels_impl.h"
-
 #ifdef TL_X86
-#include <xmmintrin.h>
-
-#define SSE __attribute__((target("mmx,sse")))
-/* An MMX function: never inlined into a caller that uses x87. */
-#define MMX __attribute__((target("mmx,sse"), noinline))
-
 /*
  * gemv_t: 32 columns of y at a time in eight registers on x86-64
  * (enough independent sums to hide the latency of addps), 16 in four
