@@ -32,7 +32,7 @@ tl_mix_supported(int mix)
 }
 
 /* The compiler must assume that the asm changed v. */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__SSE_MATH__))
+#if defined(__GNUC__) && defined(__SSE_MATH__)
 #define FREG(v)	__asm__ __volatile__("" : "+x"(v))
 #else
 #define FREG(v)	((void)0)	/* x87 or another CPU: no vector merging */
