@@ -183,7 +183,8 @@ row(int path)
 
 static const char *mixnames[TL_MIX_N] = {
 	"mulss+addss", "mulps+addps", "vfmadd231ps", "imul+add",
-	"pmaddwd+paddd", "pmaddwd+paddd(mm)", "pmaddubsw+paddw", "vpmaddubsw+vpaddw"
+	"pmaddwd+paddd", "pmaddwd+paddd(mm)", "pmaddubsw+paddw",
+	"vpmaddubsw+vpaddw"
 };
 
 const char *

@@ -300,10 +300,10 @@ tl_abssum_sse(const float *x, int n)
 }
 
 /*
- * rint without SSE4.1 (nor SSE2): for |v| < 2^23, (|v| + 2^23) - 2^23 rounds |v|
- * to an integer in the current (nearest-even) mode, and the sign is
- * put back so that -0.3 gives -0 as rintf does; |v| >= 2^23 (already
- * an integer), infinities and NaN pass through unchanged.
+ * rint without SSE4.1 (nor SSE2): for |v| < 2^23, (|v| + 2^23) - 2^23
+ * rounds |v| to an integer in the current (nearest-even) mode, and the
+ * sign is put back so that -0.3 gives -0 as rintf does; |v| >= 2^23
+ * (already an integer), infinities and NaN pass through unchanged.
  */
 SSE static inline __m128
 rint_sse(__m128 v)
