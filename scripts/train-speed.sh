@@ -5,7 +5,7 @@
 # vocabulary 256, context 64, batch 4, 2 threads.
 #
 # usage: scripts/train-speed.sh [-b batch] [-r runs] [-s steps] [-t threads] [-- tl-train flags]
-# TL_SIMD=scalar|sse2|... in the environment picks the kernel path.
+# TL_SIMD=scalar|sse|sse2|... in the environment picks the kernel path.
 # Tokens per second are taken from the --log lines between the 10th
 # step and the last, so start-up and the first steps do not count.
 # The 1-minute load averages seen before and after the runs are
