@@ -5,7 +5,8 @@
 # scalar on a Pentium II (MMX, no SSE), ssse3 on a Core 2, and run a
 # whole pipeline on it; on the Pentium III the sse path gives what the
 # scalar path gives.  The i686 binaries use SIMD instructions only in
-# the paths that CPUID chose (tests/isa.awk reads their code).
+# the paths that CPUID chose (tests/isa.awk reads their code: qemu-i386
+# runs SSE2 instructions even as a Pentium III).
 
 load helper
 
