@@ -98,8 +98,8 @@ fuzz: $(FUZZ)
 # The numerical kernels get the sanitizers but no coverage feedback:
 # their branches depend on sizes, not on the input's bytes, and tracing
 # them would slow every harness that runs a model tenfold.
-FUZZNOCOV = attention dispatch gemm kernels_avx2 kernels_ref kernels_sse2 \
-	kernels_sse41 layers pool sgemm
+FUZZNOCOV = attention dispatch gemm kernels_avx2 kernels_ref kernels_sse \
+	kernels_sse2 kernels_sse41 layers pool sgemm
 
 build/fuzz/lib/%.o: lib/%.c $(HDR)
 	@mkdir -p $(dir $@)

@@ -9,7 +9,7 @@
 # a small shape raise -r so that the generation loop dominates.
 #
 # usage: scripts/gen-profile.sh [-q format] [-r runs] [-t threads] [-- tl-init flags]
-# TL_SIMD=scalar|sse2|ssse3|... in the environment picks the kernel path.
+# TL_SIMD=scalar|sse|sse2|... in the environment picks the kernel path.
 set -eu
 . "$(dirname "$0")/common.sh"
 runs=3 threads=1 fmt=tq2

@@ -8,7 +8,7 @@
 #
 # usage: scripts/gen-speed.sh [-c] [-q format] [-r runs] [-t threads] [-- tl-init flags]
 #   -c  also time the checkpoint itself (fp32 ternary weights)
-# TL_SIMD=scalar|sse2|ssse3|... in the environment picks the kernel
+# TL_SIMD=scalar|sse|sse2|... in the environment picks the kernel
 # path.  The figures are wall-clock tokens per second of the generation
 # loop (tl-gen --stats), so a busy machine lowers them: the load
 # average is printed alongside, and the CPU-time rate too.

@@ -4,16 +4,17 @@
 # of the kernels issue: ternary, 4 layers, width 256, 4 heads, FFN 1024,
 # vocabulary 256, context 64, batch 4, 2 threads.
 #
-# usage: scripts/train-speed.sh [-r runs] [-s steps] [-t threads] [-- tl-train flags]
-# TL_SIMD=scalar|sse2|... in the environment picks the kernel path.
+# usage: scripts/train-speed.sh [-b batch] [-r runs] [-s steps] [-t threads] [-- tl-train flags]
+# TL_SIMD=scalar|sse|sse2|... in the environment picks the kernel path.
 # Tokens per second are taken from the --log lines between the 10th
 # step and the last, so start-up and the first steps do not count.
 # The 1-minute load averages seen before and after the runs are
 # printed too: other work on the machine lowers the figures.
 set -eu
 . "$(dirname "$0")/common.sh"
-runs=3 steps=60 threads=2
-opts "$0 [-r runs] [-s steps] [-t threads] [-- flags]" - r=runs s=steps t=threads -- "$@"
+batch=4 runs=3 steps=60 threads=2
+opts "$0 [-b batch] [-r runs] [-s steps] [-t threads] [-- flags]" - b=batch \
+    r=runs s=steps t=threads -- "$@"
 shift $((OPTIND - 1))
 shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 64 --quant ternary"
 [ $# -gt 0 ] && shape="$*"
@@ -27,7 +28,7 @@ i=0
 while [ $i -lt "$runs" ]; do
 	load >> "$tmp/load"
 	rm -f "$tmp/m.tl" "$tmp/log"
-	"$top/bin/tl-train" -m "$tmp/m.tl" -t "$threads" $shape --batch 4 \
+	"$top/bin/tl-train" -m "$tmp/m.tl" -t "$threads" $shape --batch "$batch" \
 	    --steps "$steps" --eval-every 0 --save-every 0 --log-every 1 \
 	    --log "$tmp/log" "$tmp/c.tok" 2> "$tmp/err"
 	awk -F'[:,]' '
@@ -38,8 +39,8 @@ while [ $i -lt "$runs" ]; do
 	i=$((i + 1))
 done
 path=$(sed -n 's/.*parameters, \([a-z0-9]*\) path.*/\1/p' "$tmp/err" | head -1)
-sort -n "$tmp/rates" | awk -v path="$path" -v th="$threads" -v sh="$shape" '
+sort -n "$tmp/rates" | awk -v path="$path" -v th="$threads" -v sh="$shape" -v b="$batch" '
     { r[NR] = $1 }
-    END { printf "tl-train %s, batch 4, %d threads, %s path: min %.0f median %.0f max %.0f tokens/s (%d runs)",
-        sh, th, path, r[1], r[int((NR + 1) / 2)], r[NR], NR }'
+    END { printf "tl-train %s, batch %d, %d threads, %s path: min %.0f median %.0f max %.0f tokens/s (%d runs)",
+        sh, b, th, path, r[1], r[int((NR + 1) / 2)], r[NR], NR }'
 sort -n "$tmp/load" | awk '{ l[NR] = $1 } END { printf "; load average %s to %s\n", l[1], l[NR] }'

@@ -31,7 +31,7 @@ load helper
 }
 
 @test "kernels: a forced path is used or refused, never ignored" {
-	for p in sse2 ssse3 sse41 avx2; do
+	for p in sse sse2 ssse3 sse41 avx2; do
 		TL_SIMD=$p run "$UNIT/test_kernels" -p
 		if [ "$status" -eq 0 ]; then
 			[ "$output" = "$p" ]

@@ -53,6 +53,13 @@ setup() {
 	done
 }
 
+@test "train: on the sse path (MMX tiles of 4 x 2) too, -t 1 and -t 3 give byte-identical checkpoints" {
+	TL_SIMD=sse "$UNIT/test_kernels" -p > /dev/null 2>&1 || skip "no SSE"
+	TL_SIMD=sse tl-train -t 1 -m a.tl $SHAPE2 $RUN < corpus.tok 2>/dev/null
+	TL_SIMD=sse tl-train -t 3 -m b.tl $SHAPE2 $RUN < corpus.tok 2>/dev/null
+	cmp a.tl b.tl
+}
+
 @test "train: --recompute gives the same checkpoint, --micro the same training up to rounding" {
 	for q in ternary fp32; do
 		tl-train -m a.tl $SHAPE2 $RUN --quant $q --log a.log < corpus.tok 2>/dev/null

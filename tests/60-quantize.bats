@@ -148,7 +148,7 @@ field() {
 	tl-gen -m m.tlq -p "ab" -n 30 --greedy --stats 2> err > out
 	one_line "$(cat err)"
 	grep -q "^tl-gen: prompt 2 tokens in .* 30 tokens in .* tokens/s .* bytes of weights per token; [a-z0-9]* path, [0-9]* threads; peak memory [0-9.]* MiB$" err
-	for p in scalar sse2 ssse3 sse41 avx2; do
+	for p in scalar sse sse2 ssse3 sse41 avx2; do
 		TL_SIMD=$p tl-gen -m m.tlq -p "ab" -n 30 --greedy > o.$p 2>/dev/null ||
 			continue
 		cmp out o.$p

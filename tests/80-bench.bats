@@ -10,7 +10,7 @@ TINY="--layers 1 --dim 16 --heads 2 --ffn 32 --ctx 8 --batch 2 -r 1 --time 0"
 
 # The paths this CPU supports, as test_kernels -p reports them.
 supported() {
-	for p in scalar sse2 ssse3 sse41 avx2; do
+	for p in scalar sse sse2 ssse3 sse41 avx2; do
 		TL_SIMD=$p "$UNIT/test_kernels" -p >/dev/null 2>&1 && echo "$p"
 	done
 }

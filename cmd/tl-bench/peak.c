@@ -13,7 +13,8 @@
  * one pairs multiply chains with add chains (without SSE the asm
  * cannot pin its operands, and chains cannot be hoisted); the FMA mix
  * fuses multiply and add; the integer mixes add each pmadd* into its
- * own sum.  x86-64 keeps 8 sums (16 xmm registers), i686 4 (8).
+ * own sum.  x86-64 keeps 8 sums (16 xmm registers), i686 4 (8); MMX
+ * has 8 mm registers everywhere and keeps 4.
  */
 #include "kernels/kernels.h"
 #include "peak.h"
@@ -31,7 +32,7 @@ tl_mix_supported(int mix)
 }
 
 /* The compiler must assume that the asm changed v. */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__SSE_MATH__))
+#if defined(__GNUC__) && defined(__SSE_MATH__)
 #define FREG(v)	__asm__ __volatile__("" : "+x"(v))
 #else
 #define FREG(v)	((void)0)	/* x87 or another CPU: no vector merging */
@@ -99,7 +100,7 @@ peak_i32(long n)
  * registers, each added to its own sum.  x86-64: 4 x 2 operands and 8
  * sums (64 flops an iteration); i686: 2 x 2 and 4 (32).
  */
-__attribute__((target("sse2"))) static double
+__attribute__((target("sse"))) static double
 peak_sse(long n)
 {
 	volatile float sink;
@@ -212,6 +213,44 @@ peak_pmaddwd(long n)
 	    _mm_add_epi32, 16);
 }
 
+/*
+ * The MMX mix (the sse path's integers), in asm: on x86-64 gcc would
+ * emulate MMX's intrinsics on xmm registers.  Four chains on the 8 mm
+ * registers, as on i686: two operands, two products in turn, four
+ * sums; pmaddwd does 4 products and 2 sums, paddd 2 sums: 8 operations
+ * per pair.  emms leaves the x87 registers to the floats, which come
+ * after the call.
+ */
+__attribute__((target("mmx"), noinline)) static void
+mmx_chains(long n)
+{
+	long i;
+
+	__asm__ __volatile__("pxor %%mm4, %%mm4\n\tpxor %%mm5, %%mm5\n\t"
+	    "pxor %%mm6, %%mm6\n\tpxor %%mm7, %%mm7\n\t"
+	    "pcmpeqw %%mm0, %%mm0\n\tpcmpeqw %%mm1, %%mm1"
+	    ::: "mm0", "mm1", "mm4", "mm5", "mm6", "mm7");
+	for (i = 0; i < n; i++)
+		__asm__ __volatile__(
+		    "movq %%mm0, %%mm2\n\tpmaddwd %%mm1, %%mm2\n\t"
+		    "paddd %%mm2, %%mm4\n\t"
+		    "movq %%mm1, %%mm3\n\tpmaddwd %%mm0, %%mm3\n\t"
+		    "paddd %%mm3, %%mm5\n\t"
+		    "movq %%mm0, %%mm2\n\tpmaddwd %%mm0, %%mm2\n\t"
+		    "paddd %%mm2, %%mm6\n\t"
+		    "movq %%mm1, %%mm3\n\tpmaddwd %%mm1, %%mm3\n\t"
+		    "paddd %%mm3, %%mm7"
+		    ::: "mm2", "mm3", "mm4", "mm5", "mm6", "mm7");
+	__asm__ __volatile__("emms");
+}
+
+static double
+peak_pmaddwd_mmx(long n)
+{
+	mmx_chains(n);
+	return 4 * 8.0 * n;
+}
+
 __attribute__((target("ssse3"))) static double
 peak_pmaddubsw(long n)
 {
@@ -244,6 +283,8 @@ tl_peak_run(int mix, long n)
 		return peak_fma(n);
 	case TL_MIX_PMADDWD:
 		return peak_pmaddwd(n);
+	case TL_MIX_PMADDWD_MMX:
+		return peak_pmaddwd_mmx(n);
 	case TL_MIX_PMADDUBSW:
 		return peak_pmaddubsw(n);
 	case TL_MIX_VPMADDUBSW:

@@ -5,10 +5,15 @@
  * global state of lib/.
  *
  * Each path's row is the one below it plus what the path adds
- * (add_sse2 ... add_avx2 below):
+ * (add_sse ... add_avx2 below):
  *   scalar  the references (kernels_ref.c, tkernels_ref.c): any x86,
- *           e.g. a Pentium III or Athlon XP, which have SSE but not SSE2
- *   sse2    every kernel (kernels_sse2.c, tkernels_sse2.c)
+ *           e.g. a Pentium II (MMX, no SSE)
+ *   sse     every kernel, SSE1 for the floats and MMX for the integers
+ *           (kernels_sse.c, tkernels_sse.c): a Pentium III, Athlon 4 or
+ *           Athlon XP, which have SSE but not SSE2
+ *   sse2    the GEMM tiles (4 x 8 on x86-64), abssum in double lanes,
+ *           quant_i8, softmax and every integer kernel on xmm registers
+ *           (kernels_sse2.c, tkernels_sse2.c)
  *   ssse3   pmaddubsw: the int8 x ternary GEMM (kernels_ssse3.c) and
  *           the tq2 matvec (tkernels_ssse3.c); the float kernels need
  *           none of SSSE3's additions
@@ -32,8 +37,8 @@
 #include <cpuid.h>
 #endif
 
-/* The kernels that every path before its first addition has, named
- * tl_<entry>_<path> (kernels_impl.h). */
+/* The kernels that a path replaces all of, named tl_<entry>_<path>
+ * (kernels_impl.h). */
 #define EVERY_KERNEL(P) \
 	.dot = tl_dot_##P, .axpy = tl_axpy_##P, \
 	.gemm_tile = tl_gemm_tile_##P, .gemm_pack = tl_gemm_pack_##P, \
@@ -57,17 +62,41 @@ const tl_kern tl_kern_ref = {
 };
 
 #ifdef TL_X86
-/* sse2 replaces every kernel; its tiles are 4 x 8 (4 x 4 on i686). */
-static const tl_kern kern_sse2 = {
-	EVERY_KERNEL(sse2),
-	.gemm_mr = TL_SSE2_MR, .gemm_nr = TL_SSE2_NR,
-	.tgemm_mr = TL_SSE2_MR, .tgemm_nr = TL_SSE2_NR,
+/* sse replaces every kernel; its tiles are 4 x 4 (floats) and 4 x 2
+ * (MMX integers). */
+static const tl_kern kern_sse = {
+	EVERY_KERNEL(sse),
+	.gemm_mr = TL_SSE_MR, .gemm_nr = TL_SSE_NR,
+	.tgemm_mr = TL_SSE_TMR, .tgemm_nr = TL_SSE_TNR,
 };
 
 static void
+add_sse(tl_kern *k)
+{
+	*k = kern_sse;
+}
+
+/* sse2: the integer kernels on xmm registers (4 x 8 or, on i686,
+ * 4 x 4 int8 x ternary tiles), the 4 x 8 float tile on x86-64, abssum
+ * in double lanes, and the conversions of quant_i8 and softmax. */
+static void
 add_sse2(tl_kern *k)
 {
-	*k = kern_sse2;
+#ifdef __x86_64__
+	k->gemm_tile = tl_gemm_tile_sse2;
+	k->gemm_mr = TL_SSE2_MR, k->gemm_nr = TL_SSE2_NR;
+#endif
+	k->abssum = tl_abssum_sse2;
+	k->quant_i8 = tl_quant_i8_sse2;
+	k->softmax = tl_softmax_sse2;
+	k->tgemm_pack_a = tl_tgemm_pack_sse2;
+	k->tgemm_pack_b = tl_tgemm_pack_sse2;
+	k->tgemm_tile = tl_tgemm_tile_sse2;
+	k->tgemm_mr = TL_SSE2_MR, k->tgemm_nr = TL_SSE2_NR;
+	k->matvec_tq2 = tl_matvec_tq2_sse2;
+	k->matvec_tq1 = tl_matvec_tq1_sse2;
+	k->matvec_q8 = tl_matvec_q8_sse2;
+	k->matvec_q4 = tl_matvec_q4_sse2;
 }
 
 /* ssse3: pmaddubsw for the int8 x ternary GEMM (new panels, same tile
@@ -115,6 +144,7 @@ static const struct {
 	void (*add)(tl_kern *);
 } paths[TL_SIMD_NPATH] = {
 	{ NULL, { 0 }, NULL },	/* scalar: tl_kern_ref */
+	{ "sse", { TL_MIX_SSE, TL_MIX_SSE, TL_MIX_PMADDWD_MMX }, ADD(add_sse) },
 	{ "sse2", { TL_MIX_SSE, TL_MIX_SSE, TL_MIX_PMADDWD }, ADD(add_sse2) },
 	{ "ssse3", { TL_MIX_SSE, TL_MIX_SSE, TL_MIX_PMADDUBSW },
 	    ADD(add_ssse3) },
@@ -153,7 +183,8 @@ row(int path)
 
 static const char *mixnames[TL_MIX_N] = {
 	"mulss+addss", "mulps+addps", "vfmadd231ps", "imul+add",
-	"pmaddwd+paddd", "pmaddubsw+paddw", "vpmaddubsw+vpaddw"
+	"pmaddwd+paddd", "pmaddwd+paddd(mm)", "pmaddubsw+paddw",
+	"vpmaddubsw+vpaddw"
 };
 
 const char *
@@ -193,7 +224,11 @@ cpu_paths(void)
 	if (max < 1)
 		return f;
 	__cpuid(1, a, b, c, d);
-	/* A Pentium III has SSE but not SSE2: scalar. */
+	/* A Pentium II has MMX but not SSE: scalar; a Pentium III has
+	 * SSE (and MMX) but not SSE2: sse. */
+	if (!(d & bit_SSE) || !(d & bit_MMX))
+		return f;
+	f |= 1u << TL_SIMD_SSE;
 	if (!(d & bit_SSE2))
 		return f;
 	f |= 1u << TL_SIMD_SSE2;
@@ -234,7 +269,7 @@ tl_simd_find(const char *name)
 	return -1;
 }
 
-/* "scalar, sse2, ..., avx2", then " or " and last if not NULL. */
+/* "scalar, sse, ..., avx2", then " or " and last if not NULL. */
 static const char *
 path_list(char *buf, size_t n, const char *last)
 {

@@ -19,7 +19,7 @@
  * the specification) and SIMD versions with the same signature; each
  * SIMD path is a row (tl_kern) of dispatch.c's table, built from the
  * row below it, and one row is chosen once from CPUID.
- * TL_SIMD=scalar|sse2|... in the environment forces a path.  The
+ * TL_SIMD=scalar|sse|sse2|... in the environment forces a path.  The
  * per-path functions are internal (kernels_impl.h).  Results never depend on the
  * number of threads: work is split over disjoint outputs and every
  * reduction runs in a fixed order.
@@ -49,6 +49,7 @@ void tl_pool_for(tl_pool *p, int n, void (*fn)(void *ctx, int i), void *ctx);
 
 enum {
 	TL_SIMD_SCALAR,
+	TL_SIMD_SSE,
 	TL_SIMD_SSE2,
 	TL_SIMD_SSSE3,
 	TL_SIMD_SSE41,
@@ -67,6 +68,7 @@ enum {
 	TL_MIX_FMA,		/* vfmadd231ps on ymm */
 	TL_MIX_I32,		/* imul + add: scalar integers */
 	TL_MIX_PMADDWD,		/* pmaddwd + paddd: int16 pairs */
+	TL_MIX_PMADDWD_MMX,	/* the same on 64-bit mm registers */
 	TL_MIX_PMADDUBSW,	/* pmaddubsw + paddw: bytes */
 	TL_MIX_VPMADDUBSW,	/* vpmaddubsw + vpaddw on ymm */
 	TL_MIX_N

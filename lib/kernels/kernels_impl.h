@@ -20,7 +20,14 @@
 
 #define TL_REF_MR 4	/* the reference GEMM tiles: 4 x 8 */
 #define TL_REF_NR 8
-/* SSE2 GEMM tile: 4 x 8 on x86-64 (16 xmm registers), 4 x 4 on i686 (8) */
+/* SSE GEMM tile: 4 x 4 (a Pentium III's 8 xmm registers); its MMX
+ * int8 x ternary tile: 4 x 2 (8 mm registers, two int32 lanes each) */
+#define TL_SSE_MR 4
+#define TL_SSE_NR 4
+#define TL_SSE_TMR 4
+#define TL_SSE_TNR 2
+/* SSE2 GEMM tile: 4 x 8 on x86-64 (16 xmm registers), sse's 4 x 4 on
+ * i686 (8) */
 #define TL_SSE2_MR 4
 #ifdef __x86_64__
 #define TL_SSE2_NR 8
@@ -65,26 +72,48 @@ void tl_matvec_q4_ref(float *, const uint8_t *, long, const float *, long,
 /* ---- the SIMD paths (x86 only) ---- */
 
 #ifdef TL_X86
-/* sse2: every kernel (kernels_sse2.c, tkernels_sse2.c) */
-float tl_dot_sse2(const float *, const float *, int);
-void tl_axpy_sse2(float *, float, const float *, int);
+/* sse: every kernel, SSE1 for the floats (kernels_sse.c, and gemv_t in
+ * tkernels_sse.c), MMX for the integers (tkernels_sse.c): a Pentium
+ * III's instructions */
+float tl_dot_sse(const float *, const float *, int);
+void tl_axpy_sse(float *, float, const float *, int);
+void tl_gemm_tile_sse(int, const void *, const void *, float *, long,
+    int, int, int);
+void tl_gemm_pack_sse(float *, int, const float *, long, long, int, int);
+float tl_absmax_sse(const float *, int);
+double tl_abssum_sse(const float *, int);
+void tl_quant_sse(float *, const float *, int, float, float, float);
+void tl_quant_i8_sse(int8_t *, const float *, int, float);
+void tl_adamw_sse(float *, const float *, float *, float *, int, float,
+    float, float, float, float, float, float);
+float tl_softmax_sse(float *, int);
+/* int8 x ternary GEMM on int16 pairs with MMX pmaddwd, 4 x 2; the
+ * panels of sse2, one packer for A and B */
+void tl_tgemm_pack_sse(void *, int, const float *, long, int, int);
+void tl_tgemm_tile_sse(int, const void *, const void *, float *, long,
+    int, int, int);
+void tl_gemv_t_sse(float *, const float *, const float *, long, int, int,
+    int);
+void tl_matvec_tq2_sse(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_matvec_tq1_sse(int32_t *, const uint8_t *, long, int, int,
+    const tl_xq8 *);
+void tl_matvec_q8_sse(float *, const int8_t *, long, const float *, long,
+    int, int, const tl_xq8 *);
+void tl_matvec_q4_sse(float *, const uint8_t *, long, const float *, long,
+    int, int, const tl_xq8 *);
+
+/* sse2: what SSE2 adds to sse (kernels_sse2.c, tkernels_sse2.c) */
 void tl_gemm_tile_sse2(int, const void *, const void *, float *, long,
     int, int, int);
-void tl_gemm_pack_sse2(float *, int, const float *, long, long, int, int);
-float tl_absmax_sse2(const float *, int);
 double tl_abssum_sse2(const float *, int);
-void tl_quant_sse2(float *, const float *, int, float, float, float);
 void tl_quant_i8_sse2(int8_t *, const float *, int, float);
-void tl_adamw_sse2(float *, const float *, float *, float *, int, float,
-    float, float, float, float, float, float);
 float tl_softmax_sse2(float *, int);
 /* int8 x ternary GEMM on int16 pairs with pmaddwd, 4 x TL_SSE2_NR; the
  * same panels for A and B */
 void tl_tgemm_pack_sse2(void *, int, const float *, long, int, int);
 void tl_tgemm_tile_sse2(int, const void *, const void *, float *, long,
     int, int, int);
-void tl_gemv_t_sse2(float *, const float *, const float *, long, int, int,
-    int);
 void tl_matvec_tq2_sse2(int32_t *, const uint8_t *, long, int, int,
     const tl_xq8 *);
 void tl_matvec_tq1_sse2(int32_t *, const uint8_t *, long, int, int,
@@ -192,9 +221,28 @@ void tl_matvec_tq2_avx2(int32_t *, const uint8_t *, long, int, int,
 } while (0)
 
 #ifdef TL_X86
+#include <math.h>
 #include <emmintrin.h>
 
+#define TL_SSE __attribute__((target("sse")))
 #define TL_SSE2 __attribute__((target("sse2")))
+
+/* Sum of the four lanes, (x0 + x2) + (x1 + x3), and their maximum. */
+TL_SSE static inline float
+tl_hsum_ps(__m128 x)
+{
+	x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+	x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+	return _mm_cvtss_f32(x);
+}
+
+TL_SSE static inline float
+tl_hmax_ps(__m128 x)
+{
+	x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+	x = _mm_max_ss(x, _mm_shuffle_ps(x, x, 1));
+	return _mm_cvtss_f32(x);
+}
 
 /* Sum of the four int32 lanes. */
 TL_SSE2 static inline int32_t
@@ -207,13 +255,13 @@ tl_hsum32_sse2(__m128i v)
 
 /*
  * q[i] = clamp(rnd(x[i] * s), lo, hi), four lanes at a time, the tail
- * by the reference: the quant of sse2 (rnd = rint_sse2) and sse41
+ * by the reference: the quant of sse (rnd = rint_sse) and sse41
  * (roundps).  maxps(lo, r) is r < lo ? lo : r and minps(hi, r) is
  * r > hi ? hi : r, signed zeros included (both return their second
  * operand when unordered or equal): the reference's clamp, for
  * lo <= hi.  A NaN lane then becomes lo, as in the reference.
  */
-TL_SSE2 static inline __attribute__((always_inline)) void
+TL_SSE static inline __attribute__((always_inline)) void
 tl_quant_body(float *q, const float *x, int n, float s, float lo, float hi,
     __m128 (*rnd)(__m128))
 {
@@ -231,20 +279,98 @@ tl_quant_body(float *q, const float *x, int n, float s, float lo, float hi,
 	tl_quant_ref(q + i, x + i, n - i, s, lo, hi);
 }
 
-/* Store (acc = 0) or add the top-left m x n of a 4 x TL_SSE2_NR tile
- * whose row i is r[i*NR/4 .. i*NR/4 + NR/4 - 1], to c (row stride
- * ldc): the SSE2 and SSSE3 tiles' last step. */
-TL_SSE2 static inline void
-tl_tile_out_sse2(const __m128 *r, float *c, long ldc, int m, int n, int acc)
+/*
+ * exp(x) for x <= 0 (Cephes expf): x = n ln2 + r with |r| <= ln2/2,
+ * exp(r) by a degree-7 polynomial, times 2^n made in the exponent
+ * field by pow2(t, &fn), which rounds t = x log2(e) to the integer n,
+ * sets fn to n as a float and returns 2^n: cvtps2dq and integer
+ * shifts on sse2, scalar conversions on sse.  Relative error about
+ * 2e-7; below -87.33 (where exp is subnormal) the result is 0.
+ */
+TL_SSE static inline __attribute__((always_inline)) __m128
+tl_exp_neg(__m128 x, __m128 (*pow2)(__m128, __m128 *))
 {
-	float t[4 * TL_SSE2_NR];
+	const __m128 lo = _mm_set1_ps(-87.3365f);
+	__m128 under = _mm_cmplt_ps(x, lo), fn, e, r, p;
+
+	x = _mm_max_ps(x, lo);
+	/* n >= -126 here, so 2^n is a normal number. */
+	e = pow2(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), &fn);
+	r = _mm_sub_ps(x, _mm_mul_ps(fn, _mm_set1_ps(0.693359375f)));
+	r = _mm_sub_ps(r, _mm_mul_ps(fn, _mm_set1_ps(-2.12194440e-4f)));
+	p = _mm_set1_ps(1.9875691500e-4f);
+	p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.3981999507e-3f));
+	p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(8.3334519073e-3f));
+	p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(4.1665795894e-2f));
+	p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.6666665459e-1f));
+	p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(5.0000001201e-1f));
+	p = _mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, r), r), r);
+	p = _mm_add_ps(p, _mm_set1_ps(1.0f));
+	return _mm_andnot_ps(under, _mm_mul_ps(p, e));
+}
+
+/* The softmax of sse and sse2 (exp by tl_exp_neg with their pow2): the
+ * maximum, the exponentials and their sum in two sums of four lanes,
+ * then the scaling; the tails by libm. */
+TL_SSE static inline __attribute__((always_inline)) float
+tl_softmax_body(float *x, int n, __m128 (*pow2)(__m128, __m128 *))
+{
+	__m128 m0, s0 = _mm_setzero_ps(), s1 = s0, e;
+	float mx = x[0], s, inv;
+	int i = 0;
+
+	m0 = _mm_set1_ps(mx);
+	for (; i + 4 <= n; i += 4)
+		m0 = _mm_max_ps(m0, _mm_loadu_ps(x + i));
+	mx = tl_hmax_ps(m0);
+	for (; i < n; i++)
+		if (x[i] > mx)
+			mx = x[i];
+
+	m0 = _mm_set1_ps(mx);
+	for (i = 0; i + 8 <= n; i += 8) {
+		e = tl_exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i), m0), pow2);
+		_mm_storeu_ps(x + i, e);
+		s0 = _mm_add_ps(s0, e);
+		e = tl_exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i + 4), m0), pow2);
+		_mm_storeu_ps(x + i + 4, e);
+		s1 = _mm_add_ps(s1, e);
+	}
+	for (; i + 4 <= n; i += 4) {
+		e = tl_exp_neg(_mm_sub_ps(_mm_loadu_ps(x + i), m0), pow2);
+		_mm_storeu_ps(x + i, e);
+		s0 = _mm_add_ps(s0, e);
+	}
+	s = tl_hsum_ps(_mm_add_ps(s0, s1));
+	for (; i < n; i++) {
+		x[i] = expf(x[i] - mx);
+		s += x[i];
+	}
+
+	inv = 1.0f / s;
+	m0 = _mm_set1_ps(inv);
+	for (i = 0; i + 4 <= n; i += 4)
+		_mm_storeu_ps(x + i, _mm_mul_ps(_mm_loadu_ps(x + i), m0));
+	for (; i < n; i++)
+		x[i] *= inv;
+	return logf(s) + mx;
+}
+
+/* Store (acc = 0) or add the top-left m x n of a 4 x nr float tile
+ * (nr 4 or 8) whose row i is r[i*nr/4 .. i*nr/4 + nr/4 - 1], to c (row
+ * stride ldc): the SSE, SSE2 and SSSE3 tiles' last step. */
+TL_SSE static inline void
+tl_tile_out_sse(const __m128 *r, int nr, float *c, long ldc, int m, int n,
+    int acc)
+{
+	float t[4 * 8];
 	int i, j, v;
 
-	if (m == 4 && n == TL_SSE2_NR) {
+	if (m == 4 && n == nr) {
 		for (i = 0; i < 4; i++)
-			for (v = 0; v < TL_SSE2_NR / 4; v++) {
+			for (v = 0; v < nr / 4; v++) {
 				float *p = c + i * ldc + 4 * v;
-				__m128 x = r[i * (TL_SSE2_NR / 4) + v];
+				__m128 x = r[i * (nr / 4) + v];
 
 				if (acc)
 					x = _mm_add_ps(_mm_loadu_ps(p), x);
@@ -252,12 +378,12 @@ tl_tile_out_sse2(const __m128 *r, float *c, long ldc, int m, int n, int acc)
 			}
 		return;
 	}
-	for (i = 0; i < TL_SSE2_NR; i++)
+	for (i = 0; i < nr; i++)
 		_mm_storeu_ps(t + 4 * i, r[i]);
 	for (i = 0; i < m; i++)
 		for (j = 0; j < n; j++)
 			c[i * ldc + j] = acc ? c[i * ldc + j] +
-			    t[i * TL_SSE2_NR + j] : t[i * TL_SSE2_NR + j];
+			    t[i * nr + j] : t[i * nr + j];
 }
 #endif
 

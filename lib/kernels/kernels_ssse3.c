@@ -118,7 +118,7 @@ tile_out(__m128i *s, const int32_t *rs, float *c, long ldc, int m, int n,
 		for (v = 0; v < NR / 4; v++)
 			r[i * (NR / 4) + v] = _mm_cvtepi32_ps(_mm_sub_epi32(
 			    s[i * (NR / 4) + v], _mm_set1_epi32(rs[i])));
-	tl_tile_out_sse2(r, c, ldc, m, n, acc);
+	tl_tile_out_sse(r, TL_SSE2_NR, c, ldc, m, n, acc);
 }
 
 #define BC(i) _mm_shuffle_epi32(av, 0x55 * (i))

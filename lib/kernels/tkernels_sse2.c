@@ -24,44 +24,6 @@
 
 #define SSE2 __attribute__((target("sse2")))
 
-/*
- * gemv_t: 32 columns of y at a time in eight registers on x86-64
- * (enough independent sums to hide the latency of addps), 16 in four
- * (i686 has eight registers), then 4, then one; each lane a running
- * sum in increasing u (mulps then addps, as the GEMM tile), so the
- * reference's bits.
- */
-#define V __m128
-#define ZERO _mm_setzero_ps()
-#define BCAST(u) _mm_set1_ps(a[u])
-#define G(i) t##i = _mm_add_ps(t##i, _mm_mul_ps(b, _mm_loadu_ps(x + 4 * i)))
-#define OUT(i) TL_GEMV_OUT(i, 4, _mm_loadu_ps, _mm_add_ps, _mm_storeu_ps)
-
-SSE2 void
-tl_gemv_t_sse2(TL_GEMV_T_ARGS)
-{
-	__m128 b;
-	int j = 0, u;
-
-#ifdef __x86_64__
-	TL_GEMV_T_BLOCKS(8, 4)
-#endif
-	TL_GEMV_T_BLOCKS(4, 4)
-	TL_GEMV_T_BLOCKS(1, 4)
-	for (; j < n; j++) {
-		float s = 0;
-
-		for (u = 0; u < m; u++)
-			s += a[u] * X[u * ldx + j];
-		y[j] = acc ? y[j] + s : s;
-	}
-}
-#undef V
-#undef ZERO
-#undef BCAST
-#undef G
-#undef OUT
-
 #define LD(p) _mm_load_si128((const __m128i *)(const void *)(p))
 #define LDU(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
 
