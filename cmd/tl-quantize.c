@@ -17,7 +17,7 @@ static const tl_opt opts[] = {
 	{ 'v', NULL, NULL, NULL, 0, 0 },
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
-static const tl_cmd cmd = { { opts }, NULL, 0, NULL, NULL };
+static const tl_cmd cmd = { { opts }, NULL, 0, NULL, NULL, NULL };
 
 int
 main(int argc, char **argv)
