@@ -55,6 +55,8 @@ missing() {
 	has jq || need="$need jq"			# 80-bench (or python3)
 	has qemu-i386 || need="$need qemu-user"		# 85-legacy
 	m32 || need="$need gcc-multilib"		# 85-legacy
+	has mpirun || need="$need openmpi-bin"		# 37-mpi
+	has mpicc || need="$need libopenmpi-dev"	# 37-mpi, 00-build
 	[ $fuzz -eq 0 ] || fuzzrt || need="$need libclang-rt-dev"
 	need=${need# }
 }
