@@ -4,22 +4,32 @@
 # of the kernels issue: ternary, 4 layers, width 256, 4 heads, FFN 1024,
 # vocabulary 256, context 64, batch 4, 2 threads.
 #
-# usage: scripts/train-speed.sh [-r runs] [-s steps] [-t threads] [-- tl-train flags]
+# usage: scripts/train-speed.sh [-r runs] [-s steps] [-t threads] [-b bin] [-k ranks]
+#                               [-- tl-train flags]
 # TL_SIMD=scalar|sse2|... in the environment picks the kernel path.
+# -k runs tl-train on that many ranks of an MPI job on this machine
+# over loopback TCP, -t threads each (bin, -b, then holds the tl-train
+# of make MPI=1), and prints the seconds a step spends computing and
+# exchanging gradients (the ranks' mean, median over the runs) and
+# the bytes each rank sums a step.
 # Tokens per second are taken from the --log lines between the 10th
 # step and the last, so start-up and the first steps do not count.
 # The 1-minute load averages seen before and after the runs are
 # printed too: other work on the machine lowers the figures.
 set -eu
 . "$(dirname "$0")/common.sh"
-runs=3 steps=60 threads=2
-opts "$0 [-r runs] [-s steps] [-t threads] [-- flags]" - r=runs s=steps t=threads -- "$@"
+runs=3 steps=60 threads=2 ranks=0
+opts "$0 [-r runs] [-s steps] [-t threads] [-b bin] [-k ranks] [-- flags]" - \
+    r=runs s=steps t=threads b=bin k=ranks -- "$@"
 shift $((OPTIND - 1))
 shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 64 --quant ternary"
 [ $# -gt 0 ] && shape="$*"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$top/bin/tl-tokenize" < "$top/data/tinyshakespeare.txt" > "$tmp/c.tok"
+launch=
+[ "$ranks" -gt 0 ] && launch="mpirun -np $ranks --oversubscribe \
+    --mca btl self,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo"
 # the machine's load, which the figures depend on: the 1-minute load
 # average before and after every run (-1 without /proc/loadavg)
 load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -1; }
@@ -27,19 +37,31 @@ i=0
 while [ $i -lt "$runs" ]; do
 	load >> "$tmp/load"
 	rm -f "$tmp/m.tl" "$tmp/log"
-	"$top/bin/tl-train" -m "$tmp/m.tl" -t "$threads" $shape --batch 4 \
+	$launch "$bin/tl-train" -m "$tmp/m.tl" -t "$threads" $shape --batch 4 \
 	    --steps "$steps" --eval-every 0 --save-every 0 --log-every 1 \
 	    --log "$tmp/log" "$tmp/c.tok" 2> "$tmp/err"
 	awk -F'[:,]' '
 	    { for (k = 1; k < NF; k++) { if ($k == "\"tokens\"") t = $(k+1); if ($k == "\"elapsed\"") e = $(k+1) } }
 	    NR == 10 { t0 = t; e0 = e }
 	    END { printf "%.1f\n", (t - t0) / (e - e0) }' "$tmp/log" >> "$tmp/rates"
+	# each rank's seconds of computing and exchanging, a line a step
+	[ "$ranks" -gt 0 ] && awk -F'"compute":|,"comm":|}' '
+	    NR > 10 { for (k = 2; k < NF; k += 3) { c += $k; x += $(k+1); n++ } }
+	    END { printf "%.4f %.4f\n", c / n, x / n }' "$tmp/log" >> "$tmp/split"
 	load >> "$tmp/load"
 	i=$((i + 1))
 done
 path=$(sed -n 's/.*parameters, \([a-z0-9]*\) path.*/\1/p' "$tmp/err" | head -1)
-sort -n "$tmp/rates" | awk -v path="$path" -v th="$threads" -v sh="$shape" '
+who="$threads threads"
+[ "$ranks" -gt 0 ] && who="$ranks ranks of $threads threads"
+sort -n "$tmp/rates" | awk -v path="$path" -v who="$who" -v sh="$shape" '
     { r[NR] = $1 }
-    END { printf "tl-train %s, batch 4, %d threads, %s path: min %.0f median %.0f max %.0f tokens/s (%d runs)",
-        sh, th, path, r[1], r[int((NR + 1) / 2)], r[NR], NR }'
+    END { printf "tl-train %s, batch 4, %s, %s path: min %.0f median %.0f max %.0f tokens/s (%d runs)",
+        sh, who, path, r[1], r[int((NR + 1) / 2)], r[NR], NR }'
 sort -n "$tmp/load" | awk '{ l[NR] = $1 } END { printf "; load average %s to %s\n", l[1], l[NR] }'
+if [ "$ranks" -gt 0 ]; then
+	np=$(sed -n 's/.* \([0-9]*\) parameters,.*/\1/p' "$tmp/err" | head -1)
+	printf 'a step: computing %s s, exchanging %s s; %d bytes summed by each rank\n' \
+	    "$(cut -d' ' -f1 "$tmp/split" | mmm)" \
+	    "$(cut -d' ' -f2 "$tmp/split" | mmm)" $(((np + 1) * 8))
+fi
