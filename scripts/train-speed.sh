@@ -61,7 +61,7 @@ sort -n "$tmp/rates" | awk -v path="$path" -v who="$who" -v sh="$shape" '
 sort -n "$tmp/load" | awk '{ l[NR] = $1 } END { printf "; load average %s to %s\n", l[1], l[NR] }'
 if [ "$ranks" -gt 0 ]; then
 	np=$(sed -n 's/.* \([0-9]*\) parameters,.*/\1/p' "$tmp/err" | head -1)
-	printf 'a step: computing %s s, exchanging %s s; %d bytes summed by each rank\n' \
-	    "$(cut -d' ' -f1 "$tmp/split" | mmm)" \
-	    "$(cut -d' ' -f2 "$tmp/split" | mmm)" $(((np + 1) * 8))
+	printf 'a step: computing %s ms, exchanging %s ms; %d bytes summed by each rank\n' \
+	    "$(cut -d' ' -f1 "$tmp/split" | mmm 0.001)" \
+	    "$(cut -d' ' -f2 "$tmp/split" | mmm 0.001)" $(((np + 1) * 8))
 fi

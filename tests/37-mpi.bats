@@ -18,7 +18,7 @@ setup_file() {
 	command -v mpicc >/dev/null && command -v mpirun >/dev/null || return 0
 	[ -z "${TL_EXEC:-}" ] || return 0
 	mkdir -p "$MPIDIR/build"
-	rm -rf "$MPIDIR/lib" "$MPIDIR/cmd" "$MPIDIR/build/lib"
+	rm -rf "$MPIDIR/lib" "$MPIDIR/cmd" "$MPIDIR/build/lib" "$MPIDIR/bin"
 	cp -pR "$TOP/Makefile" "$TOP/lib" "$TOP/cmd" "$MPIDIR/"
 	cp -pR "$TOP/build/lib" "$TOP/build/libcore.a" "$TOP/build/flags" \
 	    "$MPIDIR/build/"
