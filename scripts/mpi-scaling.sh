@@ -7,7 +7,7 @@
 #
 # One process of -t threads (default 2: one machine like this one)
 # times its steps at accumulations of 2 and 6 micro-batches of the
-# batch (median of the steps after the 3rd), which gives a step's time
+# batch (the mean of the steps after the 3rd), which gives a step's time
 # as fixed + A x per-micro-batch (the fixed part, the update and the
 # fixed-point conversions, is every rank's whatever K).  K machines,
 # each computing A/K micro-batches a step, then take
@@ -37,8 +37,7 @@ step() {
 	    --accum "$1" --steps "$steps" --eval-every 0 --save-every 0 \
 	    --log-every 1 --log "$tmp/log" "$tmp/c.tok" 2> "$tmp/err"
 	sed -n 's/.*"elapsed":\([0-9.]*\).*/\1/p' "$tmp/log" |
-	    awk 'NR > 1 { print $1 - e } { e = $1 }' | tail -n +3 | sort -n |
-	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+	    awk 'NR == 3 { e = $1; n = NR } END { print ($1 - e) / (NR - n) }'
 }
 t2=$(step 2)
 t6=$(step 6)
