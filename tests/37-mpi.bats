@@ -102,6 +102,28 @@ RUN="-t 1 --layers 2 --dim 32 --heads 2 --ffn 64 --ctx 32 --batch 6 --accum 2 --
 	[ ! -e m.tl ]
 }
 
+@test "mpi: --send-windows: ranks with no copy of the stream train on rank 0's windows, from a file or stdin" {
+	tl-train -m one.tl $RUN --steps 3 corpus.tok 2>/dev/null
+	mpirun -np 1 --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo \
+	    --mca oob_tcp_if_include lo "$MPITRAIN" -m k.tl $RUN --steps 3 \
+	    --send-windows corpus.tok : -np 2 "$MPITRAIN" -m k.tl $RUN \
+	    --steps 3 --send-windows missing.tok 2>/dev/null
+	cmp one.tl k.tl
+	mpi 3 -m s.tl $RUN --steps 3 --send-windows < corpus.tok 2>/dev/null
+	cmp one.tl s.tl
+	# without it, a rank with no copy stops the run
+	run mpirun -np 1 --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo \
+	    --mca oob_tcp_if_include lo "$MPITRAIN" -m m.tl $RUN --steps 3 \
+	    corpus.tok : -np 1 "$MPITRAIN" -m m.tl $RUN --steps 3 missing.tok
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"tl-train: missing.tok: No such file or directory"* ]]
+	# one process has nobody to send them to
+	run tl-train -m m.tl $RUN --steps 3 --send-windows corpus.tok
+	[ "$status" -eq 2 ]
+	[ "$output" = "tl-train: --send-windows: this tl-train runs alone; runs across machines need a build with MPI (make MPI=1)" ]
+	[ ! -e m.tl ]
+}
+
 # A run of 400 steps, stopped early.
 LONG="$RUN --eval-every 0 --steps 400"
 

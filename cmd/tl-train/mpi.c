@@ -58,6 +58,15 @@ sum(void *ctx, int64_t *v, size_t n, char *err)
 	return 0;
 }
 
+/* The trainer's windows: rank 0's, to every rank. */
+static int
+bcast(void *ctx, void *buf, size_t n, char *err)
+{
+	(void)err;
+	team_bcast(ctx, buf, n);
+	return 0;
+}
+
 void
 team_start(team *tm, int *argc, char ***argv)
 {
@@ -81,6 +90,7 @@ team_start(team *tm, int *argc, char ***argv)
 	tm->train.rank = tm->rank;
 	tm->train.size = tm->size;
 	tm->train.sum = sum;
+	tm->train.bcast = bcast;
 	tm->train.ctx = tm;
 }
 

@@ -37,7 +37,7 @@ stopped(void)
 enum {
 	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG,
 	O_LOGEVERY, O_LR, O_LRMIN, O_MEM, O_MICRO, O_RECOMP, O_SAVE, O_SCHED,
-	O_SEED, O_STEPS, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
+	O_SEED, O_SEND, O_STEPS, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
 };
 
 static const tl_opt opts[] = {
@@ -58,6 +58,7 @@ static const tl_opt opts[] = {
 	{ O_SAVE, "save-every", "S", NULL, 0, 0 },
 	{ O_SCHED, "sched", "kind", tl_sched_names, TL_SCHED_N, 0 },
 	{ O_SEED, "seed", "N", NULL, 0, 0 },
+	{ O_SEND, "send-windows", NULL, NULL, 0, 0 },
 	{ O_STEPS, "steps", "N", NULL, 0, 0 },
 	{ O_TIME, "time", "S", NULL, 0, 0 },
 	{ O_VAL, "val", "file", NULL, 0, 0 },
@@ -78,6 +79,7 @@ typedef struct {
 	int fromfile;
 	const char *shape[32][2];	/* model-shape flags given */
 	int nshape, sized, seedset, micro, recompute, threads;
+	int send;		/* --send-windows */
 	int set[O_END - TL_OPT_LONG];	/* the long options given */
 	long logevery;
 	uint64_t seed;
@@ -224,6 +226,9 @@ parse_args(args *a, int argc, char **argv)
 		case O_SEED:
 			a->seed = (uint64_t)tl_atol(v, o, 0, 0x7fffffffL);
 			a->seedset = 1;
+			break;
+		case O_SEND:
+			a->send = 1;
 			break;
 		case O_STEPS:
 			hp->steps = (uint32_t)tl_atol(v, o, 0, 0x7fffffffL);
@@ -462,7 +467,7 @@ start(const args *a, run *r)
 	if ((r->pool = tl_pool_new(a->threads)) == NULL)
 		tl_die(1, "cannot start threads");
 	if (tl_trainer_init_data(&r->tr, tl_ckpt_tmodel(ck), r->pool, &r->data,
-	    r->vsf ? &r->vdata : NULL, a->micro, a->recompute, err) < 0)
+	    a->val ? &r->vdata : NULL, a->micro, a->recompute, err) < 0)
 		tl_die(2, "%s: %s", a->in, err);
 	if (r->tm.size > 1 && tl_trainer_team(&r->tr, &r->tm.train, err) < 0)
 		tl_die(2, "%s: %s", a->model, err);
@@ -698,13 +703,19 @@ same_file(team *tm, const char *path)
 
 /*
  * Ranks: each reads the stream (and --val's) from its own copy of the
- * file, the same bytes as rank 0's; the launcher gives stdin to rank 0
- * alone.
+ * file, the same bytes as rank 0's (the launcher gives stdin to rank 0
+ * alone), or with --send-windows rank 0 alone reads them, from a file
+ * or stdin.  The trainer's bcast is MPI's: alone, there is none.
  */
 static void
 join(const args *a, team *tm)
 {
-	if (tm->size == 1)
+	if (a->send && tm->train.bcast == NULL)
+		tl_die(2, "--send-windows: this tl-train runs alone; runs "
+		    "across machines need a build with MPI (make MPI=1)");
+	if (!a->send)
+		tm->train.bcast = NULL;
+	if (tm->size == 1 || a->send)
 		return;
 	if (!a->fromfile)
 		tl_die(2, "%d ranks: each reads the stream from a file; name "
@@ -757,6 +768,34 @@ share_model(args *a, run *r)
 	team_bcast(&r->tm, ck->v, n * sizeof(float));
 }
 
+static int
+no_read(void *ctx, uint64_t pos, size_t n, uint16_t *out, char *err)
+{
+	(void)ctx;
+	(void)pos;
+	(void)n;
+	(void)out;
+	return tl_err(err, "rank 0 alone reads the stream (--send-windows)");
+}
+
+/* --send-windows: the sizes of rank 0's streams, to the others, which
+ * read nothing (their windows come from rank 0, and rank 0 alone
+ * validates). */
+static void
+share_sizes(const args *a, run *r)
+{
+	uint64_t n[2] = { r->data.n, r->vdata.n };
+
+	if (!a->send || r->tm.size == 1)
+		return;
+	team_bcast(&r->tm, n, sizeof n);
+	if (r->tm.rank == 0)
+		return;
+	r->data.n = n[0];
+	r->vdata.n = n[1];
+	r->data.read = r->vdata.read = no_read;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -772,7 +811,9 @@ main(int argc, char **argv)
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
 	join(&a, &r.tm);
-	load_data(&a, &r);
+	if (r.tm.rank == 0 || !a.send)
+		load_data(&a, &r);
+	share_sizes(&a, &r);
 	/* the model: resumed, or new with the stream's tokenizer, by
 	 * rank 0, which owns the checkpoint */
 	if (r.tm.rank == 0) {

@@ -496,8 +496,17 @@ tl_trainer_step_read(tl_trainer *t, float *lossp, float *gnorm, char *err)
 
 		rlo = rlo < ppr ? rlo : ppr;
 		rhi = rhi < ppr ? rhi : ppr;
+		if (t->team != NULL && t->team->bcast != NULL) {
+			/* rank 0 reads them all and sends them */
+			rlo = 0;
+			rhi = t->team->rank == 0 ? ppr : 0;
+		}
 		if (sample(t, (int)(rlo * t->micro), (int)(rhi * t->micro),
 		    err) != 0)
+			return -1;
+		if (t->team != NULL && t->team->bcast != NULL &&
+		    t->team->bcast(t->team->ctx, t->in, 2 * (size_t)h->batch *
+		    T * sizeof(uint16_t), err) != 0)
 			return -1;
 		/* the mean loss of each pass of micro rows, each pass's
 		 * gradient scaled by its share of the step */

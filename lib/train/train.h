@@ -77,11 +77,16 @@ tl_data tl_data_mem(const uint16_t *ids, size_t n);
  * the total in every one's v (0, or -1 with a message).  Integer sums
  * are exact, so their order does not matter.  Each rank takes its
  * share of every step's passes: passes [P rank / size, P (rank + 1) /
- * size) of the P = accum x batch / micro.
+ * size) of the P = accum x batch / micro.  The windows come from
+ * each rank's own source, or from rank 0's through bcast.
  */
 typedef struct {
 	int rank, size;
 	int (*sum)(void *ctx, int64_t *v, size_t n, char *err);
+	/* NULL: every rank reads its own windows; else rank 0 alone
+	 * reads a round's windows and bcast copies its buf (n bytes) to
+	 * every rank */
+	int (*bcast)(void *ctx, void *buf, size_t n, char *err);
 	void *ctx;
 } tl_team;
 
