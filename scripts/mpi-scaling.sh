@@ -30,7 +30,7 @@ shape="--layers 4 --dim 128 --heads 4 --ffn 512 --ctx 64"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$bin/tl-tokenize" < "$top/data/tinyshakespeare.txt" > "$tmp/c.tok"
-# step A: the median seconds of a step of A micro-batches
+# step A: the mean seconds of a step of A micro-batches, after the 3rd
 step() {
 	rm -f "$tmp/m.tl" "$tmp/log"
 	"$bin/tl-train" -m "$tmp/m.tl" -t "$threads" $shape --batch "$batch" \

@@ -32,13 +32,6 @@ team_bcast(team *tm, void *buf, size_t n)
 	(void)n;
 }
 
-int
-team_any(team *tm, int flag)
-{
-	(void)tm;
-	return flag;
-}
-
 double
 team_max(team *tm, double x)
 {

@@ -114,17 +114,6 @@ team_bcast(team *tm, void *buf, size_t n)
 	}
 }
 
-int
-team_any(team *tm, int flag)
-{
-	int any;
-
-	(void)tm;
-	check(MPI_Allreduce(&flag, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD),
-	    "agreement");
-	return any;
-}
-
 double
 team_max(team *tm, double x)
 {

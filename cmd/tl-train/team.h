@@ -27,9 +27,8 @@ void team_start(team *tm, int *argc, char ***argv);
 void team_end(team *tm);
 /* Rank 0's n bytes at buf, copied into every rank's buf. */
 void team_bcast(team *tm, void *buf, size_t n);
-/* Whether flag is set on any rank: the answer is every rank's. */
-int team_any(team *tm, int flag);
-/* The largest x of all the ranks, on every rank. */
+/* The largest x of all the ranks, on every rank (a flag set on any
+ * rank: team_max(tm, flag) > 0). */
 double team_max(team *tm, double x);
 /* x (n doubles) of every rank in rank order into all (size x n), on
  * rank 0; all unused elsewhere. */

@@ -591,7 +591,7 @@ train_loop(const args *a, run *r)
 	t0 = tlast = tsave = tlog = tl_now();
 	p0 = tl_trainer_progress(&r->tr);
 	/* a signal to any rank stops them all after the same step */
-	while (!(stop = team_any(&r->tm, stopped())) &&
+	while (!(stop = team_max(&r->tm, stopped()) > 0) &&
 	    tl_trainer_progress(&r->tr) < 1) {
 		double ts = tl_now(), now, tps, c0 = r->tm.comm;
 		float loss, gnorm, lr;
