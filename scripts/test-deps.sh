@@ -38,6 +38,26 @@ m32() {
 	return $r
 }
 
+# The npm packages of tests/62-gguf.bats: the real llama.cpp (the
+# prebuilt CPU runtime of node-llama-cpp, never built or downloaded at
+# run time) and an independent GGUF reader, installed without their
+# install scripts into the cache folder that scripts/llama.mjs names.
+llama() {
+	node "$(dirname "$0")/llama.mjs" "$@" 2>/dev/null
+}
+
+npmdir() {
+	llama dir
+}
+
+# npmpkgs: those packages are in the cache (x86-64 Linux only: where
+# the prebuilt runtime is another machine's, 62-gguf skips).
+npmpkgs() {
+	[ "$(uname -m)" = x86_64 ] || return 0
+	has node || return 1
+	llama check >/dev/null
+}
+
 # fuzzrt: clang and libFuzzer's runtime (scripts/fuzz.sh, make fuzz).
 fuzzrt() {
 	has clang &&
@@ -55,14 +75,34 @@ missing() {
 	has jq || need="$need jq"			# 80-bench (or python3)
 	has qemu-i386 || need="$need qemu-user"		# 85-legacy
 	m32 || need="$need gcc-multilib"		# 85-legacy
+	has node || need="$need nodejs"			# 62-gguf
+	has npm || need="$need npm"			# 62-gguf
 	has mpirun || need="$need openmpi-bin"		# 37-mpi
 	has mpicc || need="$need libopenmpi-dev"	# 37-mpi, 00-build
 	[ $fuzz -eq 0 ] || fuzzrt || need="$need libclang-rt-dev"
 	need=${need# }
 }
 
+# installnpm: the npm packages into the cache, when missing.
+installnpm() {
+	npmpkgs && return 0
+	NPMPKGS=$(llama packages)
+	if [ $install -eq 0 ] || ! has npm; then
+		echo "test-deps: missing the npm packages $NPMPKGS in $(npmdir): install them (npm install --prefix DIR --ignore-scripts --omit=optional ...)" >&2
+		return 1
+	fi
+	echo "test-deps: installing $NPMPKGS" >&2
+	# shellcheck disable=SC2086
+	npm install --prefix "$(npmdir)" --no-audit --no-fund \
+	    --ignore-scripts --omit=optional $NPMPKGS >/dev/null 2>&1 &&
+	    npmpkgs || {
+		echo "test-deps: npm could not install $NPMPKGS" >&2
+		return 1
+	}
+}
+
 missing
-[ -n "$need" ] || exit 0
+[ -n "$need" ] || { installnpm; exit; }
 if [ $install -eq 0 ] || [ "$(id -u)" -ne 0 ] || ! has apt-get; then
 	echo "test-deps: missing $need: install them (apt-get install $need), or run make check as root on Debian" >&2
 	exit 1
@@ -80,4 +120,4 @@ if [ -n "$need" ]; then
 	echo "test-deps: still missing after apt-get: $need" >&2
 	exit 1
 fi
-exit 0
+installnpm

@@ -206,7 +206,7 @@ field() {
 	    "-s bogus -m $F/tern.tl -o out" "-q q8 -s twn -m $F/tern.tl -o out" \
 	    "-q f32 -s absmean -m $F/tern.tl -o out" "-q" "-m" \
 	    "-m missing.tl -o out" "-m text.tl -o out" "-m m.tlq -o out" \
-	    "-m . -o out"; do
+	    "-m . -o out" "-f bogus -m $F/tern.tl -o out"; do
 		run tl-quantize $args
 		echo "$args: $output"
 		[ "$status" -eq 2 ]
@@ -217,7 +217,7 @@ field() {
 	run tl-quantize -m missing.tl -o out
 	[ "$output" = "tl-quantize: missing.tl: No such file or directory" ]
 	run tl-quantize -m m.tlq -o out
-	[ "$output" = "tl-quantize: m.tlq: a packed model: tl-quantize reads checkpoints" ]
+	[ "$output" = "tl-quantize: m.tlq: a packed model: tl-quantize reads checkpoints (or writes it as GGUF: -f gguf)" ]
 }
 
 @test "quantize: a failed write leaves nothing behind, and keeps the old file" {

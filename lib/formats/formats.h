@@ -87,6 +87,32 @@ void tl_packed_stats(const tl_packed *pk, tl_packstats *st);
 int tl_packed_write(const char *path, const tl_qmodel *q, const tl_tok *tok,
     tl_packstats *st, char *err);
 
+/* ======== gguf.c ======== */
+
+/*
+ * gguf.c: export to GGUF version 3, llama.cpp's model file: a
+ * quantized model and its tokenizer as one of llama.cpp's
+ * architectures (tl-quantize(1) gives the mapping).
+ */
+
+#define TL_GGUF_VERSION 3
+enum { TL_GGUF_LLAMA, TL_GGUF_ARCEE };
+extern const char *const tl_gguf_arch_names[];
+
+/* The architecture q becomes (TL_GGUF_*), or -1 with the reason
+ * llama.cpp cannot run it. */
+int tl_gguf_arch(const tl_qmodel *q, char *err);
+/* What was written: the architecture, the tensors (of which TQ2_0),
+ * and the file's bytes. */
+typedef struct {
+	int arch, tensors, tq2;
+	uint64_t bytes;
+} tl_ggufstats;
+/* Write q and tok as a GGUF file, atomically (util.h: tl_afile); st
+ * may be NULL. */
+int tl_gguf_write(const char *path, const tl_qmodel *q, const tl_tok *tok,
+    tl_ggufstats *st, char *err);
+
 /* ======== stream.c ======== */
 
 /*

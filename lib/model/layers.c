@@ -83,7 +83,7 @@ tl_rope_table(float *cs, int T, int hs)
 
 	for (t = 0; t < T; t++)
 		for (i = 0; i < hs / 2; i++) {
-			double a = t * pow(10000.0, -2.0 * i / hs);
+			double a = t * pow(TL_ROPE_BASE, -2.0 * i / hs);
 
 			cs[((long)t * (hs / 2) + i) * 2] = (float)cos(a);
 			cs[((long)t * (hs / 2) + i) * 2 + 1] = (float)sin(a);
@@ -113,7 +113,7 @@ tl_sinpos_add_row(float *x, int pos, int n)
 	int i;
 
 	for (i = 0; i + 1 < n; i += 2) {
-		double a = pos * pow(10000.0, -(double)i / n);
+		double a = pos * pow(TL_ROPE_BASE, -(double)i / n);
 
 		x[i] += (float)sin(a);
 		x[i + 1] += (float)cos(a);

@@ -9,8 +9,6 @@
 
 #include "model/model.h"
 
-#define TL_NORM_EPS 1e-5f
-
 /* y (n) = norm(x (n)) * w (+ b); saves mean (layernorm) and 1/rms or
  * 1/std to *mean and *rstd when they are not NULL. */
 void tl_norm_row(int kind, float *y, const float *x, const float *w,

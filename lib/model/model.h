@@ -48,6 +48,12 @@ extern const char *const tl_act_names[TL_ACT_N];
 /* Index of s in names[0..n), or -1. */
 int tl_lookup(const char *const *names, int n, const char *s);
 
+/* The norms' epsilon (y = x / sqrt(mean(x^2) + eps) w), and the base
+ * of the rotary positions' angles (pair i of a head of hs turns by
+ * pos * base^(-2i/hs)) and of the sinusoidal ones. */
+#define TL_NORM_EPS 1e-5f
+#define TL_ROPE_BASE 10000.0
+
 /* Documented maximums (tl-checkpoint(5)): every reader checks them
  * before it computes a size. */
 #define TL_MAX_LAYERS 64
