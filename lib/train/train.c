@@ -7,7 +7,7 @@
  *
  * A step of several passes (micro-batches, accumulation) sums its
  * passes' gradients exactly: each pass's scaled gradient is rounded to
- * a multiple of 2^-FIXBITS and added as a 64-bit integer.  Integer
+ * a multiple of FIXUNIT = 2^-40 and added as a 64-bit integer.  Integer
  * addition is associative, so the sum is the same whatever the order
  * and grouping of the passes: on one thread pool, or split among the
  * ranks of a team (tl_team) whose partial sums are added in any order
@@ -20,9 +20,9 @@
  *
  * The range: a pass adds f g, g the gradient of its mean loss and
  * f = 1 / passes, so with each |f g| clamped to (2^63 - 1) / passes
- * units no partial sum overflows, and every |g| up to 2^(63 - FIXBITS)
+ * units no partial sum overflows, and every |g| up to 2^(63 - 40)
  * = 8388608 is kept (a gradient past that is diverging; clipping
- * bounds the update anyway).  The grain is passes x 2^-FIXBITS of g:
+ * bounds the update anyway).  The grain is passes x 2^-40 of g:
  * about 1e-12 per pass, below what an update of lr x g / (sqrt(v) +
  * eps), eps = 1e-8, can tell.  A step of one pass keeps its float
  * gradient as it is: the default run is unchanged.
@@ -36,7 +36,7 @@
 #include "util/util.h"
 
 #define CHUNK 16384	/* parameters per parallel work item */
-#define FIXBITS 40	/* fixed point: units of 2^-FIXBITS */
+#define FIXUNIT 0x1p-40	/* the fixed-point sums' unit */
 
 const char *const tl_sched_names[TL_SCHED_N] = { "cosine", "two-stage" };
 
@@ -339,14 +339,14 @@ sample(tl_trainer *t, int lo, int hi, char *err)
 	return 0;
 }
 
-/* x in units of 2^-FIXBITS, rounded half away from zero, within
+/* x in units of FIXUNIT, rounded half away from zero, within
  * [-cap, cap]; a NaN counts 0 (its loss stops the run).  The product
  * is exact (x has 24 bits) and so is the remainder, whatever the
  * precision of the arithmetic (x87 too). */
 static int64_t
 to_fix(float x, int64_t cap)
 {
-	double d = (double)x * 0x1p40, r;
+	double d = (double)x / FIXUNIT, r;
 	int64_t q;
 
 	if (!(d == d))
@@ -408,7 +408,7 @@ job_unfix(void *ctx, int c)
 	if (hi > j->n)
 		hi = j->n;
 	for (a = lo; a < hi; a++)
-		g[a] = (float)((double)s[a] * 0x1p-40);
+		g[a] = (float)((double)s[a] * FIXUNIT);
 }
 
 /* AdamW over one chunk, with weight decay off inside the ranges of
@@ -532,7 +532,7 @@ tl_trainer_step_read(tl_trainer *t, float *lossp, float *gnorm, char *err)
 		    t->team->sum(t->team->ctx, t->fix, n + 1, err) != 0)
 			return -1;
 		tl_pool_for(t->pool, (int)nch, job_unfix, &j);
-		loss = (double)t->fix[n] * 0x1p-40;
+		loss = (double)t->fix[n] * FIXUNIT;
 	}
 	loss /= (double)np;
 
