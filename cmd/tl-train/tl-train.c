@@ -79,7 +79,6 @@ typedef struct {
 	int fromfile;
 	const char *shape[32][2];	/* model-shape flags given */
 	int nshape, sized, seedset, micro, recompute, threads;
-	int send;		/* --send-windows */
 	int set[O_END - TL_OPT_LONG];	/* the long options given */
 	long logevery;
 	uint64_t seed;
@@ -226,9 +225,6 @@ parse_args(args *a, int argc, char **argv)
 		case O_SEED:
 			a->seed = (uint64_t)tl_atol(v, o, 0, 0x7fffffffL);
 			a->seedset = 1;
-			break;
-		case O_SEND:
-			a->send = 1;
 			break;
 		case O_STEPS:
 			hp->steps = (uint32_t)tl_atol(v, o, 0, 0x7fffffffL);
@@ -710,12 +706,12 @@ same_file(team *tm, const char *path)
 static void
 join(const args *a, team *tm)
 {
-	if (a->send && tm->train.bcast == NULL)
+	if (SET(a, O_SEND) && tm->train.bcast == NULL)
 		tl_die(2, "--send-windows: this tl-train runs alone; runs "
 		    "across machines need a build with MPI (make MPI=1)");
-	if (!a->send)
+	if (!SET(a, O_SEND))
 		tm->train.bcast = NULL;
-	if (tm->size == 1 || a->send)
+	if (tm->size == 1 || SET(a, O_SEND))
 		return;
 	if (!a->fromfile)
 		tl_die(2, "%d ranks: each reads the stream from a file; name "
@@ -786,7 +782,7 @@ share_sizes(const args *a, run *r)
 {
 	uint64_t n[2] = { r->data.n, r->vdata.n };
 
-	if (!a->send || r->tm.size == 1)
+	if (!SET(a, O_SEND) || r->tm.size == 1)
 		return;
 	team_bcast(&r->tm, n, sizeof n);
 	if (r->tm.rank == 0)
@@ -811,7 +807,7 @@ main(int argc, char **argv)
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
 	join(&a, &r.tm);
-	if (r.tm.rank == 0 || !a.send)
+	if (r.tm.rank == 0 || !SET(&a, O_SEND))
 		load_data(&a, &r);
 	share_sizes(&a, &r);
 	/* the model: resumed, or new with the stream's tokenizer, by
