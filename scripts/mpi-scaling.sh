@@ -6,8 +6,8 @@
 # usage: scripts/mpi-scaling.sh [-b batch] [-s steps] [-t threads] [-- tl-train shape flags]
 #
 # One process of -t threads (default 2: one machine like this one)
-# times its steps at accumulations of 2 and 6 micro-batches of the
-# batch (the mean of the steps after the 3rd), which gives a step's time
+# times its steps, with --exact-sums as the machines would, at
+# accumulations of 2 and 6 micro-batches of the batch (the mean of the steps after the 3rd), which gives a step's time
 # as fixed + A x per-micro-batch (the fixed part, the update and the
 # fixed-point conversions, is every rank's whatever K).  K machines,
 # each computing A/K micro-batches a step, then take
@@ -34,7 +34,7 @@ trap 'rm -rf "$tmp"' EXIT
 step() {
 	rm -f "$tmp/m.tl" "$tmp/log"
 	"$bin/tl-train" -m "$tmp/m.tl" -t "$threads" $shape --batch "$batch" \
-	    --accum "$1" --steps "$steps" --eval-every 0 --save-every 0 \
+	    --accum "$1" --exact-sums --steps "$steps" --eval-every 0 --save-every 0 \
 	    --log-every 1 --log "$tmp/log" "$tmp/c.tok" 2> "$tmp/err"
 	sed -n 's/.*"elapsed":\([0-9.]*\).*/\1/p' "$tmp/log" |
 	    awk 'NR == 3 { e = $1; n = NR } END { print ($1 - e) / (NR - n) }'

@@ -8,8 +8,8 @@
 #                               [-- tl-train flags]
 # TL_SIMD=scalar|sse2|... in the environment picks the kernel path.
 # -k runs tl-train on that many ranks of an MPI job on this machine
-# over loopback TCP, -t threads each (bin, -b, then holds the tl-train
-# of make MPI=1), and prints the seconds a step spends computing and
+# over loopback TCP, -t threads each, with --exact-sums (bin, -b, then
+# holds the tl-train of make MPI=1), and prints the seconds a step spends computing and
 # exchanging gradients (the ranks' mean, median over the runs) and
 # the bytes each rank sums a step.
 # Tokens per second are taken from the --log lines between the 10th
@@ -28,8 +28,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$top/bin/tl-tokenize" < "$top/data/tinyshakespeare.txt" > "$tmp/c.tok"
 launch=
+exact=
 [ "$ranks" -gt 0 ] && launch="mpirun -np $ranks --oversubscribe \
-    --mca btl self,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo"
+    --mca btl self,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo" \
+    exact=--exact-sums
 # the machine's load, which the figures depend on: the 1-minute load
 # average before and after every run (-1 without /proc/loadavg)
 load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -1; }
@@ -37,7 +39,7 @@ i=0
 while [ $i -lt "$runs" ]; do
 	load >> "$tmp/load"
 	rm -f "$tmp/m.tl" "$tmp/log"
-	$launch "$bin/tl-train" -m "$tmp/m.tl" -t "$threads" $shape --batch 4 \
+	$launch "$bin/tl-train" -m "$tmp/m.tl" -t "$threads" $shape $exact --batch 4 \
 	    --steps "$steps" --eval-every 0 --save-every 0 --log-every 1 \
 	    --log "$tmp/log" "$tmp/c.tok" 2> "$tmp/err"
 	awk -F'[:,]' '

@@ -49,7 +49,7 @@ mpi() {
 }
 
 # A step of 12 passes (batch 6, 1 sequence a pass, accumulation 2).
-RUN="-t 1 --layers 2 --dim 32 --heads 2 --ffn 64 --ctx 32 --batch 6 --accum 2 --micro 1 --eval-every 2 --eval-tokens 256 --save-every 0"
+RUN="-t 1 --layers 2 --dim 32 --heads 2 --ffn 64 --ctx 32 --batch 6 --accum 2 --micro 1 --eval-every 2 --eval-tokens 256 --save-every 0 --exact-sums"
 
 @test "mpi: -V names the MPI build; the plain build names none" {
 	run -0 "$MPITRAIN" -V
@@ -83,7 +83,10 @@ RUN="-t 1 --layers 2 --dim 32 --heads 2 --ffn 64 --ctx 32 --batch 6 --accum 2 --
 	cmp one.tl k.tl
 }
 
-@test "mpi: fewer passes than ranks, stdin, or another stream on a rank is refused" {
+@test "mpi: ranks without --exact-sums, fewer passes than ranks, stdin, or another stream on a rank are refused" {
+	run mpi 2 -m m.tl ${RUN/--exact-sums/} --steps 1 corpus.tok
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"tl-train: 2 ranks: give --exact-sums (and to one process to compare: it then makes the same run)"* ]]
 	run mpi 2 -m m.tl ${RUN/--micro 1/--micro 6} --accum 1 --steps 1 corpus.tok
 	echo "$output"
 	[ "$status" -eq 2 ]

@@ -35,7 +35,7 @@ stopped(void)
 }
 
 enum {
-	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG,
+	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_EXACT, O_LOG,
 	O_LOGEVERY, O_LR, O_LRMIN, O_MEM, O_MICRO, O_RECOMP, O_SAVE, O_SCHED,
 	O_SEED, O_SEND, O_STEPS, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
 };
@@ -48,6 +48,7 @@ static const tl_opt opts[] = {
 	{ O_CLIP, "clip", "X", NULL, 0, 0 },
 	{ O_EVERY, "eval-every", "N", NULL, 0, 0 },
 	{ O_ETOK, "eval-tokens", "N", NULL, 0, 0 },
+	{ O_EXACT, "exact-sums", NULL, NULL, 0, 0 },
 	{ O_LOG, "log", "file", NULL, 0, 0 },
 	{ O_LOGEVERY, "log-every", "N", NULL, 0, 0 },
 	{ O_LR, "lr", "X", NULL, 0, 0 },
@@ -435,8 +436,14 @@ plan_memory(args *a, const run *r)
 	tl_memplan p;
 	double mib = 1024.0 * 1024.0;
 
-	if (tl_trainer_plan(&r->ck.cfg, &r->ck.hp, extra_bytes(a, r), a->mem,
-	    a->micro, a->recompute ? 1 : -1, &p) < 0)
+	size_t x = extra_bytes(a, r);
+
+	/* --exact-sums: counted for every choice, though a step of one
+	 * pass has no sum */
+	if (SET(a, O_EXACT))
+		x += tl_trainer_exact_bytes(&r->ck.cfg);
+	if (tl_trainer_plan(&r->ck.cfg, &r->ck.hp, x, a->mem, a->micro,
+	    a->recompute ? 1 : -1, &p) < 0)
 		tl_die(2, "--mem %s: the smallest run needs %.1f MiB (micro "
 		    "%d%s)", a->memarg, p.bytes / mib, p.micro,
 		    p.recompute ? ", recomputing" : "");
@@ -465,7 +472,8 @@ start(const args *a, run *r)
 	if (tl_trainer_init_data(&r->tr, tl_ckpt_tmodel(ck), r->pool, &r->data,
 	    a->val ? &r->vdata : NULL, a->micro, a->recompute, err) < 0)
 		tl_die(2, "%s: %s", a->in, err);
-	if (r->tm.size > 1 && tl_trainer_team(&r->tr, &r->tm.train, err) < 0)
+	if (SET(a, O_EXACT) && tl_trainer_exact(&r->tr, r->tm.size > 1 ?
+	    &r->tm.train : NULL, err) < 0)
 		tl_die(2, "%s: %s", a->model, err);
 	if (r->tm.rank != 0)
 		return;
@@ -711,6 +719,9 @@ join(const args *a, team *tm)
 		    "across machines need a build with MPI (make MPI=1)");
 	if (!SET(a, O_SEND))
 		tm->train.bcast = NULL;
+	if (tm->size > 1 && !SET(a, O_EXACT))
+		tl_die(2, "%d ranks: give --exact-sums (and to one process "
+		    "to compare: it then makes the same run)", tm->size);
 	if (tm->size == 1 || SET(a, O_SEND))
 		return;
 	if (!a->fromfile)

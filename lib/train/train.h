@@ -101,7 +101,7 @@ typedef struct {
 	uint64_t vbase, nval;	/* held-out ids: vdata's [vbase, vbase+nval) */
 	uint16_t *win;		/* (T + 1): one window read */
 	float *grads;
-	int64_t *fix;		/* steps of several passes: their sum */
+	int64_t *fix;		/* exact: a step's passes' sum, or NULL */
 	double *part;		/* per chunk sums of the optimizer step */
 	uint16_t *in, *tgt;	/* (B, T) */
 } tl_trainer;
@@ -127,8 +127,7 @@ int tl_trainer_plan(const tl_config *c, const tl_hparams *hp, size_t extra,
  * held-out tail by hp->val_frac; -1 if too few tokens for one window.  Each
  * batch goes through the model micro sequences at a time (0: all at
  * once; else a divisor of the batch), its gradients accumulated: less
- * memory, the same training up to the rounding of the sums (a step of
- * several passes sums them exactly in fixed point, train.c).
+ * memory, the same training up to the rounding of the sums.
  * recompute: see tl_model_new. */
 int tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p,
     const uint16_t *ids, size_t n, int micro, int recompute, char *err);
@@ -139,9 +138,13 @@ int tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p,
 int tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
     const tl_data *data, const tl_data *val, int micro, int recompute,
     char *err);
-/* Share the steps with team (which must outlive t): 0, or -1 if a
- * step has fewer passes than the team has ranks. */
-int tl_trainer_team(tl_trainer *t, const tl_team *team, char *err);
+/* Sum each step's passes exactly, in fixed point (train.c), so that
+ * how they are spread does not change a bit, and share the steps with
+ * team (NULL: alone; else it must outlive t): 0, or -1 if a step has
+ * fewer passes than the team has ranks, or no memory for the sum
+ * (tl_trainer_exact_bytes, with several passes a step). */
+int tl_trainer_exact(tl_trainer *t, const tl_team *team, char *err);
+size_t tl_trainer_exact_bytes(const tl_config *c);
 /* The passes of a step of t. */
 uint64_t tl_trainer_passes(const tl_trainer *t);
 /* Held-out ids [pos, pos + n) of the nval, read from their source. */
