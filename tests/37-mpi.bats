@@ -162,6 +162,21 @@ resumes() {
 	resumes s.tl
 }
 
+# Open MPI's mpirun passes a SIGTERM of its own on to the ranks as a
+# SIGTERM, odls_base_sigkill_timeout seconds later, and a SIGKILL as
+# long after that; it exits non-zero itself (tl-train(1)).
+@test "mpi: SIGTERM to mpirun reaches the ranks, which stop after the same step and save" {
+	mpirun -np 2 --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo \
+	    --mca oob_tcp_if_include lo --mca odls_base_sigkill_timeout 3 \
+	    "$MPITRAIN" -m t.tl $LONG --save-every 0.2 corpus.tok 2>t.tl.err &
+	pid=$!
+	wait_nonempty t.tl
+	kill -TERM $pid
+	wait $pid || true
+	grep -q "interrupted, saved" t.tl.err
+	resumes t.tl
+}
+
 @test "mpi: a rank killed (SIGKILL) ends the others within 30 s, non-zero; the checkpoint resumes" {
 	local t0 rc
 	start_run 3 k.tl
