@@ -127,8 +127,8 @@ RUN="-t 1 --layers 2 --dim 32 --heads 2 --ffn 64 --ctx 32 --batch 6 --accum 2 --
 	[ ! -e m.tl ]
 }
 
-# A run of 400 steps, stopped early.
-LONG="$RUN --eval-every 0 --steps 400"
+# A run of 1000 steps (about 2.5 s here on 2 ranks), stopped early.
+LONG="$RUN --eval-every 0 --steps 1000"
 
 # start_run K MODEL: LONG on K ranks in the background (pid in $pid),
 # once its first checkpoint is on disk.
@@ -143,12 +143,13 @@ rank_pids() {
 	pgrep -f "^$MPITRAIN -m $1 " | sort -n
 }
 
-# resumes MODEL: MODEL, stopped before its end, resumed alone is the
-# run never stopped.
+# resumes MODEL [FLAGS]: MODEL, stopped before its end, resumed alone
+# is the run never stopped (of FLAGS, by default LONG).
 resumes() {
-	run tl-train -m $1 $LONG corpus.tok
+	local run=${2:-$LONG}
+	run tl-train -m $1 $run corpus.tok
 	[[ "$output" == *"resumed model"* ]]
-	tl-train -m whole.tl $LONG corpus.tok 2>/dev/null
+	tl-train -m whole.tl $run corpus.tok 2>/dev/null
 	cmp whole.tl $1
 }
 
@@ -158,23 +159,27 @@ resumes() {
 	wait $pid
 	grep -q "interrupted, saved" s.tl.err
 	# stopped before its end
-	[ "$(sed -n 's/.*: step \([0-9]*\), .*/\1/p' s.tl.err)" -lt 400 ]
+	[ "$(sed -n 's/.*: step \([0-9]*\), .*/\1/p' s.tl.err)" -lt 1000 ]
 	resumes s.tl
 }
 
 # Open MPI's mpirun passes a SIGTERM of its own on to the ranks as a
 # SIGTERM, odls_base_sigkill_timeout seconds later, and a SIGKILL as
-# long after that; it exits non-zero itself (tl-train(1)).
+# long after that; it exits non-zero itself (tl-train(1)).  A run long
+# enough to outlast the delay.
 @test "mpi: SIGTERM to mpirun reaches the ranks, which stop after the same step and save" {
+	local run="${LONG/--steps 1000/--steps 2000}"
 	mpirun -np 2 --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo \
-	    --mca oob_tcp_if_include lo --mca odls_base_sigkill_timeout 3 \
-	    "$MPITRAIN" -m t.tl $LONG --save-every 0.2 corpus.tok 2>t.tl.err &
+	    --mca oob_tcp_if_include lo --mca odls_base_sigkill_timeout 2 \
+	    "$MPITRAIN" -m t.tl $run --save-every 0.2 corpus.tok 2>t.tl.err &
 	pid=$!
 	wait_nonempty t.tl
 	kill -TERM $pid
 	wait $pid || true
+	cat t.tl.err
 	grep -q "interrupted, saved" t.tl.err
-	resumes t.tl
+	[ "$(sed -n 's/.*: step \([0-9]*\), .*/\1/p' t.tl.err)" -lt 2000 ]
+	resumes t.tl "$run"
 }
 
 @test "mpi: a rank killed (SIGKILL) ends the others within 30 s, non-zero; the checkpoint resumes" {
