@@ -9,12 +9,20 @@
 # records the flags, and every object depends on it).  `make fuzz`
 # builds the libFuzzer harnesses of tests/fuzz/ with clang into
 # build/fuzz/; scripts/fuzz.sh runs them.
+#
+# `make MPI=1` builds tl-train for runs across machines (tl-train(1),
+# "Runs across machines"): through mpicc, with cmd/tl-train/mpi.c in
+# place of alone.c; the rest of the build does not change, and a
+# later plain `make` builds the plain tl-train again (build/team
+# records which).
 
 PREFIX ?= /usr/local
 MANPREFIX ?= $(PREFIX)/share/man
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
 SAN ?=
+MPI ?=
+MPICC ?= mpicc
 FUZZCC ?= clang
 FUZZFLAGS ?= -O1 -g
 
@@ -48,12 +56,28 @@ REPLAY = $(patsubst tests/fuzz/fuzz_%.c,build/replay_%,$(wildcard tests/fuzz/fuz
 FUZZOBJ = $(LIBSRC:lib/%.c=build/fuzz/lib/%.o)
 FLAGS = $(CC) $(CFLAGS) $(XFLAGS) $(LDFLAGS)
 
+# tl-train's team (cmd/tl-train/team.h): alone, or the ranks of an MPI
+# job; the file of the other is left out.
+ifeq ($(MPI),)
+TEAM = alone
+NOTEAM = cmd/tl-train/mpi.c
+else
+TEAM = mpi
+NOTEAM = cmd/tl-train/alone.c
+bin/tl-train: PROGCC = $(MPICC)
+endif
+PROGCC = $(CC)
+
 all: $(PROGS) $(UNITS) $(REPLAY)
 
 # Rewritten only when the flags change, so that a change rebuilds all.
 build/flags: FORCE
 	@mkdir -p build
 	@echo '$(FLAGS)' | cmp -s - $@ || echo '$(FLAGS)' > $@
+
+build/team: FORCE
+	@mkdir -p build
+	@echo '$(TEAM) $(MPICC)' | cmp -s - $@ || echo '$(TEAM) $(MPICC)' > $@
 
 build/lib/%.o: lib/%.c $(HDR) build/flags
 	@mkdir -p $(dir $@)
@@ -68,9 +92,9 @@ bin/%: cmd/%.c build/libcore.a $(HDR) build/flags
 	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -o $@ $< build/libcore.a $(TL_LDLIBS)
 
 .SECONDEXPANSION:
-$(PROGN): bin/%: $$(wildcard cmd/%/*.c) $$(wildcard cmd/%/*.h) build/libcore.a $(HDR) build/flags
+$(PROGN): bin/%: $$(wildcard cmd/%/*.c) $$(wildcard cmd/%/*.h) build/libcore.a $(HDR) build/flags build/team
 	@mkdir -p bin
-	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) build/libcore.a $(TL_LDLIBS)
+	$(PROGCC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -o $@ $(filter-out $(NOTEAM),$(filter %.c,$^)) build/libcore.a $(TL_LDLIBS)
 
 build/test_%: tests/unit/test_%.c tests/unit/unit.h build/libcore.a $(HDR) build/flags
 	$(CC) $(TL_CFLAGS) $(CFLAGS) $(XFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< build/libcore.a $(TL_LDLIBS)

@@ -19,7 +19,7 @@ static const tl_opt opts[] = {
 	{ 't', NULL, "threads", NULL, 0, 0 },
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
-static const tl_cmd cmd = { { opts }, "[stream]", 1, NULL, NULL };
+static const tl_cmd cmd = { { opts }, "[stream]", 1, NULL, NULL, NULL };
 
 /* What the command line asks for. */
 typedef struct {

@@ -30,7 +30,7 @@ static const tl_opt opts[] = {
 	{ O_TOPP, "top-p", "P", NULL, 0, 0 },
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
-static const tl_cmd cmd = { { opts }, NULL, 0, NULL, NULL };
+static const tl_cmd cmd = { { opts }, NULL, 0, NULL, NULL, NULL };
 
 /* What the command line asks for. */
 typedef struct {

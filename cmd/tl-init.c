@@ -14,7 +14,7 @@ static const tl_opt opts[] = {
 	{ 'v', NULL, "vocab", NULL, 0, 0 },
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
-static const tl_cmd cmd = { { opts, tl_shape_opts }, NULL, 0, NULL, NULL };
+static const tl_cmd cmd = { { opts, tl_shape_opts }, NULL, 0, NULL, NULL, NULL };
 
 int
 main(int argc, char **argv)

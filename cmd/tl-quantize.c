@@ -22,7 +22,7 @@ static const tl_opt opts[] = {
 	{ 'v', NULL, NULL, NULL, 0, 0 },
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
-static const tl_cmd cmd = { { opts }, NULL, 0, NULL, NULL };
+static const tl_cmd cmd = { { opts }, NULL, 0, NULL, NULL, NULL };
 
 /* GGUF from a checkpoint (its weights quantized to type, or as it
  * trained when no -q was given) or a packed model (as it is). */

@@ -58,7 +58,8 @@ static const tl_cmd cmd = { { opts }, "[file]", 1,
 	"  --jsonl key     documents: the string member key of JSON Lines\n"
 	"  --sep string    documents: text separated by string\n"
 	"                  (each document ends with the end-of-text token;\n"
-	"                  with -d, written back in that format)\n"
+	"                  with -d, written back in that format)\n",
+	NULL
 };
 
 /* The document format (kind TL_DOCS_TEXT: no documents). */

@@ -77,6 +77,8 @@ missing() {
 	m32 || need="$need gcc-multilib"		# 85-legacy
 	has node || need="$need nodejs"			# 62-gguf
 	has npm || need="$need npm"			# 62-gguf
+	has mpirun || need="$need openmpi-bin"		# 37-mpi
+	has mpicc || need="$need libopenmpi-dev"	# 37-mpi, 00-build
 	[ $fuzz -eq 0 ] || fuzzrt || need="$need libclang-rt-dev"
 	need=${need# }
 }

@@ -210,6 +210,17 @@ setup() {
 	one_line "$output"
 }
 
+@test "train: --exact-sums: the same bytes for any thread count; a step of one pass is unchanged, of several not" {
+	tl-train -m a.tl $SHAPE $RUN -t 1 --micro 1 --exact-sums corpus.tok 2>/dev/null
+	tl-train -m b.tl $SHAPE $RUN -t 2 --micro 1 --exact-sums corpus.tok 2>/dev/null
+	cmp a.tl b.tl
+	tl-train -m c.tl $SHAPE $RUN -t 2 --micro 1 corpus.tok 2>/dev/null
+	! cmp -s a.tl c.tl
+	tl-train -m d.tl $SHAPE $RUN --exact-sums corpus.tok 2>/dev/null
+	tl-train -m e.tl $SHAPE $RUN corpus.tok 2>/dev/null
+	cmp d.tl e.tl
+}
+
 @test "train: SIGTERM also saves and exits 0; the saved model loads and resumes" {
 	run="$SHAPE --steps 4000 --batch 2 --eval-every 0 --save-every 0"
 	tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &

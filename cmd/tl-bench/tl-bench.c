@@ -770,7 +770,7 @@ static const tl_opt opts[] = {
 	{ O_VOCAB, "vocab", "N", NULL, 0, 0 },
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
-static const tl_cmd cmd = { { opts, tl_shape_opts }, NULL, 0, NULL, NULL };
+static const tl_cmd cmd = { { opts, tl_shape_opts }, NULL, 0, NULL, NULL, NULL };
 
 /* What the command line asks for. */
 typedef struct {

@@ -71,9 +71,29 @@ typedef struct {
 /* A source reading ids (n) in memory, which must outlive it. */
 tl_data tl_data_mem(const uint16_t *ids, size_t n);
 
+/*
+ * The processes that share a run (tl-train's MPI build): this one is
+ * rank of size, and sum adds v (n integers) over all of them, leaving
+ * the total in every one's v (0, or -1 with a message).  Integer sums
+ * are exact, so their order does not matter.  Each rank takes its
+ * share of every step's passes: passes [P rank / size, P (rank + 1) /
+ * size) of the P = accum x batch / micro.  The windows come from
+ * each rank's own source, or from rank 0's through bcast.
+ */
+typedef struct {
+	int rank, size;
+	int (*sum)(void *ctx, int64_t *v, size_t n, char *err);
+	/* NULL: every rank reads its own windows; else rank 0 alone
+	 * reads a round's windows and bcast copies its buf (n bytes) to
+	 * every rank */
+	int (*bcast)(void *ctx, void *buf, size_t n, char *err);
+	void *ctx;
+} tl_team;
+
 typedef struct {
 	tl_tmodel tm;
 	tl_pool *pool;
+	const tl_team *team;	/* NULL: alone */
 	tl_model *m;		/* micro rows x ctx positions */
 	int micro;		/* sequences per forward and backward pass */
 	tl_data data, vdata;	/* training and held-out sources */
@@ -81,6 +101,7 @@ typedef struct {
 	uint64_t vbase, nval;	/* held-out ids: vdata's [vbase, vbase+nval) */
 	uint16_t *win;		/* (T + 1): one window read */
 	float *grads;
+	int64_t *fix;		/* exact: a step's passes' sum, or NULL */
 	double *part;		/* per chunk sums of the optimizer step */
 	uint16_t *in, *tgt;	/* (B, T) */
 } tl_trainer;
@@ -117,6 +138,15 @@ int tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p,
 int tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
     const tl_data *data, const tl_data *val, int micro, int recompute,
     char *err);
+/* Sum each step's passes exactly, in fixed point (train.c), so that
+ * how they are spread does not change a bit, and share the steps with
+ * team (NULL: alone; else it must outlive t): 0, or -1 if a step has
+ * fewer passes than the team has ranks, or no memory for the sum
+ * (tl_trainer_exact_bytes, with several passes a step). */
+int tl_trainer_exact(tl_trainer *t, const tl_team *team, char *err);
+size_t tl_trainer_exact_bytes(const tl_config *c);
+/* The passes of a step of t. */
+uint64_t tl_trainer_passes(const tl_trainer *t);
 /* Held-out ids [pos, pos + n) of the nval, read from their source. */
 int tl_trainer_val(tl_trainer *t, uint64_t pos, size_t n, uint16_t *out,
     char *err);

@@ -208,7 +208,7 @@ finish(tl_optparse *op)
 static void
 special(tl_optparse *op, int ch)
 {
-	const char *arg = optind > 0 ? op->argv[optind - 1] : "?";
+	const char *arg = optind > 0 ? op->argv[optind - 1] : "?", *b;
 
 	switch (ch) {
 	case 'h':
@@ -218,7 +218,9 @@ special(tl_optparse *op, int ch)
 		tl_fshut(stdout, "stdout");
 		exit(0);
 	case 'V':
-		printf("%s %s\n", tl_prog(), TL_VERSION);
+		b = op->cmd->build;
+		printf("%s %s%s%s\n", tl_prog(), TL_VERSION,
+		    b && *b ? " " : "", b ? b : "");
 		tl_fshut(stdout, "stdout");
 		exit(0);
 	case ':':

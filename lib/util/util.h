@@ -169,6 +169,8 @@ typedef struct {
 	int maxargs;
 	const char *more;	/* further synopsis lines, or NULL */
 	const char *help;	/* what -h prints after the synopsis, or NULL */
+	const char *build;	/* what -V prints after the version (a
+				 * build's variant), or NULL or "" */
 } tl_cmd;
 
 #define TL_OPT_MAX 64

@@ -1,6 +1,7 @@
 /*
  * tl-train: train a model on a token stream, creating the checkpoint
- * with defaults when it does not exist and resuming it when it does.
+ * with defaults when it does not exist and resuming it when it does;
+ * alone, or as the ranks of an MPI job (team.h).
  */
 #include <sys/stat.h>
 
@@ -14,6 +15,7 @@
 #include "model/model.h"
 #include "train/train.h"
 #include "util/util.h"
+#include "team.h"
 
 /*
  * SIGINT and SIGTERM end a run after its current step.  They are
@@ -33,9 +35,9 @@ stopped(void)
 }
 
 enum {
-	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_LOG,
+	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_EXACT, O_LOG,
 	O_LOGEVERY, O_LR, O_LRMIN, O_MEM, O_MICRO, O_RECOMP, O_SAVE, O_SCHED,
-	O_SEED, O_STEPS, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
+	O_SEED, O_SEND, O_STEPS, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
 };
 
 static const tl_opt opts[] = {
@@ -46,6 +48,7 @@ static const tl_opt opts[] = {
 	{ O_CLIP, "clip", "X", NULL, 0, 0 },
 	{ O_EVERY, "eval-every", "N", NULL, 0, 0 },
 	{ O_ETOK, "eval-tokens", "N", NULL, 0, 0 },
+	{ O_EXACT, "exact-sums", NULL, NULL, 0, 0 },
 	{ O_LOG, "log", "file", NULL, 0, 0 },
 	{ O_LOGEVERY, "log-every", "N", NULL, 0, 0 },
 	{ O_LR, "lr", "X", NULL, 0, 0 },
@@ -56,6 +59,7 @@ static const tl_opt opts[] = {
 	{ O_SAVE, "save-every", "S", NULL, 0, 0 },
 	{ O_SCHED, "sched", "kind", tl_sched_names, TL_SCHED_N, 0 },
 	{ O_SEED, "seed", "N", NULL, 0, 0 },
+	{ O_SEND, "send-windows", NULL, NULL, 0, 0 },
 	{ O_STEPS, "steps", "N", NULL, 0, 0 },
 	{ O_TIME, "time", "S", NULL, 0, 0 },
 	{ O_VAL, "val", "file", NULL, 0, 0 },
@@ -65,7 +69,7 @@ static const tl_opt opts[] = {
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
 static const tl_cmd cmd = { { opts, tl_shape_opts }, "[stream]", 1, NULL,
-	NULL };
+	NULL, team_build };
 
 /* What the command line asks for. */
 typedef struct {
@@ -94,6 +98,8 @@ typedef struct {
 	tl_pool *pool;
 	tl_trainer tr;
 	FILE *logf;
+	team tm;
+	double comp, comm;	/* seconds since the last log line */
 } run;
 
 #define SET(a, o) ((a)->set[(o) - TL_OPT_LONG])
@@ -430,8 +436,14 @@ plan_memory(args *a, const run *r)
 	tl_memplan p;
 	double mib = 1024.0 * 1024.0;
 
-	if (tl_trainer_plan(&r->ck.cfg, &r->ck.hp, extra_bytes(a, r), a->mem,
-	    a->micro, a->recompute ? 1 : -1, &p) < 0)
+	size_t x = extra_bytes(a, r);
+
+	/* --exact-sums: counted for every choice, though a step of one
+	 * pass has no sum */
+	if (SET(a, O_EXACT))
+		x += tl_trainer_exact_bytes(&r->ck.cfg);
+	if (tl_trainer_plan(&r->ck.cfg, &r->ck.hp, x, a->mem, a->micro,
+	    a->recompute ? 1 : -1, &p) < 0)
 		tl_die(2, "--mem %s: the smallest run needs %.1f MiB (micro "
 		    "%d%s)", a->memarg, p.bytes / mib, p.micro,
 		    p.recompute ? ", recomputing" : "");
@@ -458,8 +470,13 @@ start(const args *a, run *r)
 	if ((r->pool = tl_pool_new(a->threads)) == NULL)
 		tl_die(1, "cannot start threads");
 	if (tl_trainer_init_data(&r->tr, tl_ckpt_tmodel(ck), r->pool, &r->data,
-	    r->vsf ? &r->vdata : NULL, a->micro, a->recompute, err) < 0)
+	    a->val ? &r->vdata : NULL, a->micro, a->recompute, err) < 0)
 		tl_die(2, "%s: %s", a->in, err);
+	if (SET(a, O_EXACT) && tl_trainer_exact(&r->tr, r->tm.size > 1 ?
+	    &r->tm.train : NULL, err) < 0)
+		tl_die(2, "%s: %s", a->model, err);
+	if (r->tm.rank != 0)
+		return;
 	if (a->logpath && (r->logf = fopen(a->logpath, "a")) == NULL)
 		tl_die(1, "%s:", a->logpath);
 	nt = tl_pool_threads(r->pool);
@@ -474,6 +491,10 @@ start(const args *a, run *r)
 		    "width %u, %u heads, FFN %u, context %u, batch %u\n",
 		    a->model, a->hp.time, ck->cfg.layers, ck->cfg.dim,
 		    ck->cfg.heads, ck->cfg.ffn, ck->cfg.ctx, ck->hp.batch);
+	if (r->tm.size > 1)
+		fprintf(stderr, "%s: %d ranks share each step's %llu passes\n",
+		    a->model, r->tm.size,
+		    (unsigned long long)tl_trainer_passes(&r->tr));
 }
 
 /* Held-out tokens to score: ntok, or for a 0 (which a checkpoint of
@@ -526,16 +547,38 @@ log_line(run *r, int evalit, float loss, float lr, float gnorm, double tps,
     double elapsed)
 {
 	char vbuf[32] = "null";
+	double mine[2] = { r->comp, r->comm }, *all = NULL;
+	int k;
 
+	/* each rank's seconds of computing and of exchanging gradients
+	 * since the last line */
+	r->comp = r->comm = 0;
+	if (r->tm.size > 1) {
+		if ((all = malloc(2 * sizeof(double) * r->tm.size)) == NULL)
+			tl_die(1, "out of memory");
+		team_gather(&r->tm, mine, 2, all);
+	}
+	if (r->tm.rank != 0)
+		goto out;
 	if (evalit)
 		snprintf(vbuf, sizeof vbuf, "%.5f", r->ck.st.val);
 	fprintf(r->logf, "{\"step\":%llu,\"tokens\":%llu,"
 	    "\"loss\":%.5f,\"val\":%s,\"lr\":%.6g,"
 	    "\"gnorm\":%.5g,\"tok_s\":%.1f,\"elapsed\":%.2f,"
-	    "\"rss_mib\":%.1f}\n", (unsigned long long)r->ck.st.step,
+	    "\"rss_mib\":%.1f", (unsigned long long)r->ck.st.step,
 	    (unsigned long long)r->ck.st.tokens, loss, vbuf, lr, gnorm, tps,
 	    elapsed, tl_peak_rss_kib() / 1024.0);
+	if (r->tm.size > 1) {
+		fputs(",\"ranks\":[", r->logf);
+		for (k = 0; k < r->tm.size; k++)
+			fprintf(r->logf, "%s{\"compute\":%.4f,\"comm\":%.4f}",
+			    k ? "," : "", all[2 * k], all[2 * k + 1]);
+		fputc(']', r->logf);
+	}
+	fputs("}\n", r->logf);
 	fflush(r->logf);	/* a line at a time, for tail -f */
+out:
+	free(all);
 }
 
 /* The steps until the budget is spent or a signal comes; true if a
@@ -547,12 +590,14 @@ train_loop(const args *a, run *r)
 	tl_ckpt *ck = &r->ck;
 	double t0, tlast, tsave, tlog, p0;
 	uint64_t toklast = ck->st.tokens;
-	int stop, tty = isatty(2);
+	int stop, tty = r->tm.rank == 0 && isatty(2), lead = r->tm.rank == 0;
 
 	t0 = tlast = tsave = tlog = tl_now();
 	p0 = tl_trainer_progress(&r->tr);
-	while (!(stop = stopped()) && tl_trainer_progress(&r->tr) < 1) {
-		double ts = tl_now(), now, tps;
+	/* a signal to any rank stops them all after the same step */
+	while (!(stop = team_max(&r->tm, stopped()) > 0) &&
+	    tl_trainer_progress(&r->tr) < 1) {
+		double ts = tl_now(), now, tps, c0 = r->tm.comm;
 		float loss, gnorm, lr;
 		int logit, evalit;
 
@@ -560,18 +605,20 @@ train_loop(const args *a, run *r)
 		if (tl_trainer_step_read(&r->tr, &loss, &gnorm, err) != 0)
 			tl_die(2, "%s", err);
 		now = tl_now();
+		r->comm += r->tm.comm - c0;
+		r->comp += now - ts - (r->tm.comm - c0);
 		if (!(loss == loss))
 			tl_die(1, "%s: training diverged (loss is NaN at step "
 			    "%llu); try a lower --lr", a->model,
 			    (unsigned long long)ck->st.step);
 		evalit = ck->hp.eval_every > 0 && r->tr.nval > 1 &&
 		    ck->st.step % ck->hp.eval_every == 0;
-		if (evalit)
+		if (evalit && lead)
 			validate(r, ck->hp.eval_tokens);
 		logit = evalit || ck->st.step % a->logevery == 0;
 		tps = (ck->st.tokens - toklast) / (now - tlast > 1e-9 ?
 		    now - tlast : 1e-9);
-		if (r->logf && logit)
+		if (a->logpath && logit)
 			log_line(r, evalit, loss, lr, gnorm, tps, now - t0);
 		if (tty && (now - tlog > 0.25 || logit)) {
 			double p = tl_trainer_progress(&r->tr);
@@ -588,15 +635,16 @@ train_loop(const args *a, run *r)
 			tlast = now;
 			toklast = ck->st.tokens;
 		}
-		if (ck->hp.save_every > 0 && now - tsave >= ck->hp.save_every) {
+		if (lead && ck->hp.save_every > 0 &&
+		    now - tsave >= ck->hp.save_every) {
 			if (tl_ckpt_save(ck, a->model, err) < 0)
 				tl_die(1, "%s", err);
 			tsave = tl_now();
 		}
 		/* a time budget counts all of the loop: steps, validation
-		 * and saves */
+		 * and saves (the slowest rank's, so that all stop alike) */
 		if (ck->hp.time > 0)
-			ck->st.elapsed += tl_now() - ts;
+			ck->st.elapsed += team_max(&r->tm, tl_now() - ts);
 	}
 	if (tty)
 		fputc('\n', stderr);
@@ -611,6 +659,8 @@ finish(const args *a, run *r, int stop, double t0)
 	tl_ckpt *ck = &r->ck;
 	uint64_t nt = eval_tokens(r, ck->hp.eval_tokens);
 
+	if (r->tm.rank != 0)
+		return;
 	if (!stop && r->tr.nval > 1) {
 		validate(r, ck->hp.eval_tokens);
 		snprintf(what, sizeof what, "%llu held-out tokens",
@@ -633,6 +683,126 @@ finish(const args *a, run *r, int stop, double t0)
 		tl_fshut(r->logf, a->logpath);
 }
 
+/* file's size and CRC-32 on this rank, checked against rank 0's. */
+static void
+same_file(team *tm, const char *path)
+{
+	unsigned char buf[1 << 16];
+	uint64_t size = 0;
+	uint32_t crc = 0;
+	size_t k;
+	FILE *f;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		tl_die(1, "%s:", path);
+	while ((k = fread(buf, 1, sizeof buf, f)) > 0) {
+		crc = tl_crc32(crc, buf, k);
+		size += k;
+	}
+	if (ferror(f))
+		tl_die(1, "%s:", path);
+	fclose(f);
+	team_same(tm, path, size, crc);
+}
+
+/*
+ * Ranks: each reads the stream (and --val's) from its own copy of the
+ * file, the same bytes as rank 0's (the launcher gives stdin to rank 0
+ * alone), or with --send-windows rank 0 alone reads them, from a file
+ * or stdin.  The trainer's bcast is MPI's: alone, there is none.
+ */
+static void
+join(const args *a, team *tm)
+{
+	if (SET(a, O_SEND) && tm->train.bcast == NULL)
+		tl_die(2, "--send-windows: this tl-train runs alone; runs "
+		    "across machines need a build with MPI (make MPI=1)");
+	if (!SET(a, O_SEND))
+		tm->train.bcast = NULL;
+	if (tm->size > 1 && !SET(a, O_EXACT))
+		tl_die(2, "%d ranks: give --exact-sums (and to one process "
+		    "to compare: it then makes the same run)", tm->size);
+	if (tm->size == 1 || SET(a, O_SEND))
+		return;
+	if (!a->fromfile)
+		tl_die(2, "%d ranks: each reads the stream from a file; name "
+		    "it", tm->size);
+	same_file(tm, a->in);
+	if (a->val)
+		same_file(tm, a->val);
+}
+
+/*
+ * Rank 0's model, hyperparameters and choice of passes, sent to the
+ * others.  Without --micro or --mem, a team's passes hold the largest
+ * number of sequences that gives each rank a pass of every step (one
+ * process given that --micro makes the same run).
+ */
+static void
+share_model(args *a, run *r)
+{
+	tl_ckpt *ck = &r->ck;
+	tl_hparams *h = &ck->hp;
+	int v[3], m;
+	size_t n;
+
+	if (r->tm.size == 1)
+		return;
+	if (r->tm.rank == 0 && a->micro == 0)
+		for (m = (int)h->batch; m >= 1; m--)
+			if (h->batch % m == 0 && (uint64_t)h->accum *
+			    (h->batch / m) >= (uint64_t)r->tm.size) {
+				a->micro = m;
+				break;
+			}
+	v[0] = r->isnew, v[1] = a->micro, v[2] = a->recompute;
+	team_bcast(&r->tm, v, sizeof v);
+	r->isnew = v[0], a->micro = v[1], a->recompute = v[2];
+	/* structs as they are: every rank runs the same build */
+	team_bcast(&r->tm, &ck->cfg, sizeof ck->cfg);
+	team_bcast(&r->tm, h, sizeof *h);
+	team_bcast(&r->tm, &ck->st, sizeof ck->st);
+	n = tl_nparams(&ck->cfg);
+	if (r->tm.rank != 0) {
+		ck->params = malloc(n * sizeof(float));
+		ck->m = malloc(n * sizeof(float));
+		ck->v = malloc(n * sizeof(float));
+		if (ck->params == NULL || ck->m == NULL || ck->v == NULL)
+			tl_die(1, "out of memory");
+	}
+	team_bcast(&r->tm, ck->params, n * sizeof(float));
+	team_bcast(&r->tm, ck->m, n * sizeof(float));
+	team_bcast(&r->tm, ck->v, n * sizeof(float));
+}
+
+static int
+no_read(void *ctx, uint64_t pos, size_t n, uint16_t *out, char *err)
+{
+	(void)ctx;
+	(void)pos;
+	(void)n;
+	(void)out;
+	return tl_err(err, "rank 0 alone reads the stream (--send-windows)");
+}
+
+/* --send-windows: the sizes of rank 0's streams, to the others, which
+ * read nothing (their windows come from rank 0, and rank 0 alone
+ * validates). */
+static void
+share_sizes(const args *a, run *r)
+{
+	uint64_t n[2] = { r->data.n, r->vdata.n };
+
+	if (!SET(a, O_SEND) || r->tm.size == 1)
+		return;
+	team_bcast(&r->tm, n, sizeof n);
+	if (r->tm.rank == 0)
+		return;
+	r->data.n = n[0];
+	r->vdata.n = n[1];
+	r->data.read = r->vdata.read = no_read;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -643,23 +813,32 @@ main(int argc, char **argv)
 	int stop;
 
 	parse_args(&a, argc, argv);
+	memset(&r, 0, sizeof r);
+	team_start(&r.tm, &argc, &argv);
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
-	memset(&r, 0, sizeof r);
-	load_data(&a, &r);
-	/* the model: resumed, or new with the stream's tokenizer */
-	r.isnew = access(a.model, F_OK) != 0;
-	if (r.isnew)
-		new_model(&a, &r);
-	else
-		resume_model(&a, &r);
-	apply_flags(&a, &r.ck.hp, r.ck.st.step);
-	if (a.memarg)
-		plan_memory(&a, &r);
+	join(&a, &r.tm);
+	if (r.tm.rank == 0 || !SET(&a, O_SEND))
+		load_data(&a, &r);
+	share_sizes(&a, &r);
+	/* the model: resumed, or new with the stream's tokenizer, by
+	 * rank 0, which owns the checkpoint */
+	if (r.tm.rank == 0) {
+		r.isnew = access(a.model, F_OK) != 0;
+		if (r.isnew)
+			new_model(&a, &r);
+		else
+			resume_model(&a, &r);
+		apply_flags(&a, &r.ck.hp, r.ck.st.step);
+		if (a.memarg)
+			plan_memory(&a, &r);
+	}
+	share_model(&a, &r);
 	start(&a, &r);
 	t0 = tl_now();
 	stop = train_loop(&a, &r);
 	finish(&a, &r, stop, t0);
+	team_end(&r.tm);
 	tl_trainer_free(&r.tr);
 	tl_pool_free(r.pool);
 	tl_ckpt_free(&r.ck);
