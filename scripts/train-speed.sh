@@ -20,7 +20,7 @@ set -eu
 . "$(dirname "$0")/common.sh"
 batch=4 runs=3 steps=60 threads=2 ranks=0
 opts "$0 [-b batch] [-r runs] [-s steps] [-t threads] [-x bin] [-k ranks] [-- flags]" - \
-    B=batch r=runs s=steps t=threads b=bin k=ranks -- "$@"
+    b=batch r=runs s=steps t=threads x=bin k=ranks -- "$@"
 shift $((OPTIND - 1))
 shape="--layers 4 --dim 256 --heads 4 --ffn 1024 --ctx 64 --quant ternary"
 [ $# -gt 0 ] && shape="$*"
