@@ -56,7 +56,7 @@ warnings() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	one_line "$output"
-	for p in bats make gcc clang mandoc valgrind jq qemu-user gcc-multilib openmpi-bin libopenmpi-dev libclang-rt-dev; do
+	for p in bats make gcc clang mandoc valgrind jq qemu-user gcc-multilib openmpi-bin libopenmpi-dev nodejs npm libclang-rt-dev; do
 		[[ "$output" == *" $p"[\ :]* ]]
 	done
 }
