@@ -14,7 +14,8 @@
 # "Runs across machines"): through mpicc, with cmd/tl-train/mpi.c in
 # place of alone.c; the rest of the build does not change, and a
 # later plain `make` builds the plain tl-train again (build/team
-# records which).
+# records which).  bin/tl-mpirun, which runs mpirun for it
+# (tl-mpirun(1)), is in every build: it needs no MPI.
 
 PREFIX ?= /usr/local
 MANPREFIX ?= $(PREFIX)/share/man

@@ -221,17 +221,21 @@ setup() {
 	cmp d.tl e.tl
 }
 
-@test "train: SIGTERM also saves and exits 0; the saved model loads and resumes" {
+@test "train: SIGTERM and SIGUSR2 also save and exit 0; the saved model loads and resumes" {
+	local sig
 	run="$SHAPE --steps 4000 --batch 2 --eval-every 0 --save-every 0"
-	tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
-	pid=$!
-	wait_nonempty b.log
-	kill -TERM $pid
-	wait $pid
-	grep -q "interrupted, saved" b.err
-	run tl-train -m b.tl $run < corpus.tok
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"resumed model"*"step 4000,"* ]]
+	for sig in TERM USR2; do
+		rm -f b.tl b.log
+		tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
+		pid=$!
+		wait_nonempty b.log
+		kill -$sig $pid
+		wait $pid
+		grep -q "interrupted, saved" b.err
+		run tl-train -m b.tl $run < corpus.tok
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"resumed model"*"step 4000,"* ]]
+	done
 }
 
 @test "init: -v takes the vocabulary of a vocabulary file, stream or model" {

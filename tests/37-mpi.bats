@@ -198,6 +198,43 @@ resumes() {
 	resumes t.tl "$run"
 }
 
+# tl-mpirun turns a SIGINT or SIGTERM into the SIGUSR2 mpirun passes
+# on, so that the run ends as tl-train alone does: saved, status 0.
+# launched SIGNAL TARGET MODEL: LONG on 2 ranks through tl-mpirun, sent
+# SIGNAL (to tl-mpirun, or to its process group as a Ctrl-C at a
+# terminal is) once the first checkpoint is on disk; the run stops
+# before its end, saved, with status 0, and resumes to the bytes of a
+# run never stopped.
+launched() {
+	local rc=0
+	set -m	# tl-mpirun in a process group of its own, as at a terminal
+	tl-mpirun mpirun -np 2 --oversubscribe --mca btl self,tcp \
+	    --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo \
+	    "$MPITRAIN" -m $3 $LONG --save-every 0.2 corpus.tok 2>$3.err &
+	pid=$!
+	set +m
+	wait_nonempty $3
+	if [ "$2" = group ]; then
+		kill -$1 -- -$pid
+	else
+		kill -$1 $pid
+	fi
+	wait $pid || rc=$?
+	cat $3.err
+	[ $rc -eq 0 ]
+	grep -q "interrupted, saved" $3.err
+	[ "$(sed -n 's/.*: step \([0-9]*\), .*/\1/p' $3.err)" -lt 1000 ]
+	resumes $3
+}
+
+@test "mpi: SIGTERM to tl-mpirun: the ranks stop after the same step, rank 0 saves, status 0" {
+	launched TERM launcher l.tl
+}
+
+@test "mpi: SIGINT to tl-mpirun's process group (a Ctrl-C): saved, status 0" {
+	launched INT group g.tl
+}
+
 @test "mpi: a rank killed (SIGKILL) ends the others within 30 s, non-zero; the checkpoint resumes" {
 	local t0 rc
 	start_run 3 k.tl

@@ -6,7 +6,6 @@
  * grouping it adds them, gives every rank the sum one process forms.
  */
 #include <mpi.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,16 +69,12 @@ bcast(void *ctx, void *buf, size_t n, char *err)
 void
 team_start(team *tm, int *argc, char ***argv)
 {
-	sigset_t sigs;
 	int got;
 
-	/* SIGINT and SIGTERM wait for tl-train, which looks for them
-	 * between steps: blocked before MPI starts its own threads, which
-	 * would otherwise take them and end the process */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	/* the signals that stop a run wait for tl-train, which looks for
+	 * them between steps: blocked before MPI starts its own threads,
+	 * which would otherwise take them and end the process */
+	block_stops();
 	memset(tm, 0, sizeof *tm);
 	check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &got),
 	    "MPI_Init_thread");

@@ -18,6 +18,10 @@ typedef struct {
 	double bytes;		/* bytes train.sum summed so far */
 } team;
 
+/* Block the signals that stop a run (tl-train.c) in the calling thread
+ * and the threads it starts. */
+void block_stops(void);
+
 /* What -V adds to the version: the build's variant, or "". */
 extern const char team_build[];
 

@@ -18,20 +18,41 @@
 #include "team.h"
 
 /*
- * SIGINT and SIGTERM end a run after its current step.  They are
- * blocked in every thread and looked for between steps, so that they
- * interrupt neither a system call (a write to a pipe failing with
- * EINTR) nor a computation (qemu-i386 does not keep the x87 registers
- * of a thread it delivers a signal to, so a run resumed after one
- * differed there from a run never stopped).
+ * SIGINT, SIGTERM and SIGUSR2 end a run after its current step
+ * (SIGUSR2 because Open MPI's mpirun passes it on to the ranks and
+ * then exits with theirs: tl-mpirun(1)).  They are blocked in every
+ * thread and looked for between steps, so that they interrupt neither
+ * a system call (a write to a pipe failing with EINTR) nor a
+ * computation (qemu-i386 does not keep the x87 registers of a thread
+ * it delivers a signal to, so a run resumed after one differed there
+ * from a run never stopped).
  */
+static const int stopsigs[] = { SIGINT, SIGTERM, SIGUSR2 };
+
+void
+block_stops(void)
+{
+	sigset_t s;
+	size_t i;
+
+	sigemptyset(&s);
+	for (i = 0; i < sizeof stopsigs / sizeof stopsigs[0]; i++)
+		sigaddset(&s, stopsigs[i]);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+}
+
 static int
 stopped(void)
 {
 	sigset_t p;
+	size_t i;
 
-	return sigpending(&p) == 0 && (sigismember(&p, SIGINT) == 1 ||
-	    sigismember(&p, SIGTERM) == 1);
+	if (sigpending(&p) != 0)
+		return 0;
+	for (i = 0; i < sizeof stopsigs / sizeof stopsigs[0]; i++)
+		if (sigismember(&p, stopsigs[i]) == 1)
+			return 1;
+	return 0;
 }
 
 enum {
@@ -459,14 +480,10 @@ static void
 start(const args *a, run *r)
 {
 	char err[TL_ERRLEN];
-	sigset_t sigs;
 	tl_ckpt *ck = &r->ck;
 	int nt;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);	/* before the pool's threads */
+	block_stops();	/* before the pool's threads */
 	if ((r->pool = tl_pool_new(a->threads)) == NULL)
 		tl_die(1, "cannot start threads");
 	if (tl_trainer_init_data(&r->tr, tl_ckpt_tmodel(ck), r->pool, &r->data,
