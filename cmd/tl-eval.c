@@ -11,12 +11,15 @@
 #include "model/model.h"
 #include "util/util.h"
 
+enum { O_KV = TL_OPT_LONG };
+
 static const tl_opt opts[] = {
 	{ 'b', NULL, "rows", NULL, 0, 0 },
 	{ 'j', NULL, NULL, NULL, 0, 0 },
 	{ 'm', NULL, "model", NULL, 0, TL_OPT_REQ },
 	{ 'n', NULL, "tokens", NULL, 0, 0 },
 	{ 't', NULL, "threads", NULL, 0, 0 },
+	{ O_KV, "kv", "cache", tl_kv_names, TL_KV_N, 0 },
 	{ 0, NULL, NULL, NULL, 0, 0 }
 };
 static const tl_cmd cmd = { { opts }, "[stream]", 1, NULL, NULL, NULL };
@@ -25,6 +28,7 @@ static const tl_cmd cmd = { { opts }, "[stream]", 1, NULL, NULL, NULL };
 typedef struct {
 	const char *model, *stream;	/* stream: NULL for stdin */
 	int json, threads, rows;
+	int kv;			/* the decoders' cache, or -1: none given */
 	long limit;
 } args;
 
@@ -36,6 +40,7 @@ parse_args(args *a, int argc, char **argv)
 
 	memset(a, 0, sizeof *a);
 	a->rows = 8;
+	a->kv = -1;
 	tl_opt_begin(&op, &cmd, argc, argv);
 	while ((key = tl_opt_next(&op)) != -1)
 		switch (key) {
@@ -53,6 +58,9 @@ parse_args(args *a, int argc, char **argv)
 			break;
 		case 't':
 			a->threads = (int)tl_atol(op.arg, op.name, 1, 256);
+			break;
+		case O_KV:
+			a->kv = op.val;
 			break;
 		}
 	if (op.nargs == 1 && strcmp(op.args[0], "-") != 0)
@@ -119,19 +127,24 @@ feed_rest(input *in, tl_evaler *e, tl_evalres *r)
 		tl_die(1, "%s: %s", in->name, err);
 }
 
-/* A packed model: position by position, a decoder per thread. */
+/* A packed model, or any with --kv: position by position, a decoder
+ * per thread, with an fp32 cache unless --kv says otherwise. */
 static void
-eval_packed(const args *a, const tl_mfile *mf, tl_pool *pool, input *in,
+eval_decoders(const args *a, tl_mfile *mf, tl_pool *pool, input *in,
     tl_evalres *r)
 {
 	char err[TL_ERRLEN];
+	const tl_qmodel *q;
 	tl_infer **dec;
 	tl_evaler *e;
 	int i, nd = tl_pool_threads(pool);
 
+	if ((q = tl_mfile_qmodel(mf, err)) == NULL)
+		tl_die(1, "%s: %s", a->model, err);
 	dec = tl_xcalloc(nd, sizeof *dec);
 	for (i = 0; i < nd; i++)
-		if ((dec[i] = tl_infer_new(mf->q, err)) == NULL)
+		if ((dec[i] = tl_infer_new(q, a->kv < 0 ? TL_KV_F32 : a->kv,
+		    err)) == NULL)
 			tl_die(1, "%s: %s", a->model, err);
 	if ((e = tl_evaler_new_infer(dec, nd, pool, mf->tok, (size_t)a->limit,
 	    err)) == NULL)
@@ -240,8 +253,8 @@ main(int argc, char **argv)
 	else
 		in.bytes = tl_progress_file(&in.pg, "tl-eval", f, "tokens");
 	in.f = f;
-	if (mf.pk)
-		eval_packed(&a, &mf, pool, &in, &r);
+	if (mf.pk || a.kv >= 0)
+		eval_decoders(&a, &mf, pool, &in, &r);
 	else
 		eval_ckpt(&a, &mf, pool, &in, &r);
 	tl_progress_end(&in.pg);

@@ -13,7 +13,7 @@
 #include "model/model.h"
 #include "util/util.h"
 
-enum { O_GREEDY = TL_OPT_LONG, O_NOSTOP, O_SLIDE, O_STATS, O_TOPP };
+enum { O_GREEDY = TL_OPT_LONG, O_KV, O_NOSTOP, O_SLIDE, O_STATS, O_TOPP };
 
 static const tl_opt opts[] = {
 	{ 'k', NULL, "topk", NULL, 0, 0 },
@@ -24,6 +24,7 @@ static const tl_opt opts[] = {
 	{ 'T', NULL, "temperature", NULL, 0, 0 },
 	{ 't', NULL, "threads", NULL, 0, 0 },
 	{ O_GREEDY, "greedy", NULL, NULL, 0, 0 },
+	{ O_KV, "kv", "cache", tl_kv_names, TL_KV_N, 0 },
 	{ O_NOSTOP, "no-stop", NULL, NULL, 0, 0 },
 	{ O_SLIDE, "slide", NULL, NULL, 0, 0 },
 	{ O_STATS, "stats", NULL, NULL, 0, 0 },
@@ -38,6 +39,7 @@ typedef struct {
 	long ntok;
 	uint64_t seed;
 	int threads, slide, stats, nostop;
+	int kv;			/* TL_KV_F32 or TL_KV_Q8 */
 	tl_sampling sm;
 } args;
 
@@ -49,6 +51,7 @@ parse_args(args *a, int argc, char **argv)
 
 	memset(a, 0, sizeof *a);
 	a->ntok = 256;
+	a->kv = TL_KV_Q8;
 	tl_sampling_default(&a->sm);
 	a->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
 	tl_opt_begin(&op, &cmd, argc, argv);
@@ -78,6 +81,9 @@ parse_args(args *a, int argc, char **argv)
 			break;
 		case O_GREEDY:
 			a->sm.greedy = 1;
+			break;
+		case O_KV:
+			a->kv = op.val;
 			break;
 		case O_NOSTOP:
 			a->nostop = 1;
@@ -188,7 +194,7 @@ gen_open(const args *a, gen *g)
 	if ((g->pool = tl_pool_new(a->threads)) == NULL)
 		tl_die(1, "cannot start threads");
 	if ((g->q = tl_mfile_qmodel(&g->mf, err)) == NULL ||
-	    (g->d = tl_infer_new(g->q, err)) == NULL ||
+	    (g->d = tl_infer_new(g->q, a->kv, err)) == NULL ||
 	    (g->sp = tl_sampler_new(g->mf.cfg->vocab, &a->sm, a->seed,
 	    err)) == NULL)
 		tl_die(1, "%s: %s", a->model, err);

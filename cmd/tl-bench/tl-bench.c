@@ -1010,7 +1010,7 @@ bench_gen(const tl_qmodel *q, const char *name, tl_pool *pool, int p,
 
 	memset(&j, 0, sizeof j);
 	tl_rng_seed(&j.r, 7);
-	if ((j.inf = tl_infer_new(q, err)) == NULL)
+	if ((j.inf = tl_infer_new(q, TL_KV_Q8, err)) == NULL)
 		tl_die(1, "%s", err);
 	j.pool = pool;
 	j.T = c->ctx;

@@ -13,6 +13,7 @@
  *           Athlon XP, which have SSE but not SSE2
  *   sse2    the GEMM tiles (4 x 8 on x86-64), abssum in double lanes,
  *           quant_i8, softmax and every integer kernel on xmm registers
+ *           (the int8 cache's too)
  *           (kernels_sse2.c, tkernels_sse2.c)
  *   ssse3   pmaddubsw: the int8 x ternary GEMM (kernels_ssse3.c) and
  *           the tq2 matvec (tkernels_ssse3.c); the float kernels need
@@ -57,6 +58,7 @@ const tl_kern tl_kern_ref = {
 	.mix = { [TL_KIND_FLOAT] = TL_MIX_F32, [TL_KIND_PRODUCT] = TL_MIX_F32,
 	    [TL_KIND_INT] = TL_MIX_I32 },
 	EVERY_KERNEL(ref),
+	.dot_i8 = tl_dot_i8_ref, .attv_i8 = tl_attv_i8_ref,
 	.gemm_mr = TL_REF_MR, .gemm_nr = TL_REF_NR,
 	.tgemm_mr = TL_REF_MR, .tgemm_nr = TL_REF_NR,
 };
@@ -66,6 +68,8 @@ const tl_kern tl_kern_ref = {
  * (MMX integers). */
 static const tl_kern kern_sse = {
 	EVERY_KERNEL(sse),
+	/* the int8 cache's products stay the references' (integers) */
+	.dot_i8 = tl_dot_i8_ref, .attv_i8 = tl_attv_i8_ref,
 	.gemm_mr = TL_SSE_MR, .gemm_nr = TL_SSE_NR,
 	.tgemm_mr = TL_SSE_TMR, .tgemm_nr = TL_SSE_TNR,
 };
@@ -97,6 +101,8 @@ add_sse2(tl_kern *k)
 	k->matvec_tq1 = tl_matvec_tq1_sse2;
 	k->matvec_q8 = tl_matvec_q8_sse2;
 	k->matvec_q4 = tl_matvec_q4_sse2;
+	k->dot_i8 = tl_dot_i8_sse2;
+	k->attv_i8 = tl_attv_i8_sse2;
 }
 
 /* ssse3: pmaddubsw for the int8 x ternary GEMM (new panels, same tile

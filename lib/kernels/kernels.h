@@ -192,6 +192,18 @@ typedef struct {
 	    long ldd, int m, int n, const tl_xq8 *x);
 	void (*matvec_q4)(float *y, const uint8_t *w, long ldw, const float *d,
 	    long ldd, int m, int n, const tl_xq8 *x);
+	/*
+	 * Attention over a cache of int8 keys and values (infer.c):
+	 * dot_i8 is sum_i k[i] q[i]; attv_i8 is, for every i < n,
+	 * o[i] = sum over j < np of w[2j] v[j*ldv + 2i] +
+	 * w[2j+1] v[j*ldv + 2i + 1] (the values of a pair of positions
+	 * side by side, channel by channel).  Exact integer sums, which
+	 * the caller keeps below 2^31 in magnitude: every path gives the
+	 * reference's bits.
+	 */
+	int32_t (*dot_i8)(const int8_t *k, const int16_t *q, int n);
+	void (*attv_i8)(int32_t *o, const int8_t *v, long ldv,
+	    const int16_t *w, int np, int n);
 } tl_kern;
 
 /* Pick the path once: the best the CPU supports, or the one TL_SIMD

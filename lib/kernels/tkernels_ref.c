@@ -1,6 +1,7 @@
 /*
  * tkernels_ref.c: the scalar references of the kernels of inference:
- * gemv_t (attention over a cache) and the packed-weight kernels, int8
+ * gemv_t and the int8 cache's dot_i8 and attv_i8 (attention over a
+ * cache) and the packed-weight kernels, int8
  * activations times ternary (tq2, tq1), int8 (q8) or int4 (q4)
  * weights.  They decode every weight by the definition of its layout
  * (tl-packed(5)) and are the specification the SIMD paths are tested
@@ -137,4 +138,31 @@ tl_matvec_q4_ref(float *y, const uint8_t *w, long ldw, const float *d,
     long ldd, int m, int n, const tl_xq8 *x)
 {
 	scaled_blocks(y, w, ldw, d, ldd, m, n, x, weight_q4);
+}
+
+int32_t
+tl_dot_i8_ref(const int8_t *k, const int16_t *q, int n)
+{
+	int32_t s = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		s += k[i] * q[i];
+	return s;
+}
+
+void
+tl_attv_i8_ref(int32_t *o, const int8_t *v, long ldv, const int16_t *w,
+    int np, int n)
+{
+	const int8_t *p;
+	int32_t s;
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		s = 0;
+		for (j = 0, p = v + 2 * i; j < np; j++, p += ldv)
+			s += w[2 * j] * p[0] + w[2 * j + 1] * p[1];
+		o[i] = s;
+	}
 }

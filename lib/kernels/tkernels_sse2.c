@@ -213,4 +213,64 @@ tl_matvec_q4_sse2(float *y, const uint8_t *w, long ldw, const float *d,
 	}
 }
 
+/*
+ * The int8 cache's products: each byte sign-extended into a 16-bit
+ * lane (unpacked next to itself, then shifted right arithmetically by
+ * 8), multiplied by pmaddwd.  In attv_i8 the bytes of a pair of
+ * positions lie side by side, so after the extension each 32-bit lane
+ * holds one channel's two values, and pmaddwd by the pair of weights
+ * (w[2j], w[2j+1]) in every lane adds both products at once.
+ */
+#define SEXT_LO(b) _mm_srai_epi16(_mm_unpacklo_epi8(b, b), 8)
+#define SEXT_HI(b) _mm_srai_epi16(_mm_unpackhi_epi8(b, b), 8)
+
+SSE2 int32_t
+tl_dot_i8_sse2(const int8_t *k, const int16_t *q, int n)
+{
+	__m128i s = _mm_setzero_si128(), b;
+	int32_t r;
+	int i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		b = LDU(k + i);
+		s = _mm_add_epi32(s, _mm_madd_epi16(SEXT_LO(b), LDU(q + i)));
+		s = _mm_add_epi32(s, _mm_madd_epi16(SEXT_HI(b), LDU(q + i + 8)));
+	}
+	r = tl_hsum32_sse2(s);
+	for (; i < n; i++)
+		r += k[i] * q[i];
+	return r;
+}
+
+SSE2 void
+tl_attv_i8_sse2(int32_t *o, const int8_t *v, long ldv, const int16_t *w,
+    int np, int n)
+{
+	const int8_t *p;
+	int32_t pair;
+	int i = 0, j;
+
+	/* 16 channels a pass: 32 bytes a pair of positions */
+	for (; i + 16 <= n; i += 16) {
+		TL_ZERO4(__m128i, a, _mm_setzero_si128());
+
+		for (j = 0, p = v + 2 * i; j < np; j++, p += ldv) {
+			__m128i b0 = LDU(p), b1 = LDU(p + 16), ww;
+
+			memcpy(&pair, w + 2 * j, 4);
+			ww = _mm_set1_epi32(pair);
+			a0 = _mm_add_epi32(a0, _mm_madd_epi16(SEXT_LO(b0), ww));
+			a1 = _mm_add_epi32(a1, _mm_madd_epi16(SEXT_HI(b0), ww));
+			a2 = _mm_add_epi32(a2, _mm_madd_epi16(SEXT_LO(b1), ww));
+			a3 = _mm_add_epi32(a3, _mm_madd_epi16(SEXT_HI(b1), ww));
+		}
+		_mm_storeu_si128((__m128i *)(void *)(o + i), a0);
+		_mm_storeu_si128((__m128i *)(void *)(o + i + 4), a1);
+		_mm_storeu_si128((__m128i *)(void *)(o + i + 8), a2);
+		_mm_storeu_si128((__m128i *)(void *)(o + i + 12), a3);
+	}
+	if (i < n)
+		tl_attv_i8_ref(o + i, v + 2 * i, ldv, w, np, n - i);
+}
+
 #endif /* TL_X86 */

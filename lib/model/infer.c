@@ -18,6 +18,20 @@
  * kernels (tl_qmat_mv); the rest is this same code, so a ternary model
  * packed with absmean gives its checkpoint's logits bit for bit.
  *
+ * That is the cache of TL_KV_F32.  TL_KV_Q8 (tl-gen's default) keeps
+ * the keys and values in int8 instead, a quarter of the bytes that
+ * attention reads a position: each head's slice of a position's key
+ * and value quantized by its absmax (scale m/127), the query of a head
+ * quantized to int16 likewise, the scores exact integer sums
+ * (k->dot_i8) times the two scales; after the softmax each position's
+ * weight p times its value scale is quantized to int16 per head, and
+ * the output is the exact integer sum over positions (k->attv_i8) times
+ * that scale.  Values are stored two positions side by side, channel by
+ * channel, for attv_i8.  The integer sums make every path's result the
+ * same but for the softmax, as in fp32; the logits differ from the
+ * batched pass's by the rounding of the cache (tests/unit/test_infer.c
+ * bounds it).
+ *
  * Matrix-vector products are split over the pool by output rows, each
  * row one dot product, so results do not depend on the thread count.
  *
@@ -33,6 +47,8 @@
 #include "util/util.h"
 
 
+const char *const tl_kv_names[TL_KV_N] = { "f32", "q8" };
+
 /* Output rows per pool item of a matrix-vector product. */
 #define MV_ROWS 8
 /* Multiply-adds below which a product or the attention of a position
@@ -46,10 +62,21 @@ struct tl_infer {
 	const tl_qmat *qm;	/* (L, TL_NLIN) the linear layers, the caller's */
 	tl_xq8buf xb;		/* the int8 input of a layer */
 	float *rope;		/* (T, hs/2, 2) */
+	int kv;			/* TL_KV_F32 or TL_KV_Q8 */
+	/* TL_KV_F32 */
 	float *kt;		/* (L, C, Tk) cached keys (rotated), transposed */
 	int Tk;			/* their row stride: T + 16, so that the rows
 				 * a step writes fall in different cache sets */
 	float *vc;		/* (L, T, C) cached values */
+	/* TL_KV_Q8 */
+	int8_t *kq;		/* (L, T, C) keys */
+	int8_t *vq;		/* (L, T/2 rounded up, C, 2) values, a pair of
+				 * positions side by side */
+	float *kd, *vd;		/* (L, T, H) their scales */
+	int16_t *q16;		/* (C) the query */
+	int16_t *w16;		/* (H, T + 1) the weights of the values */
+	int32_t *acc;		/* (C) attv_i8's sums */
+	int qmax;		/* the query's largest int16 magnitude */
 	uint16_t *hist;		/* (T) the token at each cached position */
 	int n;			/* positions cached */
 	/* one position's activations */
@@ -66,13 +93,13 @@ struct tl_infer {
 };
 
 tl_infer *
-tl_infer_new(const tl_qmodel *q, char *err)
+tl_infer_new(const tl_qmodel *q, int kv, char *err)
 {
 	const tl_config *c = &q->cfg;
 	tl_infer *d;
 	/* sizes in double so that they cannot wrap on 32-bit hosts */
 	double C, F, F1, V, L, H, T, size[32], tot = 0;
-	float **slot[32];
+	void **slot[32];
 	size_t off;
 	int ns = 0, i;
 
@@ -90,15 +117,31 @@ tl_infer_new(const tl_qmodel *q, char *err)
 	d->hs = c->dim / c->heads;
 	d->T = c->ctx;
 	d->Tk = d->T + 16;
+	d->kv = kv;
+	/* the sums of dot_i8 stay below hs * 127 * qmax < 2^31 */
+	d->qmax = 0x7fffffff / (127 * d->hs) < 32767 ?
+	    0x7fffffff / (127 * d->hs) : 32767;
 	d->P = q->P;
 	d->qm = q->qm;
 	C = d->C, F = d->F, F1 = d->F1, V = d->V, L = d->L, H = d->H;
 	T = d->T;
 
-#define BUF(p, n) do { slot[ns] = &(p); size[ns++] = (n); } while (0)
+	/* n floats' room, or n bytes' (rounded up to floats) */
+#define BUF(p, n) do { slot[ns] = (void **)&(p); size[ns++] = (n); } while (0)
+#define BYTES(n) (ceil((n) / 16.0) * 4)
 	BUF(d->rope, T * (d->hs / 2) * 2);
-	BUF(d->kt, L * (T + 16) * C);
-	BUF(d->vc, L * T * C);
+	if (kv == TL_KV_F32) {
+		BUF(d->kt, L * (T + 16) * C);
+		BUF(d->vc, L * T * C);
+	} else {
+		BUF(d->kq, BYTES(L * T * C));
+		BUF(d->vq, BYTES(L * ceil(T / 2) * 2 * C));
+		BUF(d->kd, L * T * H);
+		BUF(d->vd, L * T * H);
+		BUF(d->q16, BYTES(2 * C));
+		BUF(d->w16, BYTES(2 * H * (T + 1)));
+		BUF(d->acc, C);
+	}
 	BUF(d->x, C);
 	BUF(d->y, C);
 	BUF(d->xn, C);
@@ -110,6 +153,7 @@ tl_infer_new(const tl_qmodel *q, char *err)
 	BUF(d->att, H * T);
 	BUF(d->logits, V);
 #undef BUF
+#undef BYTES
 	for (i = 0; i < ns; i++)
 		tot += size[i];
 	if (tot > (double)((size_t)-1 / sizeof(float) / 2) ||
@@ -275,6 +319,94 @@ att_head(void *ctx, int h)
 	gemv_blocks(k, o, a, vc, C, n, hs);
 }
 
+/* ---- attention over the int8 cache (TL_KV_Q8) ---- */
+
+/* q (n) quantized to round(q[i] / g) with g = absmax / qmax, into o;
+ * returns g (0 for a zero vector, whose values are then zeros). */
+static float
+quant16(int16_t *o, const float *q, int n, int qmax)
+{
+	float m = tl_k()->absmax(q, n), g = m / (float)qmax, r;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		r = m > 0 ? rintf(q[i] / g) : 0;
+		o[i] = (int16_t)(r > qmax ? qmax : r < -qmax ? -qmax : r);
+	}
+	return g;
+}
+
+/* Store the key and value of position pos of block l (in qkv), each
+ * head's slice by its own absmax. */
+static void
+kv_store(tl_infer *d, int l, int pos)
+{
+	const tl_kern *k = tl_k();
+	int C = d->C, H = d->H, hs = d->hs, h, i;
+	int8_t *kq = d->kq + ((long)l * d->T + pos) * C;
+	int8_t *vq = d->vq + ((long)l * ((d->T + 1) / 2) + pos / 2) * 2 * C +
+	    pos % 2;
+	float *kd = d->kd + ((long)l * d->T + pos) * H;
+	float *vd = d->vd + ((long)l * d->T + pos) * H;
+	int8_t v[TL_MAX_DIM];
+	float m;
+
+	for (h = 0; h < H; h++) {
+		m = k->absmax(d->qkv + C + h * hs, hs);
+		kd[h] = m / 127;
+		k->quant_i8(kq + h * hs, d->qkv + C + h * hs, hs,
+		    m > 0 ? 127 / m : 0);
+		m = k->absmax(d->qkv + 2 * C + h * hs, hs);
+		vd[h] = m / 127;
+		k->quant_i8(v + h * hs, d->qkv + 2 * C + h * hs, hs,
+		    m > 0 ? 127 / m : 0);
+	}
+	for (i = 0; i < C; i++)
+		vq[2 * i] = v[i];
+}
+
+/* Positions of values a call of attv_i8 sums: 512 x 32767 x 127 is
+ * below 2^31. */
+#define VBLK 512
+
+/* Head h of the current position over the int8 cache. */
+static void
+att_head_q8(void *ctx, int h)
+{
+	att_job *j = ctx;
+	tl_infer *d = j->d;
+	const tl_kern *k = tl_k();
+	int hs = d->hs, C = d->C, H = d->H, T = d->T, n = j->pos + 1, u, b, i;
+	float scale = 1.0f / sqrtf((float)hs), gq, gw, m;
+	const int8_t *kq = d->kq + (long)j->l * T * C + h * hs;
+	const int8_t *vq = d->vq + (long)j->l * ((T + 1) / 2) * 2 * C +
+	    2 * h * hs;
+	const float *kd = d->kd + (long)j->l * T * H + h;
+	const float *vd = d->vd + (long)j->l * T * H + h;
+	int16_t *q16 = d->q16 + h * hs, *w16 = d->w16 + (long)h * (T + 1);
+	int32_t *acc = d->acc + h * hs;
+	float *a = d->att + (long)h * T, *o = d->ay + h * hs;
+
+	gq = quant16(q16, d->qkv + h * hs, hs, d->qmax);
+	for (u = 0; u < n; u++)
+		a[u] = (float)k->dot_i8(kq + (long)u * C, q16, hs) *
+		    (kd[(long)u * H] * gq) * scale;
+	k->softmax(a, n);
+	for (u = 0; u < n; u++)
+		a[u] *= vd[(long)u * H];
+	gw = quant16(w16, a, n, 32767);
+	if (n % 2)
+		w16[n] = 0;
+	for (b = 0; b < n; b += VBLK) {
+		k->attv_i8(acc, vq + (long)(b / 2) * 2 * C, 2L * C, w16 + b,
+		    ((n - b < VBLK ? n - b : VBLK) + 1) / 2, hs);
+		for (i = 0; i < hs; i++) {
+			m = (float)acc[i] * gw;
+			o[i] = b > 0 ? o[i] + m : m;
+		}
+	}
+}
+
 /* tl_act_row, with relu and relu2 (the default) written without a
  * branch: max(x, 0) by masking the bits of x with x > 0 (0 for NaN, as
  * the comparison there), squared for relu2.  The same values, without
@@ -322,13 +454,17 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 		lin_forward(d, p, l, TL_LIN_QKV, d->qkv, d->xn);
 		if (d->c.pos == TL_POS_ROPE)
 			tl_rope_row(d->qkv, d->rope, pos, 2 * C, d->hs, 0);
-		for (i = 0; i < C; i++)
-			d->kt[((long)l * C + i) * d->Tk + pos] = d->qkv[C + i];
-		memcpy(d->vc + ((long)l * d->T + pos) * C, d->qkv + 2 * C,
-		    C * sizeof(float));
 		aj.l = l;
+		if (d->kv == TL_KV_F32) {
+			for (i = 0; i < C; i++)
+				d->kt[((long)l * C + i) * d->Tk + pos] =
+				    d->qkv[C + i];
+			memcpy(d->vc + ((long)l * d->T + pos) * C,
+			    d->qkv + 2 * C, C * sizeof(float));
+		} else
+			kv_store(d, l, pos);
 		tl_pool_for(2L * (pos + 1) * C < PAR_MIN ? NULL : p, d->H,
-		    att_head, &aj);
+		    d->kv == TL_KV_F32 ? att_head : att_head_q8, &aj);
 		if (P->ln3w)	/* subln: in place, as its values are */
 			tl_norm_row(d->c.norm, d->ay, d->ay, P->ln3w + l * C,
 			    NULL, C, NULL, NULL);

@@ -395,10 +395,16 @@ double tl_qmodel_token_bytes(const tl_qmodel *q);
 
 typedef struct tl_infer tl_infer;
 
+/* The cache of keys and values of a decoder (infer.c): fp32, whose
+ * logits are the batched pass's, or int8 by each head's absmax, a
+ * quarter of the bytes to read a position, the default of tl-gen. */
+enum { TL_KV_F32, TL_KV_Q8, TL_KV_N };
+extern const char *const tl_kv_names[TL_KV_N];	/* "f32", "q8" */
+
 /* A decoder for the quantized model q (quant.c: from a checkpoint by
  * tl_qmodel_quant, or a packed model), whose memory must stay alive
- * and unchanged while the decoder is used. */
-tl_infer *tl_infer_new(const tl_qmodel *q, char *err);
+ * and unchanged while the decoder is used, with a cache of kind kv. */
+tl_infer *tl_infer_new(const tl_qmodel *q, int kv, char *err);
 void tl_infer_free(tl_infer *d);
 
 /* Run token at position pos and return the logits (V) of the next

@@ -58,7 +58,7 @@ use(tl_ckpt *ck)
 	tl_sampling_default(&sm);
 	tl_qmodel_native(c, &qt, &qs);
 	if (tl_qmodel_quant(&q, c, ck->params, qt, qs, err) == 0 &&
-	    (d = tl_infer_new(&q, err)) != NULL) {
+	    (d = tl_infer_new(&q, TL_KV_F32, err)) != NULL) {
 		FUZZ_CHECK((sp = tl_sampler_new(c->vocab, &sm, 1, err)) !=
 		    NULL);
 		for (i = 0; i < 3; i++) {

@@ -42,7 +42,7 @@ use(const tl_packed *pk)
 		}
 	(void)sum;
 	tl_sampling_default(&sm);
-	if ((d = tl_infer_new(tl_packed_model(pk), err)) == NULL)
+	if ((d = tl_infer_new(tl_packed_model(pk), TL_KV_Q8, err)) == NULL)
 		return;
 	FUZZ_CHECK((sp = tl_sampler_new(c->vocab, &sm, 1, err)) != NULL);
 	for (i = 0; i < 3; i++) {

@@ -82,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(nids >= 1 && nids <= (n ? n : 1));
 	tl_qmodel_native(&ck->cfg, &qt, &qs);
 	FUZZ_CHECK(tl_qmodel_quant(&q, &ck->cfg, ck->params, qt, qs, err) == 0);
-	FUZZ_CHECK((d = tl_infer_new(&q, err)) != NULL);
+	FUZZ_CHECK((d = tl_infer_new(&q, TL_KV_Q8, err)) != NULL);
 	FUZZ_CHECK((sp = tl_sampler_new(ck->cfg.vocab, &sm, size, err)) !=
 	    NULL);
 	for (k = 0; k < nids && !full; k++) {

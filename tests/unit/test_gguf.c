@@ -31,7 +31,7 @@ main(int argc, char **argv)
 	}
 	if (tl_simd_init(err) < 0 || tl_mfile_open(&mf, argv[1], err) < 0 ||
 	    (q = tl_mfile_qmodel(&mf, err)) == NULL ||
-	    (d = tl_infer_new(q, err)) == NULL) {
+	    (d = tl_infer_new(q, TL_KV_F32, err)) == NULL) {
 		fprintf(stderr, "test_gguf: %s\n", err);
 		return 1;
 	}

@@ -412,6 +412,64 @@ test_gemv_t(void)
 	free(X);
 }
 
+/* The int8 cache's dot_i8 and attv_i8 on every path: the reference's
+ * bits, at lengths with and without a tail, and at the extremes that
+ * the decoder's bounds allow (hs * 127 * qmax and 512 positions of
+ * 127 * 32767 below 2^31). */
+static void
+test_cache_kernels(void)
+{
+	static const int ns[] = { 1, 2, 8, 15, 16, 17, 32, 48, 64, 66, 128,
+		4096 };
+	static const int nps[] = { 1, 2, 7, 64, 256 };
+	enum { LD = 4096 * 2 + 6 };
+	int8_t *k = malloc(LD * 256);
+	int16_t *q = malloc(4096 * sizeof *q), *w = malloc(512 * sizeof *w);
+	int32_t o1[4096], o2[4096];
+	int p, i, j, e, n, np, qmax, bad;
+
+	for (e = 0; e < 2; e++) {
+		for (i = 0; i < LD * 256; i++)
+			k[i] = (int8_t)(e ? 127 - 254 * (i % 2) :
+			    (int)tl_rng_below(&rng, 255) - 127);
+		for (i = 0; i < 512; i++)
+			w[i] = (int16_t)(e ? 32767 : tl_rng_below(&rng, 32768));
+		for (p = 0; p < TL_SIMD_NPATH; p++) {
+			if (!tl_simd_supported(p))
+				continue;
+			for (i = 0; i < 12; i++) {
+				n = ns[i];
+				qmax = 0x7fffffff / (127 * n) < 32767 ?
+				    0x7fffffff / (127 * n) : 32767;
+				for (j = 0; j < n; j++)
+					q[j] = (int16_t)(e ? (j % 2 ? -qmax :
+					    qmax) : (int)tl_rng_below(&rng,
+					    2 * qmax + 1) - qmax);
+				CHECK(tl_k_path(p)->dot_i8(k + 3, q, n) ==
+				    tl_kern_ref.dot_i8(k + 3, q, n));
+				for (j = 0; j < 5; j++) {
+					np = nps[j];
+					if (n > 128 && np > 7)
+						continue;
+					tl_k_path(p)->attv_i8(o1, k + 1, LD, w,
+					    np, n);
+					tl_kern_ref.attv_i8(o2, k + 1, LD, w, np,
+					    n);
+					bad = memcmp(o1, o2, n * sizeof *o1);
+					if (bad)
+						fprintf(stderr, "attv_i8 %s n %d "
+						    "np %d differs\n",
+						    tl_simd_name(p), n, np);
+					CHECK(bad == 0);
+				}
+			}
+		}
+	}
+	free(k);
+	free(q);
+	free(w);
+}
+
 /* ---- model files ---- */
 
 static void
@@ -687,9 +745,10 @@ test_file_damage(void)
 /* ---- the packed forward ---- */
 
 /* Logits of ids through a checkpoint decoder and a packed one of the
- * same model, on the current path: the same bits. */
+ * same model with a cache of kind kv, on the current path: the same
+ * bits. */
 static void
-test_forward(int type, int pos, int norm, int act, tl_pool *pool)
+test_forward(int type, int pos, int norm, int act, int kv, tl_pool *pool)
 {
 	enum { T = 24 };
 	tl_config c;
@@ -710,8 +769,9 @@ test_forward(int type, int pos, int norm, int act, tl_pool *pool)
 	pk = tl_packed_open(path, 0, err);
 	if (pk == NULL) fprintf(stderr, "open: %s\n", err);
 	CHECK(pk != NULL);
+	unit_kv = kv;
 	a = unit_infer_new(&c, p, err);
-	b = tl_infer_new(tl_packed_model(pk), err);
+	b = tl_infer_new(tl_packed_model(pk), kv, err);
 	CHECK(a != NULL && b != NULL);
 	for (t = 0; t < T; t++)
 		ids[t] = (uint16_t)tl_rng_below(&rng, 256);
@@ -728,10 +788,10 @@ test_forward(int type, int pos, int norm, int act, tl_pool *pool)
 		}
 	}
 	CHECK(same);
-	printf("packed %s %s %s %s %s: %s (worst relative error %.2g)\n",
-	    tl_simd_name(tl_simd_path()), tl_wtype_names[type],
+	printf("packed %s %s %s %s %s, %s cache: %s (worst relative error "
+	    "%.2g)\n", tl_simd_name(tl_simd_path()), tl_wtype_names[type],
 	    tl_pos_names[pos], tl_norm_names[norm], tl_act_names[act],
-	    same ? "bit-identical" : "DIFFERENT", worst);
+	    tl_kv_names[kv], same ? "bit-identical" : "DIFFERENT", worst);
 	unit_infer_free(a);
 	unit_infer_free(b);
 	tl_packed_close(pk);
@@ -739,11 +799,11 @@ test_forward(int type, int pos, int norm, int act, tl_pool *pool)
 	free(p);
 }
 
-/* A model large enough for the pool: 1, 2 and 3 threads, mapped or
- * read, give the same logits; and 200 greedy tokens (sliding past the
- * context) are the checkpoint's. */
+/* A model large enough for the pool, with a cache of kind kv: 1, 2
+ * and 3 threads, mapped or read, give the same logits; and 200 greedy
+ * tokens (sliding past the context) are the checkpoint's. */
 static void
-test_threads_greedy(int type, tl_pool **pools)
+test_threads_greedy(int type, int kv, tl_pool **pools)
 {
 	tl_config c;
 	tl_tok tok;
@@ -766,7 +826,7 @@ test_threads_greedy(int type, tl_pool **pools)
 	CHECK(pk[0] != NULL && pk[1] != NULL);
 	ref = malloc((size_t)NT * 256 * sizeof *ref);
 	for (k = 0; k < 4; k++) {
-		d = tl_infer_new(tl_packed_model(pk[k == 3]), err);
+		d = tl_infer_new(tl_packed_model(pk[k == 3]), kv, err);
 		for (t = 0; t < NT; t++) {
 			lg = tl_infer_step(d, pools[k % 3], (uint16_t)((t * 7 +
 			    3) % 256), t);
@@ -780,8 +840,9 @@ test_threads_greedy(int type, tl_pool **pools)
 	}
 	CHECK(same);
 	/* greedy: 200 tokens */
+	unit_kv = kv;
 	d = unit_infer_new(&c, p, err);
-	e = tl_infer_new(tl_packed_model(pk[0]), err);
+	e = tl_infer_new(tl_packed_model(pk[0]), kv, err);
 	ta = tb = tok0;
 	for (i = 0; i < 200; i++) {
 		lg = tl_infer_push(d, pools[1], ta, 1);
@@ -804,7 +865,7 @@ int
 main(void)
 {
 	tl_pool *pools[3];
-	int i, p, type, pos, norm, act;
+	int i, p, type, pos, norm, act, kv;
 	const char *tmp = getenv("TMPDIR");
 
 	snprintf(path, sizeof path, "%s/test_pack.%ld.tlq", tmp ? tmp : "/tmp",
@@ -821,6 +882,7 @@ main(void)
 	test_quant_defs(3, 1376);
 	test_kernels();
 	test_gemv_t();
+	test_cache_kernels();
 	for (type = 0; type < TL_W_N; type++)
 		for (i = 0; i < TL_QS_N; i++)
 			if (tl_scheme_ok(type, i)) {
@@ -837,11 +899,17 @@ main(void)
 					for (act = 0; act < TL_ACT_N; act++)
 						if (pos + norm == 0 || act ==
 						    TL_ACT_SWIGLU)
-							test_forward(type, pos,
-							    norm, act,
-							    pools[1]);
-		test_threads_greedy(TL_W_TQ2, pools);
-		test_threads_greedy(TL_W_TQ1, pools);
+							for (kv = 0; kv <
+							    TL_KV_N; kv++)
+								test_forward(
+								    type, pos,
+								    norm, act,
+								    kv,
+								    pools[1]);
+		for (kv = 0; kv < TL_KV_N; kv++) {
+			test_threads_greedy(TL_W_TQ2, kv, pools);
+			test_threads_greedy(TL_W_TQ1, kv, pools);
+		}
 	}
 	unlink(path);
 	for (i = 0; i < 3; i++)

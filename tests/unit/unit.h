@@ -128,6 +128,9 @@ unit_params(const tl_config *c, uint64_t seed)
 #define UNIT_NQ 8
 static tl_qmodel unit_qm[UNIT_NQ];
 static tl_infer *unit_qd[UNIT_NQ];
+/* The cache of the decoders unit_infer_new makes: fp32, as the batched
+ * pass (a test may change it). */
+static int unit_kv = TL_KV_F32;
 
 static inline tl_infer *
 unit_infer_new(const tl_config *c, const float *p, char *err)
@@ -141,7 +144,7 @@ unit_infer_new(const tl_config *c, const float *p, char *err)
 	tl_qmodel_native(c, &type, &scheme);
 	if (tl_qmodel_quant(&unit_qm[k], c, p, type, scheme, err) < 0)
 		return NULL;
-	if ((unit_qd[k] = tl_infer_new(&unit_qm[k], err)) == NULL)
+	if ((unit_qd[k] = tl_infer_new(&unit_qm[k], unit_kv, err)) == NULL)
 		tl_qmodel_free(&unit_qm[k]);
 	return unit_qd[k];
 }
