@@ -58,7 +58,7 @@ const tl_kern tl_kern_ref = {
 	.mix = { [TL_KIND_FLOAT] = TL_MIX_F32, [TL_KIND_PRODUCT] = TL_MIX_F32,
 	    [TL_KIND_INT] = TL_MIX_I32 },
 	EVERY_KERNEL(ref),
-	.dot_i8 = tl_dot_i8_ref, .attv_i8 = tl_attv_i8_ref,
+	.scores_u8 = tl_scores_u8_ref, .attv_u8 = tl_attv_u8_ref,
 	.gemm_mr = TL_REF_MR, .gemm_nr = TL_REF_NR,
 	.tgemm_mr = TL_REF_MR, .tgemm_nr = TL_REF_NR,
 };
@@ -69,7 +69,7 @@ const tl_kern tl_kern_ref = {
 static const tl_kern kern_sse = {
 	EVERY_KERNEL(sse),
 	/* the int8 cache's products stay the references' (integers) */
-	.dot_i8 = tl_dot_i8_ref, .attv_i8 = tl_attv_i8_ref,
+	.scores_u8 = tl_scores_u8_ref, .attv_u8 = tl_attv_u8_ref,
 	.gemm_mr = TL_SSE_MR, .gemm_nr = TL_SSE_NR,
 	.tgemm_mr = TL_SSE_TMR, .tgemm_nr = TL_SSE_TNR,
 };
@@ -101,8 +101,8 @@ add_sse2(tl_kern *k)
 	k->matvec_tq1 = tl_matvec_tq1_sse2;
 	k->matvec_q8 = tl_matvec_q8_sse2;
 	k->matvec_q4 = tl_matvec_q4_sse2;
-	k->dot_i8 = tl_dot_i8_sse2;
-	k->attv_i8 = tl_attv_i8_sse2;
+	k->scores_u8 = tl_scores_u8_sse2;
+	k->attv_u8 = tl_attv_u8_sse2;
 }
 
 /* ssse3: pmaddubsw for the int8 x ternary GEMM (new panels, same tile

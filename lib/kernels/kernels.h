@@ -193,16 +193,19 @@ typedef struct {
 	void (*matvec_q4)(float *y, const uint8_t *w, long ldw, const float *d,
 	    long ldd, int m, int n, const tl_xq8 *x);
 	/*
-	 * Attention over a cache of int8 keys and values (infer.c):
-	 * dot_i8 is sum_i k[i] q[i]; attv_i8 is, for every i < n,
-	 * o[i] = sum over j < np of w[2j] v[j*ldv + 2i] +
+	 * Attention over a cache of 8-bit keys and values (infer.c), each
+	 * stored as its int8 value + 128: scores_u8 is, for every u < n,
+	 * s[u] = sum over i < hs of k[u*ldk + i] q[i]; attv_u8 is, for
+	 * every i < n, o[i] = sum over j < np of w[2j] v[j*ldv + 2i] +
 	 * w[2j+1] v[j*ldv + 2i + 1] (the values of a pair of positions
-	 * side by side, channel by channel).  Exact integer sums, which
-	 * the caller keeps below 2^31 in magnitude: every path gives the
+	 * side by side, channel by channel).  The caller takes off 128
+	 * times the sum of q or w.  Exact integer sums, which the caller
+	 * keeps below 2^31 in magnitude: every path gives the
 	 * reference's bits.
 	 */
-	int32_t (*dot_i8)(const int8_t *k, const int16_t *q, int n);
-	void (*attv_i8)(int32_t *o, const int8_t *v, long ldv,
+	void (*scores_u8)(int32_t *s, const uint8_t *k, long ldk, int n,
+	    const int16_t *q, int hs);
+	void (*attv_u8)(int32_t *o, const uint8_t *v, long ldv,
 	    const int16_t *w, int np, int n);
 } tl_kern;
 

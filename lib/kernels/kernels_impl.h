@@ -68,8 +68,9 @@ void tl_matvec_q8_ref(float *, const int8_t *, long, const float *, long,
     int, int, const tl_xq8 *);
 void tl_matvec_q4_ref(float *, const uint8_t *, long, const float *, long,
     int, int, const tl_xq8 *);
-int32_t tl_dot_i8_ref(const int8_t *, const int16_t *, int);
-void tl_attv_i8_ref(int32_t *, const int8_t *, long, const int16_t *, int,
+void tl_scores_u8_ref(int32_t *, const uint8_t *, long, int,
+    const int16_t *, int);
+void tl_attv_u8_ref(int32_t *, const uint8_t *, long, const int16_t *, int,
     int);
 
 /* ---- the SIMD paths (x86 only) ---- */
@@ -125,8 +126,9 @@ void tl_matvec_q8_sse2(float *, const int8_t *, long, const float *, long,
     int, int, const tl_xq8 *);
 void tl_matvec_q4_sse2(float *, const uint8_t *, long, const float *, long,
     int, int, const tl_xq8 *);
-int32_t tl_dot_i8_sse2(const int8_t *, const int16_t *, int);
-void tl_attv_i8_sse2(int32_t *, const int8_t *, long, const int16_t *, int,
+void tl_scores_u8_sse2(int32_t *, const uint8_t *, long, int,
+    const int16_t *, int);
+void tl_attv_u8_sse2(int32_t *, const uint8_t *, long, const int16_t *, int,
     int);
 
 /* ssse3: bytes with pmaddubsw, 4 x TL_SSE2_NR (kernels_ssse3.c,

@@ -1,7 +1,7 @@
 /*
  * tkernels_ref.c: the scalar references of the kernels of inference:
- * gemv_t and the int8 cache's dot_i8 and attv_i8 (attention over a
- * cache) and the packed-weight kernels, int8
+ * gemv_t and the 8-bit cache's scores_u8 and attv_u8 (attention over
+ * a cache) and the packed-weight kernels, int8
  * activations times ternary (tq2, tq1), int8 (q8) or int4 (q4)
  * weights.  They decode every weight by the definition of its layout
  * (tl-packed(5)) and are the specification the SIMD paths are tested
@@ -140,22 +140,26 @@ tl_matvec_q4_ref(float *y, const uint8_t *w, long ldw, const float *d,
 	scaled_blocks(y, w, ldw, d, ldd, m, n, x, weight_q4);
 }
 
-int32_t
-tl_dot_i8_ref(const int8_t *k, const int16_t *q, int n)
+void
+tl_scores_u8_ref(int32_t *s, const uint8_t *k, long ldk, int n,
+    const int16_t *q, int hs)
 {
-	int32_t s = 0;
-	int i;
+	int32_t t;
+	int u, i;
 
-	for (i = 0; i < n; i++)
-		s += k[i] * q[i];
-	return s;
+	for (u = 0; u < n; u++) {
+		t = 0;
+		for (i = 0; i < hs; i++)
+			t += k[u * ldk + i] * q[i];
+		s[u] = t;
+	}
 }
 
 void
-tl_attv_i8_ref(int32_t *o, const int8_t *v, long ldv, const int16_t *w,
+tl_attv_u8_ref(int32_t *o, const uint8_t *v, long ldv, const int16_t *w,
     int np, int n)
 {
-	const int8_t *p;
+	const uint8_t *p;
 	int32_t s;
 	int i, j;
 

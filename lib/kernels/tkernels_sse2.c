@@ -214,39 +214,68 @@ tl_matvec_q4_sse2(float *y, const uint8_t *w, long ldw, const float *d,
 }
 
 /*
- * The int8 cache's products: each byte sign-extended into a 16-bit
- * lane (unpacked next to itself, then shifted right arithmetically by
- * 8), multiplied by pmaddwd.  In attv_i8 the bytes of a pair of
- * positions lie side by side, so after the extension each 32-bit lane
- * holds one channel's two values, and pmaddwd by the pair of weights
- * (w[2j], w[2j+1]) in every lane adds both products at once.
+ * The 8-bit cache's products: each byte (an int8 + 128) widened into a
+ * 16-bit lane by unpacking it with zeros, multiplied by pmaddwd.
+ * scores_u8 takes four positions at a time, which share the loads of
+ * q; their four sums are added across lanes together.  In attv_u8 the
+ * bytes of a pair of positions lie side by side, so after the widening
+ * each 32-bit lane holds one channel's two values, and pmaddwd by the
+ * pair of weights (w[2j], w[2j+1]) in every lane adds both products.
  */
-#define SEXT_LO(b) _mm_srai_epi16(_mm_unpacklo_epi8(b, b), 8)
-#define SEXT_HI(b) _mm_srai_epi16(_mm_unpackhi_epi8(b, b), 8)
+#define WIDE_LO(b) _mm_unpacklo_epi8(b, z)
+#define WIDE_HI(b) _mm_unpackhi_epi8(b, z)
+#define SCORE(a, p) do { \
+	__m128i b_ = LDU(p); \
+	a = _mm_add_epi32(a, _mm_madd_epi16(WIDE_LO(b_), q0)); \
+	a = _mm_add_epi32(a, _mm_madd_epi16(WIDE_HI(b_), q1)); \
+} while (0)
 
-SSE2 int32_t
-tl_dot_i8_sse2(const int8_t *k, const int16_t *q, int n)
+SSE2 void
+tl_scores_u8_sse2(int32_t *s, const uint8_t *k, long ldk, int n,
+    const int16_t *q, int hs)
 {
-	__m128i s = _mm_setzero_si128(), b;
-	int32_t r;
-	int i = 0;
+	const __m128i z = _mm_setzero_si128();
+	int u = 0, i, h16 = hs / 16 * 16;
 
-	for (; i + 16 <= n; i += 16) {
-		b = LDU(k + i);
-		s = _mm_add_epi32(s, _mm_madd_epi16(SEXT_LO(b), LDU(q + i)));
-		s = _mm_add_epi32(s, _mm_madd_epi16(SEXT_HI(b), LDU(q + i + 8)));
+	for (; u + 4 <= n; u += 4) {
+		const uint8_t *k0 = k + u * ldk;
+		TL_ZERO4(__m128i, a, _mm_setzero_si128());
+
+		for (i = 0; i < h16; i += 16) {
+			__m128i q0 = LDU(q + i), q1 = LDU(q + i + 8);
+
+			SCORE(a0, k0 + i);
+			SCORE(a1, k0 + ldk + i);
+			SCORE(a2, k0 + 2 * ldk + i);
+			SCORE(a3, k0 + 3 * ldk + i);
+		}
+		/* lane r of the result: the sum of a_r's lanes */
+		a0 = _mm_add_epi32(_mm_unpacklo_epi32(a0, a1),
+		    _mm_unpackhi_epi32(a0, a1));
+		a2 = _mm_add_epi32(_mm_unpacklo_epi32(a2, a3),
+		    _mm_unpackhi_epi32(a2, a3));
+		a0 = _mm_add_epi32(_mm_unpacklo_epi64(a0, a2),
+		    _mm_unpackhi_epi64(a0, a2));
+		_mm_storeu_si128((__m128i *)(void *)(s + u), a0);
+		if (h16 < hs) {
+			int32_t t[4];
+
+			tl_scores_u8_ref(t, k0 + h16, ldk, 4, q + h16,
+			    hs - h16);
+			for (i = 0; i < 4; i++)
+				s[u + i] += t[i];
+		}
 	}
-	r = tl_hsum32_sse2(s);
-	for (; i < n; i++)
-		r += k[i] * q[i];
-	return r;
+	if (u < n)
+		tl_scores_u8_ref(s + u, k + u * ldk, ldk, n - u, q, hs);
 }
 
 SSE2 void
-tl_attv_i8_sse2(int32_t *o, const int8_t *v, long ldv, const int16_t *w,
+tl_attv_u8_sse2(int32_t *o, const uint8_t *v, long ldv, const int16_t *w,
     int np, int n)
 {
-	const int8_t *p;
+	const __m128i z = _mm_setzero_si128();
+	const uint8_t *p;
 	int32_t pair;
 	int i = 0, j;
 
@@ -259,10 +288,10 @@ tl_attv_i8_sse2(int32_t *o, const int8_t *v, long ldv, const int16_t *w,
 
 			memcpy(&pair, w + 2 * j, 4);
 			ww = _mm_set1_epi32(pair);
-			a0 = _mm_add_epi32(a0, _mm_madd_epi16(SEXT_LO(b0), ww));
-			a1 = _mm_add_epi32(a1, _mm_madd_epi16(SEXT_HI(b0), ww));
-			a2 = _mm_add_epi32(a2, _mm_madd_epi16(SEXT_LO(b1), ww));
-			a3 = _mm_add_epi32(a3, _mm_madd_epi16(SEXT_HI(b1), ww));
+			a0 = _mm_add_epi32(a0, _mm_madd_epi16(WIDE_LO(b0), ww));
+			a1 = _mm_add_epi32(a1, _mm_madd_epi16(WIDE_HI(b0), ww));
+			a2 = _mm_add_epi32(a2, _mm_madd_epi16(WIDE_LO(b1), ww));
+			a3 = _mm_add_epi32(a3, _mm_madd_epi16(WIDE_HI(b1), ww));
 		}
 		_mm_storeu_si128((__m128i *)(void *)(o + i), a0);
 		_mm_storeu_si128((__m128i *)(void *)(o + i + 4), a1);
@@ -270,7 +299,7 @@ tl_attv_i8_sse2(int32_t *o, const int8_t *v, long ldv, const int16_t *w,
 		_mm_storeu_si128((__m128i *)(void *)(o + i + 12), a3);
 	}
 	if (i < n)
-		tl_attv_i8_ref(o + i, v + 2 * i, ldv, w, np, n - i);
+		tl_attv_u8_ref(o + i, v + 2 * i, ldv, w, np, n - i);
 }
 
 #endif /* TL_X86 */

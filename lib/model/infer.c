@@ -19,18 +19,19 @@
  * packed with absmean gives its checkpoint's logits bit for bit.
  *
  * That is the cache of TL_KV_F32.  TL_KV_Q8 (tl-gen's default) keeps
- * the keys and values in int8 instead, a quarter of the bytes that
+ * the keys and values in 8 bits instead, a quarter of the bytes that
  * attention reads a position: each head's slice of a position's key
- * and value quantized by its absmax (scale m/127), the query of a head
- * quantized to int16 likewise, the scores exact integer sums
- * (k->dot_i8) times the two scales; after the softmax each position's
- * weight p times its value scale is quantized to int16 per head, and
- * the output is the exact integer sum over positions (k->attv_i8) times
- * that scale.  Values are stored two positions side by side, channel by
- * channel, for attv_i8.  The integer sums make every path's result the
- * same but for the softmax, as in fp32; the logits differ from the
- * batched pass's by the rounding of the cache (tests/unit/test_infer.c
- * bounds it).
+ * and value quantized by its absmax (scale m/127) and stored + 128,
+ * the query of a head quantized to int16 likewise, the scores exact
+ * integer sums (k->scores_u8, less 128 times the sum of the query)
+ * times the two scales; after the softmax each position's weight p
+ * times its value scale is quantized to int16 per head, and the output
+ * is the exact integer sum over positions (k->attv_u8, less 128 times
+ * the sum of the weights) times that scale.  Values are stored two
+ * positions side by side, channel by channel, for attv_u8.  The
+ * integer sums make every path's result the same but for the softmax,
+ * as in fp32; the logits differ from the batched pass's by the
+ * rounding of the cache (tests/unit/test_infer.c bounds it).
  *
  * Matrix-vector products are split over the pool by output rows, each
  * row one dot product, so results do not depend on the thread count.
@@ -69,13 +70,14 @@ struct tl_infer {
 				 * a step writes fall in different cache sets */
 	float *vc;		/* (L, T, C) cached values */
 	/* TL_KV_Q8 */
-	int8_t *kq;		/* (L, T, C) keys */
-	int8_t *vq;		/* (L, T/2 rounded up, C, 2) values, a pair of
-				 * positions side by side */
+	uint8_t *kq;		/* (L, T, C) keys + 128 */
+	uint8_t *vq;		/* (L, T/2 rounded up, C, 2) values + 128, a
+				 * pair of positions side by side */
 	float *kd, *vd;		/* (L, T, H) their scales */
 	int16_t *q16;		/* (C) the query */
 	int16_t *w16;		/* (H, T + 1) the weights of the values */
-	int32_t *acc;		/* (C) attv_i8's sums */
+	int32_t *sc;		/* (H, T) scores_u8's sums */
+	int32_t *acc;		/* (C) attv_u8's sums */
 	int qmax;		/* the query's largest int16 magnitude */
 	uint16_t *hist;		/* (T) the token at each cached position */
 	int n;			/* positions cached */
@@ -118,9 +120,9 @@ tl_infer_new(const tl_qmodel *q, int kv, char *err)
 	d->T = c->ctx;
 	d->Tk = d->T + 16;
 	d->kv = kv;
-	/* the sums of dot_i8 stay below hs * 127 * qmax < 2^31 */
-	d->qmax = 0x7fffffff / (127 * d->hs) < 32767 ?
-	    0x7fffffff / (127 * d->hs) : 32767;
+	/* the sums of scores_u8 stay below hs * 255 * qmax < 2^31 */
+	d->qmax = 0x7fffffff / (255 * d->hs) < 32767 ?
+	    0x7fffffff / (255 * d->hs) : 32767;
 	d->P = q->P;
 	d->qm = q->qm;
 	C = d->C, F = d->F, F1 = d->F1, V = d->V, L = d->L, H = d->H;
@@ -140,6 +142,7 @@ tl_infer_new(const tl_qmodel *q, int kv, char *err)
 		BUF(d->vd, L * T * H);
 		BUF(d->q16, BYTES(2 * C));
 		BUF(d->w16, BYTES(2 * H * (T + 1)));
+		BUF(d->sc, H * T);
 		BUF(d->acc, C);
 	}
 	BUF(d->x, C);
@@ -319,21 +322,40 @@ att_head(void *ctx, int h)
 	gemv_blocks(k, o, a, vc, C, n, hs);
 }
 
-/* ---- attention over the int8 cache (TL_KV_Q8) ---- */
+/* ---- attention over the 8-bit cache (TL_KV_Q8) ---- */
 
-/* q (n) quantized to round(q[i] / g) with g = absmax / qmax, into o;
- * returns g (0 for a zero vector, whose values are then zeros). */
+/* q (n) quantized to round(q[i] * qmax / absmax) into o; returns the
+ * scale absmax / qmax (0 for a zero vector, whose values are then
+ * zeros) and the sum of o in *sum. */
 static float
-quant16(int16_t *o, const float *q, int n, int qmax)
+quant16(int16_t *o, const float *q, int n, int qmax, int32_t *sum)
 {
-	float m = tl_k()->absmax(q, n), g = m / (float)qmax, r;
+	float m = tl_k()->absmax(q, n), f = m > 0 ? qmax / m : 0, r;
+	int32_t t = 0;
 	int i;
 
 	for (i = 0; i < n; i++) {
-		r = m > 0 ? rintf(q[i] / g) : 0;
+		r = rintf(q[i] * f);
 		o[i] = (int16_t)(r > qmax ? qmax : r < -qmax ? -qmax : r);
+		t += o[i];
 	}
-	return g;
+	*sum = t;
+	return m / (float)qmax;
+}
+
+/* x (n) by its absmax into o as int8 + 128; returns the scale. */
+static float
+quant_u8(uint8_t *o, long step, const float *x, int n)
+{
+	const tl_kern *k = tl_k();
+	float m = k->absmax(x, n);
+	int8_t v[TL_MAX_DIM];
+	int i;
+
+	k->quant_i8(v, x, n, m > 0 ? 127 / m : 0);
+	for (i = 0; i < n; i++)
+		o[i * step] = (uint8_t)(v[i] + 128);
+	return m / 127;
 }
 
 /* Store the key and value of position pos of block l (in qkv), each
@@ -341,67 +363,60 @@ quant16(int16_t *o, const float *q, int n, int qmax)
 static void
 kv_store(tl_infer *d, int l, int pos)
 {
-	const tl_kern *k = tl_k();
-	int C = d->C, H = d->H, hs = d->hs, h, i;
-	int8_t *kq = d->kq + ((long)l * d->T + pos) * C;
-	int8_t *vq = d->vq + ((long)l * ((d->T + 1) / 2) + pos / 2) * 2 * C +
-	    pos % 2;
+	int C = d->C, H = d->H, hs = d->hs, h;
+	uint8_t *kq = d->kq + ((long)l * d->T + pos) * C;
+	uint8_t *vq = d->vq + ((long)l * ((d->T + 1) / 2) + pos / 2) * 2 *
+	    C + pos % 2;
 	float *kd = d->kd + ((long)l * d->T + pos) * H;
 	float *vd = d->vd + ((long)l * d->T + pos) * H;
-	int8_t v[TL_MAX_DIM];
-	float m;
 
 	for (h = 0; h < H; h++) {
-		m = k->absmax(d->qkv + C + h * hs, hs);
-		kd[h] = m / 127;
-		k->quant_i8(kq + h * hs, d->qkv + C + h * hs, hs,
-		    m > 0 ? 127 / m : 0);
-		m = k->absmax(d->qkv + 2 * C + h * hs, hs);
-		vd[h] = m / 127;
-		k->quant_i8(v + h * hs, d->qkv + 2 * C + h * hs, hs,
-		    m > 0 ? 127 / m : 0);
+		kd[h] = quant_u8(kq + h * hs, 1, d->qkv + C + h * hs, hs);
+		vd[h] = quant_u8(vq + 2 * h * hs, 2, d->qkv + 2 * C + h * hs,
+		    hs);
 	}
-	for (i = 0; i < C; i++)
-		vq[2 * i] = v[i];
 }
 
-/* Positions of values a call of attv_i8 sums: 512 x 32767 x 127 is
+/* Positions of values a call of attv_u8 sums: 256 x 32767 x 255 is
  * below 2^31. */
-#define VBLK 512
+#define VBLK 256
 
-/* Head h of the current position over the int8 cache. */
+/* Head h of the current position over the 8-bit cache. */
 static void
 att_head_q8(void *ctx, int h)
 {
 	att_job *j = ctx;
 	tl_infer *d = j->d;
 	const tl_kern *k = tl_k();
-	int hs = d->hs, C = d->C, H = d->H, T = d->T, n = j->pos + 1, u, b, i;
+	int hs = d->hs, C = d->C, H = d->H, T = d->T, n = j->pos + 1;
+	int u, b, nb, i;
 	float scale = 1.0f / sqrtf((float)hs), gq, gw, m;
-	const int8_t *kq = d->kq + (long)j->l * T * C + h * hs;
-	const int8_t *vq = d->vq + (long)j->l * ((T + 1) / 2) * 2 * C +
+	const uint8_t *kq = d->kq + (long)j->l * T * C + h * hs;
+	const uint8_t *vq = d->vq + (long)j->l * ((T + 1) / 2) * 2 * C +
 	    2 * h * hs;
 	const float *kd = d->kd + (long)j->l * T * H + h;
 	const float *vd = d->vd + (long)j->l * T * H + h;
 	int16_t *q16 = d->q16 + h * hs, *w16 = d->w16 + (long)h * (T + 1);
-	int32_t *acc = d->acc + h * hs;
+	int32_t *sc = d->sc + (long)h * T, *acc = d->acc + h * hs, sum;
 	float *a = d->att + (long)h * T, *o = d->ay + h * hs;
 
-	gq = quant16(q16, d->qkv + h * hs, hs, d->qmax);
+	gq = quant16(q16, d->qkv + h * hs, hs, d->qmax, &sum) * scale;
+	k->scores_u8(sc, kq, C, n, q16, hs);
 	for (u = 0; u < n; u++)
-		a[u] = (float)k->dot_i8(kq + (long)u * C, q16, hs) *
-		    (kd[(long)u * H] * gq) * scale;
+		a[u] = (float)(sc[u] - 128 * sum) * (kd[(long)u * H] * gq);
 	k->softmax(a, n);
 	for (u = 0; u < n; u++)
 		a[u] *= vd[(long)u * H];
-	gw = quant16(w16, a, n, 32767);
-	if (n % 2)
-		w16[n] = 0;
+	gw = quant16(w16, a, n, 32767, &sum);
+	w16[n] = 0;	/* the second of an odd last pair */
 	for (b = 0; b < n; b += VBLK) {
-		k->attv_i8(acc, vq + (long)(b / 2) * 2 * C, 2L * C, w16 + b,
-		    ((n - b < VBLK ? n - b : VBLK) + 1) / 2, hs);
+		nb = n - b < VBLK ? n - b : VBLK;
+		for (sum = 0, u = b; u < b + nb; u++)
+			sum += w16[u];
+		k->attv_u8(acc, vq + (long)(b / 2) * 2 * C, 2L * C, w16 + b,
+		    (nb + 1) / 2, hs);
 		for (i = 0; i < hs; i++) {
-			m = (float)acc[i] * gw;
+			m = (float)(acc[i] - 128 * sum) * gw;
 			o[i] = b > 0 ? o[i] + m : m;
 		}
 	}

@@ -412,52 +412,57 @@ test_gemv_t(void)
 	free(X);
 }
 
-/* The int8 cache's dot_i8 and attv_i8 on every path: the reference's
- * bits, at lengths with and without a tail, and at the extremes that
- * the decoder's bounds allow (hs * 127 * qmax and 512 positions of
- * 127 * 32767 below 2^31). */
+/* The 8-bit cache's scores_u8 and attv_u8 on every path: the
+ * reference's bits, at lengths with and without a tail, for 1 to 9
+ * positions, and at the extremes that the decoder's bounds allow
+ * (hs * 255 * qmax, and 256 positions of 255 * 32767, below 2^31). */
 static void
 test_cache_kernels(void)
 {
 	static const int ns[] = { 1, 2, 8, 15, 16, 17, 32, 48, 64, 66, 128,
 		4096 };
-	static const int nps[] = { 1, 2, 7, 64, 256 };
+	static const int nps[] = { 1, 2, 7, 64, 128 };
 	enum { LD = 4096 * 2 + 6 };
-	int8_t *k = malloc(LD * 256);
-	int16_t *q = malloc(4096 * sizeof *q), *w = malloc(512 * sizeof *w);
+	uint8_t *k = malloc(LD * 128);
+	int16_t *q = malloc(4096 * sizeof *q), *w = malloc(256 * sizeof *w);
 	int32_t o1[4096], o2[4096];
 	int p, i, j, e, n, np, qmax, bad;
 
 	for (e = 0; e < 2; e++) {
-		for (i = 0; i < LD * 256; i++)
-			k[i] = (int8_t)(e ? 127 - 254 * (i % 2) :
-			    (int)tl_rng_below(&rng, 255) - 127);
-		for (i = 0; i < 512; i++)
+		for (i = 0; i < LD * 128; i++)
+			k[i] = (uint8_t)(e ? 255 : tl_rng_below(&rng, 256));
+		for (i = 0; i < 256; i++)
 			w[i] = (int16_t)(e ? 32767 : tl_rng_below(&rng, 32768));
 		for (p = 0; p < TL_SIMD_NPATH; p++) {
 			if (!tl_simd_supported(p))
 				continue;
 			for (i = 0; i < 12; i++) {
 				n = ns[i];
-				qmax = 0x7fffffff / (127 * n) < 32767 ?
-				    0x7fffffff / (127 * n) : 32767;
+				qmax = 0x7fffffff / (255 * n) < 32767 ?
+				    0x7fffffff / (255 * n) : 32767;
 				for (j = 0; j < n; j++)
 					q[j] = (int16_t)(e ? (j % 2 ? -qmax :
 					    qmax) : (int)tl_rng_below(&rng,
 					    2 * qmax + 1) - qmax);
-				CHECK(tl_k_path(p)->dot_i8(k + 3, q, n) ==
-				    tl_kern_ref.dot_i8(k + 3, q, n));
+				for (np = 1; np <= 9; np++) {
+					tl_k_path(p)->scores_u8(o1, k + 3, LD,
+					    np, q, n);
+					tl_kern_ref.scores_u8(o2, k + 3, LD, np,
+					    q, n);
+					CHECK(memcmp(o1, o2, np * sizeof *o1) ==
+					    0);
+				}
 				for (j = 0; j < 5; j++) {
 					np = nps[j];
 					if (n > 128 && np > 7)
 						continue;
-					tl_k_path(p)->attv_i8(o1, k + 1, LD, w,
+					tl_k_path(p)->attv_u8(o1, k + 1, LD, w,
 					    np, n);
-					tl_kern_ref.attv_i8(o2, k + 1, LD, w, np,
+					tl_kern_ref.attv_u8(o2, k + 1, LD, w, np,
 					    n);
 					bad = memcmp(o1, o2, n * sizeof *o1);
 					if (bad)
-						fprintf(stderr, "attv_i8 %s n %d "
+						fprintf(stderr, "attv_u8 %s n %d "
 						    "np %d differs\n",
 						    tl_simd_name(p), n, np);
 					CHECK(bad == 0);
