@@ -358,24 +358,6 @@ quant_u8(uint8_t *o, long step, const float *x, int n)
 	return m / 127;
 }
 
-/* Store the key and value of position pos of block l (in qkv), each
- * head's slice by its own absmax. */
-static void
-kv_store(tl_infer *d, int l, int pos)
-{
-	int C = d->C, H = d->H, hs = d->hs, h;
-	uint8_t *kq = d->kq + ((long)l * d->T + pos) * C;
-	uint8_t *vq = d->vq + ((long)l * ((d->T + 1) / 2) + pos / 2) * 2 *
-	    C + pos % 2;
-	float *kd = d->kd + ((long)l * d->T + pos) * H;
-	float *vd = d->vd + ((long)l * d->T + pos) * H;
-
-	for (h = 0; h < H; h++) {
-		kd[h] = quant_u8(kq + h * hs, 1, d->qkv + C + h * hs, hs);
-		vd[h] = quant_u8(vq + 2 * h * hs, 2, d->qkv + 2 * C + h * hs,
-		    hs);
-	}
-}
 
 /* Positions of values a call of attv_u8 sums: 256 x 32767 x 255 is
  * below 2^31. */
@@ -391,15 +373,20 @@ att_head_q8(void *ctx, int h)
 	int hs = d->hs, C = d->C, H = d->H, T = d->T, n = j->pos + 1;
 	int u, b, nb, i;
 	float scale = 1.0f / sqrtf((float)hs), gq, gw, m;
-	const uint8_t *kq = d->kq + (long)j->l * T * C + h * hs;
-	const uint8_t *vq = d->vq + (long)j->l * ((T + 1) / 2) * 2 * C +
-	    2 * h * hs;
-	const float *kd = d->kd + (long)j->l * T * H + h;
-	const float *vd = d->vd + (long)j->l * T * H + h;
+	uint8_t *kq = d->kq + (long)j->l * T * C + h * hs;
+	uint8_t *vq = d->vq + (long)j->l * ((T + 1) / 2) * 2 * C + 2 * h * hs;
+	float *kd = d->kd + (long)j->l * T * H + h;
+	float *vd = d->vd + (long)j->l * T * H + h;
 	int16_t *q16 = d->q16 + h * hs, *w16 = d->w16 + (long)h * (T + 1);
 	int32_t *sc = d->sc + (long)h * T, *acc = d->acc + h * hs, sum;
 	float *a = d->att + (long)h * T, *o = d->ay + h * hs;
 
+	/* the head's slice of this position's key and value first: the
+	 * head alone reads it */
+	kd[(long)j->pos * H] = quant_u8(kq + (long)j->pos * C, 1,
+	    d->qkv + C + h * hs, hs);
+	vd[(long)j->pos * H] = quant_u8(vq + (long)(j->pos / 2) * 2 * C +
+	    j->pos % 2, 2, d->qkv + 2 * C + h * hs, hs);
 	gq = quant16(q16, d->qkv + h * hs, hs, d->qmax, &sum) * scale;
 	k->scores_u8(sc, kq, C, n, q16, hs);
 	for (u = 0; u < n; u++)
@@ -476,8 +463,7 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 				    d->qkv[C + i];
 			memcpy(d->vc + ((long)l * d->T + pos) * C,
 			    d->qkv + 2 * C, C * sizeof(float));
-		} else
-			kv_store(d, l, pos);
+		}
 		tl_pool_for(2L * (pos + 1) * C < PAR_MIN ? NULL : p, d->H,
 		    d->kv == TL_KV_F32 ? att_head : att_head_q8, &aj);
 		if (P->ln3w)	/* subln: in place, as its values are */
