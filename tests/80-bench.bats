@@ -118,6 +118,10 @@ setup() {
 	for n in train generate "generate tq2"; do
 		grep -q "\"name\":\"$n\"" e.json
 	done
+	# generation against the bandwidth bound; kernels alone measure none
+	grep -q '"read_bandwidth":\[{"threads":1,"unit":"GB/s","min":[0-9.e+]*,' e.json
+	[ "$(grep -o '"name":"generate[^}]*"bytes_per_token":[0-9]*,"bound_pct":[0-9.]*[,}]' e.json | wc -l)" -eq 2 ]
+	! grep -q read_bandwidth k.json
 	tl-bench $TINY -j -p scalar --kernels-only -k sgemm > g.json
 	[ "$(grep -o '"name":"[^"]*"' g.json | sort -u | wc -l)" -eq 3 ]
 }

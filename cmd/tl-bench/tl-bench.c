@@ -553,6 +553,7 @@ typedef struct {
 	char shape[64];
 	const char *unit;
 	stats s;
+	double bytes;		/* generation: bytes read a token, or 0 */
 } result;
 
 static result *res;
@@ -573,6 +574,10 @@ add_result(void)
 /* peaks[mix][0] on one thread, [1] on all */
 static stats peaks[TL_MIX_N][2];
 static int havepeak[TL_MIX_N];
+/* read bandwidth, bytes/s, on one thread and on all, and the buffer's
+ * size */
+static stats bw[2];
+static size_t bwsize;
 
 /* Median of the scalar path's result of the same name, or 0. */
 static double
@@ -588,11 +593,16 @@ scalar_med(const result *r)
 	return 0;
 }
 
+/* A kernel's median against its mix's peak, or generation's against
+ * the bandwidth bound: bytes read a token over the read bandwidth. */
 static double
 peak_pct(const result *r)
 {
 	const stats *p;
 
+	if (r->bytes > 0)
+		return bwsize ? 100 * r->s.med * r->bytes /
+		    bw[r->threads > 1].med : 0;
 	if (r->mix < 0 || !havepeak[r->mix])
 		return 0;
 	p = &peaks[r->mix][r->threads > 1];
@@ -679,7 +689,14 @@ print_json(const char *cpu, const char *model, double l0, double l1,
 			    peaks[m][t].med / 1e9, peaks[m][t].max / 1e9);
 			first = 0;
 		}
-	printf("],\"results\":[");
+	printf("]");
+	if (bwsize)
+		printf(",\"read_bandwidth\":[{\"threads\":1,\"unit\":\"GB/s\","
+		    "\"min\":%.4g,\"median\":%.4g,\"max\":%.4g},{\"threads\":%d,"
+		    "\"unit\":\"GB/s\",\"min\":%.4g,\"median\":%.4g,\"max\":%.4g}]",
+		    bw[0].min / 1e9, bw[0].med / 1e9, bw[0].max / 1e9, threads,
+		    bw[1].min / 1e9, bw[1].med / 1e9, bw[1].max / 1e9);
+	printf(",\"results\":[");
 	for (i = 0; i < nres; i++) {
 		const result *r = &res[i];
 		double sc = scalar_med(r), g = giga(r);
@@ -693,6 +710,9 @@ print_json(const char *cpu, const char *model, double l0, double l1,
 		if (r->mix >= 0 && havepeak[r->mix])
 			printf(",\"mix\":\"%s\",\"peak_pct\":%.1f",
 			    tl_mix_name(r->mix), peak_pct(r));
+		if (r->bytes > 0 && bwsize)
+			printf(",\"bytes_per_token\":%.0f,\"bound_pct\":%.1f",
+			    r->bytes, peak_pct(r));
 		if (sc > 0)
 			printf(",\"speedup\":%.2f", r->s.med / sc);
 		printf("}");
@@ -729,6 +749,16 @@ print_table(const char *cpu, const char *model, double l0, double l1,
 				    peaks[m][1].med / 1e9, peaks[m][1].max / 1e9);
 		}
 	}
+	if (bwsize) {
+		char name[32];
+
+		snprintf(name, sizeof name, "read, %zu MiB", bwsize >> 20);
+		printf("\n%-26s %12d %9.2f %9.2f %9.2f GB/s\n", name, 1,
+		    bw[0].min / 1e9, bw[0].med / 1e9, bw[0].max / 1e9);
+		if (threads > 1)
+			printf("%-26s %12d %9.2f %9.2f %9.2f GB/s\n", "", threads,
+			    bw[1].min / 1e9, bw[1].med / 1e9, bw[1].max / 1e9);
+	}
 	for (i = 0; i < nres; i++) {
 		const result *r = &res[i];
 		double sc = scalar_med(r), g = giga(r);
@@ -738,10 +768,11 @@ print_table(const char *cpu, const char *model, double l0, double l1,
 			e2e = strcmp(r->unit, "tokens/s") == 0;
 			printf("\n%-18s %-7s %-16s %3s %9s %9s %9s %-9s %6s %8s\n",
 			    e2e ? "end to end" : "kernel", "path", "shape",
-			    "thr", "min", "median", "max", "unit", "%peak",
-			    "speedup");
+			    "thr", "min", "median", "max", "unit",
+			    e2e ? "%bound" : "%peak", "speedup");
 		}
-		if (r->mix >= 0 && havepeak[r->mix])
+		if ((r->mix >= 0 && havepeak[r->mix]) ||
+		    (r->bytes > 0 && bwsize))
 			snprintf(pct, sizeof pct, "%.1f", peak_pct(r));
 		if (sc > 0)
 			snprintf(sp, sizeof sp, "%.2fx", r->s.med / sc);
@@ -923,6 +954,72 @@ chosen(const args *a, int i)
 	return !a->only || strstr(entries[i].name, a->only);
 }
 
+/* ---- the read bandwidth, on 1 and on all threads ---- */
+
+typedef struct {
+	const uint64_t *buf;
+	size_t n;		/* words */
+	int threads;
+	tl_pool *pool;
+	volatile uint64_t sink;
+} bwjob;
+
+/* Thread i of the job's reads its contiguous part of the buffer. */
+static void
+bw_item(void *ctx, int i)
+{
+	bwjob *j = ctx;
+	size_t lo = j->n / j->threads * i, hi = j->n / j->threads * (i + 1), k;
+	uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+
+	for (k = lo; k + 4 <= hi; k += 4) {
+		s0 += j->buf[k];
+		s1 += j->buf[k + 1];
+		s2 += j->buf[k + 2];
+		s3 += j->buf[k + 3];
+	}
+	j->sink += s0 + s1 + s2 + s3;
+}
+
+static void
+bw_call(void *ctx)
+{
+	bwjob *j = ctx;
+
+	tl_pool_for(j->threads > 1 ? j->pool : NULL, j->threads, bw_item, j);
+}
+
+/* A buffer of 256 MiB, or a quarter of the memory where that is less
+ * (16 MiB on a machine of 64 MB), far larger than the caches, read
+ * front to back by each thread's part. */
+static void
+measure_bw(tl_pool *pool, int threads)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	double mem = pages > 0 && psize > 0 ? (double)pages * psize : 0;
+	bwjob j;
+	uint64_t *buf;
+	size_t sz = (size_t)256 << 20;
+	int t;
+
+	while (mem > 0 && sz > mem / 4 && sz > (size_t)1 << 20)
+		sz /= 2;
+	if ((buf = malloc(sz)) == NULL)
+		return;
+	memset(buf, 1, sz);
+	j.buf = buf;
+	j.n = sz / sizeof *buf;
+	j.pool = pool;
+	j.sink = 0;
+	for (t = 0; t < 2; t++) {
+		j.threads = t ? threads : 1;
+		bw[t] = t && threads == 1 ? bw[0] : measure(bw_call, &j,
+		    (double)sz);
+	}
+	bwsize = sz;
+	free(buf);
+}
+
 /* The peaks of the mixes the chosen paths use, on 1 and all threads. */
 static void
 measure_peaks(const args *a, unsigned paths, tl_pool *pool, int threads)
@@ -1018,6 +1115,7 @@ bench_gen(const tl_qmodel *q, const char *name, tl_pool *pool, int p,
 	r = e2e_result(name, p, threads);
 	snprintf(r->shape, sizeof r->shape, "1 x %u", c->ctx);
 	r->s = measure(gen_call, &j, c->ctx);
+	r->bytes = tl_qmodel_token_bytes(q) + tl_infer_cache_bytes(j.inf);
 	tl_infer_free(j.inf);
 }
 
@@ -1097,6 +1195,8 @@ main(int argc, char **argv)
 	if (i == NENTRY)
 		tl_die(2, "-k %s: no such kernel", a.only);
 	measure_peaks(&a, paths, pool, threads);
+	if (a.e2e)
+		measure_bw(pool, threads);
 	if (a.kern)
 		bench_init(&b, c, a.batch, bm.params, pool);
 	for (p = 0; p < TL_SIMD_NPATH; p++) {

@@ -192,6 +192,16 @@ tl_infer_config(const tl_infer *d)
 	return &d->c;
 }
 
+double
+tl_infer_cache_bytes(const tl_infer *d)
+{
+	/* position u reads u + 1 positions: (T + 1) / 2 on average */
+	double pos = (d->T + 1) / 2.0;
+
+	return d->L * pos * (d->kv == TL_KV_F32 ? 8.0 * d->C :
+	    2.0 * d->C + 8.0 * d->H);
+}
+
 int
 tl_infer_len(const tl_infer *d)
 {

@@ -418,6 +418,10 @@ float *tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos);
 /* The model's configuration. */
 const tl_config *tl_infer_config(const tl_infer *d);
 
+/* Bytes of the cache that a token reads on average over a context
+ * filled from empty (its keys and values, and their scales). */
+double tl_infer_cache_bytes(const tl_infer *d);
+
 /* Positions cached, and the context length (the most it can hold). */
 int tl_infer_len(const tl_infer *d);
 int tl_infer_ctx(const tl_infer *d);
