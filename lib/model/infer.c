@@ -171,6 +171,9 @@ tl_infer_new(const tl_qmodel *q, int kv, char *err)
 		*slot[i] = d->mem + off;
 		off += (size_t)size[i];
 	}
+	/* every page now, so that the first pass over the context does not
+	 * take its faults */
+	memset(d->mem, 0, (size_t)tot * sizeof(float));
 	tl_rope_table(d->rope, d->T, d->hs);
 	return d;
 }
