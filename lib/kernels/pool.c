@@ -16,7 +16,7 @@
  *   gen = odd (closed)               wait until gen is even and new
  *   wait until no worker is inside   inside++
  *   write the job, next = 0          if gen changed: inside--, retry
- *   gen = even (open), wake all      claim chunks of next, run them,
+ *   gen = even (open), wake sleepers claim chunks of next, run them,
  *   claim chunks, run them             finished += their count
  *   wait until finished == n         inside--
  *
@@ -27,7 +27,10 @@
  * to finish, never for a worker that claimed none.  A training step
  * makes about a hundred short calls, so a sleeping thread's wake-up
  * (tens of microseconds) would dominate: workers and caller first spin
- * a little, and sleep on the condition variables only after that.
+ * a little, and sleep on the condition variables only after that.  A
+ * call takes no lock unless a thread sleeps: a call of two items on
+ * two threads took 1.4 us with the mutex and a broadcast every time,
+ * 0.9 us without (generation makes about 60 a token at 12 x 768).
  *
  * Without GCC-style atomic builtins, every shared counter is read and
  * written under the mutex, without spinning.  A call from inside a
@@ -67,6 +70,7 @@ struct tl_pool {
 	int spin;		/* polls before sleeping: 0 if oversubscribed */
 	int inside;		/* workers inside the current job */
 	int sleeping;		/* the caller waits on done */
+	int nsleep;		/* workers waiting on go (under mu) */
 	/* the current job */
 	void (*fn)(void *ctx, int i);
 	void *ctx;
@@ -176,8 +180,11 @@ worker(void *arg)
 		}
 		if (spin == p->spin) {
 			pthread_mutex_lock(&p->mu);
-			while ((p->gen == seen || (p->gen & 1)) && !p->quit)
+			WR(p->nsleep, RD(p->nsleep) + 1);
+			while ((RD(p->gen) == seen || (RD(p->gen) & 1)) &&
+			    !RD(p->quit))
 				pthread_cond_wait(&p->go, &p->mu);
+			WR(p->nsleep, RD(p->nsleep) - 1);
 			g = p->gen;
 			pthread_mutex_unlock(&p->mu);
 		}
@@ -257,7 +264,7 @@ tl_pool_threads(const tl_pool *p)
 void
 tl_pool_for(tl_pool *p, int n, void (*fn)(void *ctx, int i), void *ctx)
 {
-	int spin, i;
+	int spin, i, nested;
 
 	if (n <= 0)
 		return;
@@ -266,18 +273,22 @@ tl_pool_for(tl_pool *p, int n, void (*fn)(void *ctx, int i), void *ctx)
 			fn(ctx, i);
 		return;
 	}
+#if ATOMICS
+	nested = __atomic_exchange_n(&p->busy, 1, __ATOMIC_SEQ_CST);
+#else
 	pthread_mutex_lock(&p->mu);
-	if (p->busy) {
+	nested = p->busy;
+	p->busy = 1;
+	pthread_mutex_unlock(&p->mu);
+#endif
+	if (nested) {
 		/* Nested or concurrent call: run it here. */
-		pthread_mutex_unlock(&p->mu);
 		for (i = 0; i < n; i++)
 			fn(ctx, i);
 		return;
 	}
-	p->busy = 1;
 	/* close the last job and wait for its workers to leave it */
 	WR(p->gen, p->gen + 1);
-	pthread_mutex_unlock(&p->mu);
 	for (spin = 0; get(p, &p->inside) > 0; spin++)
 		if (spin < p->spin)
 			RELAX();
@@ -293,19 +304,39 @@ tl_pool_for(tl_pool *p, int n, void (*fn)(void *ctx, int i), void *ctx)
 	p->next = 0;
 	p->finished = 0;
 	p->sleeping = 0;
+	/* open it; wake the workers that sleep (a worker counts itself in
+	 * nsleep before it looks at gen, and the caller looks at nsleep
+	 * after it opened gen: one of them sees the other) */
+#if ATOMICS
+	WR(p->gen, p->gen + 1);
+	if (RD(p->nsleep) > 0) {
+		pthread_mutex_lock(&p->mu);
+		pthread_cond_broadcast(&p->go);
+		pthread_mutex_unlock(&p->mu);
+	}
+#else
 	pthread_mutex_lock(&p->mu);
 	WR(p->gen, p->gen + 1);
 	pthread_cond_broadcast(&p->go);
 	pthread_mutex_unlock(&p->mu);
+#endif
 
 	run_job(p);
 
 	for (spin = 0; spin < p->spin && get(p, &p->finished) < n; spin++)
 		RELAX();
+	if (get(p, &p->finished) < n) {
+		pthread_mutex_lock(&p->mu);
+		WR(p->sleeping, 1);
+		while (RD(p->finished) < n)
+			pthread_cond_wait(&p->done, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+	}
+#if ATOMICS
+	WR(p->busy, 0);
+#else
 	pthread_mutex_lock(&p->mu);
-	WR(p->sleeping, 1);
-	while (RD(p->finished) < n)
-		pthread_cond_wait(&p->done, &p->mu);
 	p->busy = 0;
 	pthread_mutex_unlock(&p->mu);
+#endif
 }
