@@ -40,6 +40,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 #include "util/util.h"
@@ -58,6 +59,15 @@
 #define RELAX()		((void)0)
 #endif
 
+/* Jobs of at most this many items, and no more than there are threads,
+ * give item i first to thread i (see tl_pool_for). */
+#define OWNED_MAX 64
+
+struct worker_arg {
+	struct tl_pool *p;
+	int id;			/* 1 .. n-1; the caller is 0 */
+};
+
 struct tl_pool {
 	int n;			/* threads, the caller included */
 	pthread_t *tid;		/* n - 1 workers */
@@ -71,6 +81,8 @@ struct tl_pool {
 	int inside;		/* workers inside the current job */
 	int sleeping;		/* the caller waits on done */
 	int nsleep;		/* workers waiting on go (under mu) */
+	struct worker_arg *args;	/* n - 1: each worker's pool and index */
+	int taken[OWNED_MAX];	/* a job of few items: item i claimed */
 	/* the current job */
 	void (*fn)(void *ctx, int i);
 	void *ctx;
@@ -140,14 +152,51 @@ get_gen(tl_pool *p)
 }
 
 
-/* Claim and run chunks of the current job until none are left. */
+/* Item i of a job of few items, if nobody has claimed it: run it and
+ * count it finished. */
 static void
-run_job(tl_pool *p)
+run_owned(tl_pool *p, int i)
+{
+	int n = p->items;
+
+#if ATOMICS
+	/* a load first: taking the line to write it costs more */
+	if (RD(p->taken[i]) ||
+	    __atomic_exchange_n(&p->taken[i], 1, __ATOMIC_SEQ_CST))
+		return;
+#else
+	pthread_mutex_lock(&p->mu);
+	if (p->taken[i]) {
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	p->taken[i] = 1;
+	pthread_mutex_unlock(&p->mu);
+#endif
+	p->fn(p->ctx, i);
+	if (add(p, &p->finished, 1) + 1 == n && get(p, &p->sleeping)) {
+		pthread_mutex_lock(&p->mu);
+		pthread_cond_signal(&p->done);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* Run the current job as thread id: a job of few items, item id first
+ * and then whatever is left; else claim chunks until none are left. */
+static void
+run_job(tl_pool *p, int id)
 {
 	void (*fn)(void *, int) = p->fn;
 	void *ctx = p->ctx;
 	int n = p->items, k = p->chunk, lo, hi, i;
 
+	if (n <= p->n && n <= OWNED_MAX) {
+		if (id < n)
+			run_owned(p, id);
+		for (i = 0; i < n; i++)
+			run_owned(p, i);
+		return;
+	}
 	while ((lo = add(p, &p->next, k)) < n) {
 		hi = n - lo < k ? n : lo + k;
 		for (i = lo; i < hi; i++)
@@ -166,7 +215,8 @@ run_job(tl_pool *p)
 static void *
 worker(void *arg)
 {
-	tl_pool *p = arg;
+	tl_pool *p = ((struct worker_arg *)arg)->p;
+	int id = ((struct worker_arg *)arg)->id;
 	unsigned long seen = 0, g = 0;
 	int spin;
 
@@ -193,7 +243,7 @@ worker(void *arg)
 		add(p, &p->inside, 1);
 		if (get_gen(p) == g) {
 			seen = g;
-			run_job(p);
+			run_job(p, id);
 		}
 		add(p, &p->inside, -1);
 	}
@@ -216,6 +266,7 @@ pool_destroy(tl_pool *p, int k)
 	pthread_cond_destroy(&p->go);
 	pthread_mutex_destroy(&p->mu);
 	free(p->tid);
+	free(p->args);
 	free(p);
 }
 
@@ -233,18 +284,23 @@ tl_pool_new(int nthreads)
 	/* Spinning threads that outnumber the CPUs would only steal time
 	 * from the ones with work to do. */
 	p->spin = p->n <= tl_ncpu() ? SPIN : 0;
-	if ((p->tid = calloc(p->n, sizeof *p->tid)) == NULL) {
+	if ((p->tid = calloc(p->n, sizeof *p->tid)) == NULL ||
+	    (p->args = calloc(p->n, sizeof *p->args)) == NULL) {
+		free(p->tid);
 		free(p);
 		return NULL;
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->go, NULL);
 	pthread_cond_init(&p->done, NULL);
-	for (i = 0; i < p->n - 1; i++)
-		if (pthread_create(&p->tid[i], NULL, worker, p) != 0) {
+	for (i = 0; i < p->n - 1; i++) {
+		p->args[i].p = p;
+		p->args[i].id = i + 1;
+		if (pthread_create(&p->tid[i], NULL, worker, &p->args[i]) != 0) {
 			pool_destroy(p, i);
 			return NULL;
 		}
+	}
 	return p;
 }
 
@@ -304,6 +360,8 @@ tl_pool_for(tl_pool *p, int n, void (*fn)(void *ctx, int i), void *ctx)
 	p->next = 0;
 	p->finished = 0;
 	p->sleeping = 0;
+	if (n <= OWNED_MAX)
+		memset(p->taken, 0, n * sizeof p->taken[0]);
 	/* open it; wake the workers that sleep (a worker counts itself in
 	 * nsleep before it looks at gen, and the caller looks at nsleep
 	 * after it opened gen: one of them sees the other) */
@@ -321,7 +379,7 @@ tl_pool_for(tl_pool *p, int n, void (*fn)(void *ctx, int i), void *ctx)
 	pthread_mutex_unlock(&p->mu);
 #endif
 
-	run_job(p);
+	run_job(p, 0);
 
 	for (spin = 0; spin < p->spin && get(p, &p->finished) < n; spin++)
 		RELAX();

@@ -287,6 +287,8 @@ lin_forward(tl_infer *d, tl_pool *p, int l, int i, float *y, const float *x)
 typedef struct {
 	tl_infer *d;
 	int l, pos;
+	int per;		/* heads per pool item */
+	void (*head)(void *ctx, int h);
 } att_job;
 
 /* y (n) = a (m) . X (m, n), X row u at X + u*ldx: k->gemv_t over the
@@ -422,6 +424,19 @@ att_head_q8(void *ctx, int h)
 	}
 }
 
+/* The heads of pool item it: a run of contiguous heads per thread, so
+ * that a thread keeps attending over the same heads, whose cache it
+ * wrote, token after token (the pool gives item i to thread i first). */
+static void
+att_heads(void *ctx, int it)
+{
+	att_job *j = ctx;
+	int h = it * j->per, e = h + j->per < j->d->H ? h + j->per : j->d->H;
+
+	for (; h < e; h++)
+		j->head(ctx, h);
+}
+
 /* tl_act_row, with relu and relu2 (the default) written without a
  * branch: max(x, 0) by masking the bits of x with x > 0 (0 for NaN, as
  * the comparison there), squared for relu2.  The same values, without
@@ -454,6 +469,7 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 	int C = d->C, l, i;
 	float *t;
 	att_job aj;
+	tl_pool *pp;		/* the pool for attention, or NULL */
 
 	if (pos < 0 || pos > d->n || pos >= d->T || token >= d->V)
 		return NULL;
@@ -462,6 +478,8 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 		tl_sinpos_add_row(d->x, pos, C);
 	aj.d = d;
 	aj.pos = pos;
+	pp = 2L * (pos + 1) * C < PAR_MIN ? NULL : p;
+	aj.per = (d->H + tl_pool_threads(pp) - 1) / tl_pool_threads(pp);
 	for (l = 0; l < d->L; l++) {
 		/* attention */
 		tl_norm_row(d->c.norm, d->xn, d->x, P->ln1w + l * C,
@@ -477,8 +495,8 @@ tl_infer_step(tl_infer *d, tl_pool *p, uint16_t token, int pos)
 			memcpy(d->vc + ((long)l * d->T + pos) * C,
 			    d->qkv + 2 * C, C * sizeof(float));
 		}
-		tl_pool_for(2L * (pos + 1) * C < PAR_MIN ? NULL : p, d->H,
-		    d->kv == TL_KV_F32 ? att_head : att_head_q8, &aj);
+		aj.head = d->kv == TL_KV_F32 ? att_head : att_head_q8;
+		tl_pool_for(pp, (d->H + aj.per - 1) / aj.per, att_heads, &aj);
 		if (P->ln3w)	/* subln: in place, as its values are */
 			tl_norm_row(d->c.norm, d->ay, d->ay, P->ln3w + l * C,
 			    NULL, C, NULL, NULL);

@@ -393,12 +393,15 @@ tl_xq8_prep(tl_xq8buf *b, const float *x, int len)
  * ran the 12 x 768 model at 460 tokens/s on 2 threads against 625
  * (SSSE3), 540 against 865 (AVX2).  The kernel gets QMV_ROWS rows a
  * call.  Below QMV_PAR weights (FMV_PAR for fp32) a product runs on
- * the calling thread: waking the pool costs a few microseconds.  2^16
- * (every layer of the 4-layer width-256 model) measured best on 2
- * threads: 2^18 left the qkv and output layers serial and ran the
- * 8-layer width-512 model at 1550 tokens/s against 2000. */
+ * the calling thread, where handing half of it to another costs more
+ * than it saves (about a microsecond, and the data's move between the
+ * cores).  On 2 threads, SSSE3, best of 20 contexts: 2^17 (the output
+ * layer of the 4-layer width-256 model serial) ran that model at 9112
+ * tokens/s, as fast as 1 thread (9103), against 8353 with 2^16 and
+ * 8888 with 2^20; the 8-layer width-512 model ran at 2420 tokens/s
+ * (1 thread: 1844) with any threshold from 2^16 to 2^19. */
 #define QMV_ROWS 64
-#define QMV_PAR (1L << 16)
+#define QMV_PAR (1L << 17)
 #define FMV_PAR (1L << 15)
 
 typedef struct {
