@@ -5,7 +5,12 @@
  * the caller and the workers.  The threads claim the items in chunks
  * from a shared counter, so that a thread the system stops (when the
  * machine runs other work) leaves the rest of the job to the others
- * instead of holding them up, and items of unequal cost even out.
+ * instead of holding them up, and items of unequal cost even out.  A
+ * job of no more items than threads (generation's products and
+ * attention: a run of rows or heads per thread) offers item i to
+ * thread i first (the caller is 0), then the others' to whoever is
+ * free: a thread gets the same rows of the weights, and the same
+ * heads' cache, every token, while they are still in its caches.
  * Every call writes disjoint memory and computes its item the same way
  * whoever runs it, so results do not depend on who ran what.
  *
