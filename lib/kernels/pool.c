@@ -6,11 +6,13 @@
  * from a shared counter, so that a thread the system stops (when the
  * machine runs other work) leaves the rest of the job to the others
  * instead of holding them up, and items of unequal cost even out.  A
- * job of no more items than threads (generation's products and
- * attention: a run of rows or heads per thread) offers item i to
- * thread i first (the caller is 0), then the others' to whoever is
- * free: a thread gets the same rows of the weights, and the same
- * heads' cache, every token, while they are still in its caches.
+ * job of at most OWNED_MAX items (generation's products and attention:
+ * runs of rows, or heads) gives thread t of T (the caller is 0) items
+ * tn/T to (t+1)n/T - 1 first, in order, and then takes what is left of
+ * the others' from their ends: a thread gets the same rows of the
+ * weights, and the same heads' cache, every token, while they are
+ * still in its caches, and one that runs late (the machine's other
+ * work) has its last items done by the others.
  * Every call writes disjoint memory and computes its item the same way
  * whoever runs it, so results do not depend on who ran what.
  *
@@ -64,8 +66,8 @@
 #define RELAX()		((void)0)
 #endif
 
-/* Jobs of at most this many items, and no more than there are threads,
- * give item i first to thread i (see tl_pool_for). */
+/* Jobs of at most this many items give each thread a run of them first
+ * (see tl_pool_for). */
 #define OWNED_MAX 64
 
 struct worker_arg {
@@ -186,8 +188,9 @@ run_owned(tl_pool *p, int i)
 	}
 }
 
-/* Run the current job as thread id: a job of few items, item id first
- * and then whatever is left; else claim chunks until none are left. */
+/* Run the current job as thread id: a job of few items, thread id's
+ * share first and then whatever is left; else claim chunks until none
+ * are left. */
 static void
 run_job(tl_pool *p, int id)
 {
@@ -195,11 +198,19 @@ run_job(tl_pool *p, int id)
 	void *ctx = p->ctx;
 	int n = p->items, k = p->chunk, lo, hi, i;
 
-	if (n <= p->n && n <= OWNED_MAX) {
-		if (id < n)
-			run_owned(p, id);
-		for (i = 0; i < n; i++)
+	if (n <= OWNED_MAX) {
+		int t, lo_t, hi_t;
+
+		/* its own run of items front to back, then the others'
+		 * from their back, away from where their owners work */
+		for (i = id * n / p->n; i < (id + 1) * n / p->n; i++)
 			run_owned(p, i);
+		for (t = 1; t < p->n; t++) {
+			lo_t = (id + t) % p->n * n / p->n;
+			hi_t = ((id + t) % p->n + 1) * n / p->n;
+			for (i = hi_t - 1; i >= lo_t; i--)
+				run_owned(p, i);
+		}
 		return;
 	}
 	while ((lo = add(p, &p->next, k)) < n) {

@@ -402,6 +402,8 @@ tl_xq8_prep(tl_xq8buf *b, const float *x, int len)
  * (1 thread: 1844) with any threshold from 2^16 to 2^19. */
 #define QMV_ROWS 64
 #define QMV_PAR (1L << 17)
+#define QMV_BIG (1L << 19)
+#define QMV_SPLIT 4
 #define FMV_PAR (1L << 15)
 
 typedef struct {
@@ -483,7 +485,11 @@ tl_qmat_mv(tl_pool *p, float *y, const tl_qmat *m, const float *x,
 	}
 	if ((long)m->rows * m->n < (m->type == TL_W_F32 ? FMV_PAR : QMV_PAR))
 		p = NULL;
+	/* the pool's items: a run of rows per thread, or QMV_SPLIT for a
+	 * large product */
 	nt = p ? tl_pool_threads(p) : 1;
+	if ((long)m->rows * m->n >= QMV_BIG)
+		nt *= QMV_SPLIT;
 	j.per = ((m->rows + nt - 1) / nt + 3) / 4 * 4;
 	tl_pool_for(p, (m->rows + j.per - 1) / j.per, qmv_rows, &j);
 }
