@@ -387,12 +387,15 @@ tl_xq8_prep(tl_xq8buf *b, const float *x, int len)
 /* ---- the packed product ---- */
 
 /* A product is split over the pool into one run of contiguous rows
- * per thread (a multiple of the kernels' 4-row blocks), so that each
- * thread streams its part of the matrix front to back as the hardware
- * prefetchers expect: items of 16 rows claimed in turn by the threads
- * ran the 12 x 768 model at 460 tokens/s on 2 threads against 625
- * (SSSE3), 540 against 865 (AVX2).  The kernel gets QMV_ROWS rows a
- * call.  Below QMV_PAR weights (FMV_PAR for fp32) a product runs on
+ * per thread, or QMV_SPLIT runs per thread from QMV_BIG weights on (a
+ * multiple of the kernels' 4-row blocks each), which the pool hands
+ * each thread first (tl_pool_for): each thread streams its part of the
+ * matrix front to back as the hardware prefetchers expect, and keeps
+ * it token after token; items of 16 rows claimed in turn by the
+ * threads ran the 12 x 768 model at 460 tokens/s on 2 threads against
+ * 625 (SSSE3), 540 against 865 (AVX2).  With runs of a quarter, a
+ * thread that the host slows down has its last runs taken by the
+ * other.  The kernel gets QMV_ROWS rows a call.  Below QMV_PAR weights (FMV_PAR for fp32) a product runs on
  * the calling thread, where handing half of it to another costs more
  * than it saves (about a microsecond, and the data's move between the
  * cores).  On 2 threads, SSSE3, best of 20 contexts: 2^17 (the output
