@@ -345,13 +345,16 @@ att_head(void *ctx, int h)
 static float
 quant16(int16_t *o, const float *q, int n, int qmax, int32_t *sum)
 {
-	float m = tl_k()->absmax(q, n), f = m > 0 ? qmax / m : 0, r;
+	const tl_kern *k = tl_k();
+	float m = k->absmax(q, n), r[TL_MAX_CTX > TL_MAX_DIM ? TL_MAX_CTX :
+	    TL_MAX_DIM];
 	int32_t t = 0;
 	int i;
 
+	/* rounded and clamped by the path's quant kernel, then converted */
+	k->quant(r, q, n, m > 0 ? qmax / m : 0, -qmax, qmax);
 	for (i = 0; i < n; i++) {
-		r = rintf(q[i] * f);
-		o[i] = (int16_t)(r > qmax ? qmax : r < -qmax ? -qmax : r);
+		o[i] = (int16_t)r[i];
 		t += o[i];
 	}
 	*sum = t;
