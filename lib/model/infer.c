@@ -376,7 +376,6 @@ quant_u8(uint8_t *o, long step, const float *x, int n)
 	return m / 127;
 }
 
-
 /* Positions of values a call of attv_u8 sums: 256 x 32767 x 255 is
  * below 2^31. */
 #define VBLK 256
