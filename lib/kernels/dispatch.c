@@ -136,6 +136,9 @@ add_avx2(tl_kern *k)
 	k->tgemm_tile = tl_tgemm_tile_avx2;
 	k->tgemm_nr = TL_AVX2_TNR;
 	k->matvec_tq2 = tl_matvec_tq2_avx2;
+	/* vpmovzxbw: the 8-bit cache's products */
+	k->scores_u8 = tl_scores_u8_avx2;
+	k->attv_u8 = tl_attv_u8_avx2;
 }
 #define ADD(f) f
 #else

@@ -153,6 +153,10 @@ void tl_gemv_t_avx2(float *, const float *, const float *, long, int, int,
     int);
 void tl_matvec_tq2_avx2(int32_t *, const uint8_t *, long, int, int,
     const tl_xq8 *);
+void tl_scores_u8_avx2(int32_t *, const uint8_t *, long, int,
+    const int16_t *, int);
+void tl_attv_u8_avx2(int32_t *, const uint8_t *, long, const int16_t *, int,
+    int);
 #endif
 
 /* ---- SIMD helpers that several paths use (inline) ---- */

@@ -7,12 +7,17 @@
  * kernel within each lane), the activations of the two groups joined
  * into one register; the same exact integer sums, the reference's bits.
  *
+ * scores_u8 and attv_u8: each 16 bytes zero-extended to 16 words in
+ * order (vpmovzxbw), then vpmaddwd as in tkernels_sse2.c; exact.
+ *
  * gemv_t: 8-wide fused multiply-adds, one running sum per column in
  * increasing u from zero, as the AVX2 GEMM tile sums (kernels_avx2.c):
  * so inference's attention keeps tl_sgemm's bits on this path too; the
  * fused rounding differs from the reference within the tests'
  * tolerance.
  */
+#include <string.h>
+
 #include "kernels_impl.h"
 
 #ifdef TL_X86
@@ -107,6 +112,80 @@ tl_gemv_t_avx2(TL_GEMV_T_ARGS)
 			    _mm_set_ss(X[u * ldx + j]), _mm_set_ss(s)));
 		y[j] = acc ? y[j] + s : s;
 	}
+}
+
+/* The 16 bytes at p as 16 words. */
+#define WIDE(p) _mm256_cvtepu8_epi16(LDU(p))
+
+AVX2 void
+tl_scores_u8_avx2(int32_t *s, const uint8_t *k, long ldk, int n,
+    const int16_t *q, int hs)
+{
+	int u = 0, i, h16 = hs / 16 * 16;
+
+	for (; u + 4 <= n; u += 4) {
+		const uint8_t *k0 = k + u * ldk;
+		__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+		__m128i x0, x1;
+
+		for (i = 0; i < h16; i += 16) {
+			__m256i qq = _mm256_loadu_si256((const __m256i *)
+			    (const void *)(q + i));
+
+			a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(WIDE(k0 + i),
+			    qq));
+			a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(WIDE(k0 +
+			    ldk + i), qq));
+			a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(WIDE(k0 +
+			    2 * ldk + i), qq));
+			a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(WIDE(k0 +
+			    3 * ldk + i), qq));
+		}
+		/* lane r of the result: the sum of a_r's lanes */
+		a0 = _mm256_hadd_epi32(a0, a1);
+		a2 = _mm256_hadd_epi32(a2, a3);
+		a0 = _mm256_hadd_epi32(a0, a2);
+		x0 = _mm256_castsi256_si128(a0);
+		x1 = _mm256_extracti128_si256(a0, 1);
+		_mm_storeu_si128((__m128i *)(void *)(s + u),
+		    _mm_add_epi32(x0, x1));
+		if (h16 < hs) {
+			int32_t t[4];
+
+			tl_scores_u8_ref(t, k0 + h16, ldk, 4, q + h16,
+			    hs - h16);
+			for (i = 0; i < 4; i++)
+				s[u + i] += t[i];
+		}
+	}
+	if (u < n)
+		tl_scores_u8_ref(s + u, k + u * ldk, ldk, n - u, q, hs);
+}
+
+AVX2 void
+tl_attv_u8_avx2(int32_t *o, const uint8_t *v, long ldv, const int16_t *w,
+    int np, int n)
+{
+	const uint8_t *p;
+	int32_t pair;
+	int i = 0, j;
+
+	/* 16 channels a pass: 32 bytes a pair of positions */
+	for (; i + 16 <= n; i += 16) {
+		__m256i a0 = _mm256_setzero_si256(), a1 = a0, ww;
+
+		for (j = 0, p = v + 2 * i; j < np; j++, p += ldv) {
+			memcpy(&pair, w + 2 * j, 4);
+			ww = _mm256_set1_epi32(pair);
+			a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(WIDE(p), ww));
+			a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(WIDE(p + 16),
+			    ww));
+		}
+		_mm256_storeu_si256((__m256i *)(void *)(o + i), a0);
+		_mm256_storeu_si256((__m256i *)(void *)(o + i + 8), a1);
+	}
+	if (i < n)
+		tl_attv_u8_ref(o + i, v + 2 * i, ldv, w, np, n - i);
 }
 
 #endif /* TL_X86 */
