@@ -20,9 +20,9 @@
  *           none of SSSE3's additions
  *   sse41   quant with roundps (kernels_sse41.c)
  *   avx2    the GEMM tile with 8-wide FMA and the int8 x ternary tile
- *           (kernels_avx2.c), gemv_t with FMA and the tq2 matvec
- *           (tkernels_avx2.c); needs AVX2, FMA and an OS that saves
- *           the ymm registers
+ *           (kernels_avx2.c), gemv_t with FMA, the tq2 matvec and the
+ *           8-bit cache's products (tkernels_avx2.c); needs AVX2, FMA
+ *           and an OS that saves the ymm registers
  * A row also names its path and the instruction mix of each kind of
  * kernel on it (tl-bench's peaks).
  */
