@@ -73,6 +73,22 @@ void tl_scores_u8_ref(int32_t *, const uint8_t *, long, int,
 void tl_attv_u8_ref(int32_t *, const uint8_t *, long, const int16_t *, int,
     int);
 
+/* scores_u8's four positions at s from k0, the head's channels from
+ * h16 to hs added: the tail that a SIMD path's 16-channel steps leave. */
+static inline void
+tl_scores_u8_tail4(int32_t *s, const uint8_t *k0, long ldk,
+    const int16_t *q, int h16, int hs)
+{
+	int32_t t[4];
+	int i;
+
+	if (h16 == hs)
+		return;
+	tl_scores_u8_ref(t, k0 + h16, ldk, 4, q + h16, hs - h16);
+	for (i = 0; i < 4; i++)
+		s[i] += t[i];
+}
+
 /* ---- the SIMD paths (x86 only) ---- */
 
 #ifdef TL_X86

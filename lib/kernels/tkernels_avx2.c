@@ -149,14 +149,7 @@ tl_scores_u8_avx2(int32_t *s, const uint8_t *k, long ldk, int n,
 		x1 = _mm256_extracti128_si256(a0, 1);
 		_mm_storeu_si128((__m128i *)(void *)(s + u),
 		    _mm_add_epi32(x0, x1));
-		if (h16 < hs) {
-			int32_t t[4];
-
-			tl_scores_u8_ref(t, k0 + h16, ldk, 4, q + h16,
-			    hs - h16);
-			for (i = 0; i < 4; i++)
-				s[u + i] += t[i];
-		}
+		tl_scores_u8_tail4(s + u, k0, ldk, q, h16, hs);
 	}
 	if (u < n)
 		tl_scores_u8_ref(s + u, k + u * ldk, ldk, n - u, q, hs);

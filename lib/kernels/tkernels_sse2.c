@@ -257,14 +257,7 @@ tl_scores_u8_sse2(int32_t *s, const uint8_t *k, long ldk, int n,
 		a0 = _mm_add_epi32(_mm_unpacklo_epi64(a0, a2),
 		    _mm_unpackhi_epi64(a0, a2));
 		_mm_storeu_si128((__m128i *)(void *)(s + u), a0);
-		if (h16 < hs) {
-			int32_t t[4];
-
-			tl_scores_u8_ref(t, k0 + h16, ldk, 4, q + h16,
-			    hs - h16);
-			for (i = 0; i < 4; i++)
-				s[u + i] += t[i];
-		}
+		tl_scores_u8_tail4(s + u, k0, ldk, q, h16, hs);
 	}
 	if (u < n)
 		tl_scores_u8_ref(s + u, k + u * ldk, ldk, n - u, q, hs);
