@@ -81,7 +81,7 @@ setup() {
 }
 
 @test "train: a run interrupted by SIGINT and resumed equals one never stopped" {
-	for mem in "" "--micro 1 --recompute"; do
+	for mem in "" "--micro 1 --recompute" "--dropout 0.2"; do
 		run="$SHAPE2 --steps 4000 --batch 2 --eval-every 50 --eval-tokens 200 --save-every 0 $mem"
 		tl-train -m a.tl $run < corpus.tok 2>/dev/null
 		tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
@@ -97,6 +97,31 @@ setup() {
 		cmp a.tl b.tl
 		rm a.tl b.tl b.log
 	done
+}
+
+@test "train: --dropout: the same bytes for any thread count and with --recompute; kept by the model; it changes training" {
+	for q in ternary fp32; do
+		tl-train -t 1 -m a.tl $SHAPE2 $RUN --quant $q --dropout 0.2 < corpus.tok 2>/dev/null
+		tl-train -t 2 -m b.tl $SHAPE2 $RUN --quant $q --dropout 0.2 < corpus.tok 2>/dev/null
+		tl-train -t 3 -m c.tl $SHAPE2 $RUN --quant $q --dropout 0.2 --recompute < corpus.tok 2>/dev/null
+		tl-train -t 2 -m d.tl $SHAPE2 $RUN --quant $q < corpus.tok 2>/dev/null
+		cmp a.tl b.tl
+		cmp a.tl c.tl
+		! cmp -s a.tl d.tl
+		rm a.tl b.tl c.tl d.tl
+	done
+	# the rate is stored: resuming without the flag goes on with it
+	tl-train -m m.tl $SHAPE $RUN --steps 10 --dropout 0.3 corpus.tok 2>/dev/null
+	cp m.tl n.tl
+	cp m.tl o.tl
+	tl-train -m m.tl --steps 20 corpus.tok 2>/dev/null
+	tl-train -m n.tl --steps 20 --dropout 0.3 corpus.tok 2>/dev/null
+	tl-train -m o.tl --steps 20 --dropout 0 corpus.tok 2>/dev/null
+	cmp m.tl n.tl
+	! cmp -s m.tl o.tl
+	run tl-train -m m.tl --dropout 1 corpus.tok
+	[ "$status" -eq 2 ]
+	[[ "$output" == "tl-train: --dropout"* ]]
 }
 
 @test "train: resuming keeps training to the total --steps" {
@@ -258,7 +283,7 @@ setup() {
 	[ ! -e d.tl ]
 }
 
-@test "train: --sched two-stage is kept by the model; a version 1 checkpoint resumes as version 2" {
+@test "train: --sched two-stage is kept by the model; version 1 and 2 checkpoints resume as version 3" {
 	tl-train -m m.tl $SHAPE $RUN --steps 10 --sched two-stage corpus.tok 2>/dev/null
 	# the schedule is stored: resuming without the flag goes on with it,
 	# and equals a run that named it again
@@ -272,12 +297,15 @@ setup() {
 	run tl-train -m m.tl --sched linear corpus.tok
 	[ "$status" -eq 2 ]
 	[ "$output" = "tl-train: --sched linear: not cosine or two-stage" ]
-	# version 1 (no schedule field) loads as cosine and is saved as 2
-	cp "$DATA/v1-tiny.tl" old.tl
-	od -A n -t u4 -j 8 -N 4 old.tl | grep -qw 1
+	# version 1 (no schedule field) loads as cosine, version 2 (no
+	# dropout field) without dropout, and both are saved as 3
 	tl-tokenize < corpus.txt > c.tok
-	tl-train -m old.tl --steps 2000000 --time 1 c.tok 2>/dev/null
-	od -A n -t u4 -j 8 -N 4 old.tl | grep -qw 2
+	for v in 1 2; do
+		cp "$DATA/v$v-tiny.tl" old.tl
+		od -A n -t u4 -j 8 -N 4 old.tl | grep -qw $v
+		tl-train -m old.tl --steps 2000000 --time 1 c.tok 2>/dev/null
+		od -A n -t u4 -j 8 -N 4 old.tl | grep -qw 3
+	done
 }
 
 # started: run tl-train with $@ in the background, stderr to t.err, and

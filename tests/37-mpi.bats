@@ -97,6 +97,14 @@ said_by() {
 	cmp one.tl k2.tl
 }
 
+@test "mpi: under --dropout, 3 ranks make one process's checkpoint" {
+	tl-train -m one.tl $RUN --steps 3 --dropout 0.2 corpus.tok 2>/dev/null
+	mpi 3 -m k.tl $RUN --steps 3 --dropout 0.2 corpus.tok 2>/dev/null
+	cmp one.tl k.tl
+	tl-train -m no.tl $RUN --steps 3 corpus.tok 2>/dev/null
+	! cmp -s one.tl no.tl
+}
+
 @test "mpi: without --micro, a team's passes split the batch among its ranks" {
 	run="${RUN/--micro 1/} --accum 1 --steps 2"
 	mpi 3 -m k.tl $run corpus.tok 2>k.err

@@ -209,15 +209,15 @@ ops_attb(const bench *b, char *s, size_t n)
 static void
 run_attf(bench *b)
 {
-	tl_attention_forward(b->pool, b->out, b->att, b->qkv, b->B, b->T,
-	    b->C, b->H);
+	tl_attention_forward(b->pool, b->out, b->att, NULL, b->qkv, b->B,
+	    b->T, b->C, b->H, NULL);
 }
 
 static void
 run_attb(bench *b)
 {
 	tl_attention_backward(b->pool, b->dqkv, b->datt, b->out, b->qkv,
-	    b->att, b->B, b->T, b->C, b->H);
+	    b->att, b->B, b->T, b->C, b->H, NULL);
 }
 
 /* Row kernels: nominal operations per element (tl-bench(1)). */

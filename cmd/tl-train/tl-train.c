@@ -56,7 +56,8 @@ stopped(void)
 }
 
 enum {
-	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_EVERY, O_ETOK, O_EXACT, O_LOG,
+	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_DROP, O_EVERY, O_ETOK,
+	O_EXACT, O_LOG,
 	O_LOGEVERY, O_LR, O_LRMIN, O_MEM, O_MICRO, O_RECOMP, O_SAVE, O_SCHED,
 	O_SEED, O_SEND, O_STEPS, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
 };
@@ -67,6 +68,7 @@ static const tl_opt opts[] = {
 	{ O_ACCUM, "accum", "N", NULL, 0, 0 },
 	{ O_BATCH, "batch", "N", NULL, 0, 0 },
 	{ O_CLIP, "clip", "X", NULL, 0, 0 },
+	{ O_DROP, "dropout", "X", NULL, 0, 0 },
 	{ O_EVERY, "eval-every", "N", NULL, 0, 0 },
 	{ O_ETOK, "eval-tokens", "N", NULL, 0, 0 },
 	{ O_EXACT, "exact-sums", NULL, NULL, 0, 0 },
@@ -266,6 +268,9 @@ parse_args(args *a, int argc, char **argv)
 		case O_WD:
 			hp->wd = (float)tl_atof(v, o, 0, 10);
 			break;
+		case O_DROP:
+			hp->dropout = (float)tl_atof(v, o, 0, 0.99);
+			break;
 		}
 	}
 	if (op.nargs == 1) {
@@ -397,6 +402,7 @@ apply_flags(const args *a, tl_hparams *hp, uint64_t step)
 	OVR(O_ACCUM, accum);
 	OVR(O_BATCH, batch);
 	OVR(O_CLIP, clip);
+	OVR(O_DROP, dropout);
 	OVR(O_EVERY, eval_every);
 	OVR(O_ETOK, eval_tokens);
 	OVR(O_LR, lr);

@@ -19,8 +19,9 @@
 static const char magic[8] = TL_CKPT_MAGIC;
 
 #define PREFIX_SIZE (8 + 4 + 10 * 4 + 4)
-#define HP_SIZE (8 + 17 * 4)
+#define HP_SIZE (8 + 18 * 4)
 #define HP_SIZE_V1 (8 + 16 * 4)	/* version 1: no sched */
+#define HP_SIZE_V2 (8 + 17 * 4)	/* version 2: no dropout */
 #define ST_SIZE (8 + 8 + 8 + 16 + 4 + 4)
 #define MAX_TOKBLOB (16 + 8 * (size_t)TL_MAX_VOCAB)
 
@@ -105,6 +106,7 @@ put_hp(unsigned char *p, const tl_hparams *h)
 	tl_put_u32(p + 64, h->eval_tokens);
 	tl_put_f32(p + 68, h->save_every);
 	tl_put_u32(p + 72, h->sched);
+	tl_put_f32(p + 76, h->dropout);
 }
 
 static void
@@ -128,6 +130,7 @@ get_hp(tl_hparams *h, const unsigned char *p, size_t size)
 	h->eval_tokens = tl_get_u32(p + 64);
 	h->save_every = tl_get_f32(p + 68);
 	h->sched = size > 72 ? tl_get_u32(p + 72) : TL_SCHED_COSINE;
+	h->dropout = size > 76 ? tl_get_f32(p + 76) : 0;
 }
 
 static void
@@ -175,7 +178,7 @@ hp_check(const tl_hparams *h, char *err)
 	    !(h->eps > 0 && h->eps < 1) || !(h->val_frac >= 0 && h->val_frac < 1)
 	    || !(h->time >= 0 && h->time <= 1e9) ||
 	    !(h->save_every >= 0 && h->save_every <= 1e9) || !(h->clip <= 1e9) ||
-	    h->sched >= TL_SCHED_N)
+	    h->sched >= TL_SCHED_N || !(h->dropout >= 0 && h->dropout < 1))
 		return tl_err(err, "hyperparameter out of range");
 	return 0;
 }
@@ -336,7 +339,7 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, int what, char *err)
 		fclose(f);
 		return tl_err(err, "%s: bad magic (not a tl checkpoint)", path);
 	}
-	if ((ver = tl_get_u32(pre + 8)) != TL_CKPT_VERSION && ver != 1) {
+	if ((ver = tl_get_u32(pre + 8)) < 1 || ver > TL_CKPT_VERSION) {
 		fclose(f);
 		return tl_err(err, "%s: checkpoint version %u, this program "
 		    "reads versions 1 to %d", path, ver, TL_CKPT_VERSION);
@@ -348,7 +351,7 @@ tl_ckpt_load(tl_ckpt *ck, const char *path, int what, char *err)
 		return tl_err(err, "%s: bad configuration: %s", path, e2);
 	}
 	n = tl_nparams(&ck->cfg);
-	hs = ver == 1 ? HP_SIZE_V1 : HP_SIZE;
+	hs = ver == 1 ? HP_SIZE_V1 : ver == 2 ? HP_SIZE_V2 : HP_SIZE;
 	want = PREFIX_SIZE + (uint64_t)bl + hs + ST_SIZE + 8 + 12 * n + 4;
 	if (bl > MAX_TOKBLOB || (uint64_t)sb.st_size != want) {
 		fclose(f);

@@ -26,7 +26,8 @@
  * renamed over it.
  */
 
-#define TL_CKPT_VERSION 2	/* reads 1 too: it had no schedule field */
+#define TL_CKPT_VERSION 3	/* reads 1 (no schedule field) and 2 (no
+				 * dropout field) too */
 #define TL_CKPT_MAGIC "tl-ckpt\n"	/* 8 bytes */
 
 typedef struct {

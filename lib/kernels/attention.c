@@ -21,9 +21,29 @@ typedef struct {
 	float *out, *att, *dqkv, *datt;
 	const float *qkv, *dout, *catt;
 	int B, T, C, H;
+	const tl_drop *d;	/* NULL: no dropout */
 } att_job;
 
-/* out[t] = sum_{u<=t} softmax_u(q_t . k_u / sqrt(hs)) v_u */
+/* Rows [t0, t1) of a (T,T) of sequence b, head h dropped into y: the
+ * entries up to the diagonal, and zeros above it, which the products
+ * read. */
+static void
+drop_rows(const att_job *j, int b, int h, int t0, int t1, float *y,
+    const float *a)
+{
+	long T = j->T;
+	int t, u;
+
+	for (t = t0; t < t1; t++) {
+		tl_drop_row(j->d, tl_drop_stream(j->d, (uint64_t)b,
+		    (uint64_t)h, (uint64_t)t), y + t * T, a + t * T, t + 1);
+		for (u = t + 1; u < T; u++)
+			y[t * T + u] = 0;
+	}
+}
+
+/* out[t] = sum_{u<=t} softmax_u(q_t . k_u / sqrt(hs)) v_u, the
+ * probabilities dropped into datt first under dropout */
 static void
 att_fwd(void *ctx, int bh)
 {
@@ -37,7 +57,10 @@ att_fwd(void *ctx, int bh)
 	const float *kk = q + C, *v = q + 2 * C;
 	float *att = j->att + ((long)b * j->H + h) * T * T;	/* (T,T) */
 	float *o = j->out + (long)b * T * C + h * hs;		/* (T,hs), ld C */
-	float *a;
+	float *a, *pv = att;
+
+	if (j->d != NULL)
+		pv = j->datt + ((long)b * j->H + h) * T * T;
 
 	for (t0 = 0; t0 < T; t0 = t1) {
 		t1 = t0 + TB < T ? t0 + TB : T;
@@ -52,8 +75,10 @@ att_fwd(void *ctx, int bh)
 			for (u = t + 1; u < T; u++)
 				a[u] = 0;
 		}
+		if (j->d != NULL)
+			drop_rows(j, b, h, t0, t1, pv, att);
 		/* O[t0:t1] = P[t0:t1, 0:t1] . V[0:t1] */
-		tl_sgemm(NULL, t1 - t0, hs, t1, att + (long)t0 * T, T, 1, v, ld,
+		tl_sgemm(NULL, t1 - t0, hs, t1, pv + (long)t0 * T, T, 1, v, ld,
 		    1, o + (long)t0 * C, C, 0);
 	}
 }
@@ -68,22 +93,26 @@ tl_attention_scratch(int T, int C, int H)
 	return a > b ? a : b;
 }
 
-/* A job over qkv (B,T,3C) with H heads, its other arrays unset. */
+/* A job over qkv (B,T,3C) with H heads and dropout d, its other
+ * arrays unset. */
 static void
-job_init(att_job *j, const float *qkv, int B, int T, int C, int H)
+job_init(att_job *j, const float *qkv, int B, int T, int C, int H,
+    const tl_drop *d)
 {
-	*j = (att_job){ .qkv = qkv, .B = B, .T = T, .C = C, .H = H };
+	*j = (att_job){ .qkv = qkv, .B = B, .T = T, .C = C, .H = H,
+	    .d = d != NULL && d->thr > 0 ? d : NULL };
 }
 
 void
-tl_attention_forward(tl_pool *p, float *out, float *att, const float *qkv,
-    int B, int T, int C, int H)
+tl_attention_forward(tl_pool *p, float *out, float *att, float *datt,
+    const float *qkv, int B, int T, int C, int H, const tl_drop *d)
 {
 	att_job j;
 
-	job_init(&j, qkv, B, T, C, H);
+	job_init(&j, qkv, B, T, C, H, d);
 	j.out = out;
 	j.att = att;
+	j.datt = datt;
 	tl_pool_for(p, B * H, att_fwd, &j);
 }
 
@@ -93,8 +122,10 @@ tl_attention_forward(tl_pool *p, float *out, float *att, const float *qkv,
  *   dS[t][u] = P[t][u] (dP[t][u] - sum_w P[t][w] dP[t][w])
  *   dQ = scale dS K;  dK = scale dS^T Q
  * dS, kept in datt with zeros above the diagonal, is complete before
- * dK and dV, which sum over t >= u: for keys [u0, u1) the rows
- * [u0, T) of the lower triangle.
+ * dK, which sums over t >= u: for keys [u0, u1) the rows [u0, T) of
+ * the lower triangle.  Under dropout, with D the dropped P and M the
+ * mask (0 or the scale), dV = D^T dO takes D made again in datt
+ * first, and dP = M (dO V^T), so that sum_w P dP is sum_w D (dO V^T).
  */
 static void
 att_bwd(void *ctx, int bh)
@@ -106,7 +137,7 @@ att_bwd(void *ctx, int bh)
 	float scale = 1.0f / sqrtf((float)hs), s;
 	const float *q = j->qkv + (long)b * T * ld + h * hs;
 	const float *kk = q + C, *v = q + 2 * C;
-	const float *att = j->catt + ((long)b * j->H + h) * T * T;
+	const float *att = j->catt + ((long)b * j->H + h) * T * T, *pv = att;
 	const float *dout = j->dout + (long)b * T * C + h * hs;
 	float *datt = j->datt + ((long)b * j->H + h) * T * T;
 	float *dq = j->dqkv + (long)b * T * ld + h * hs;
@@ -114,11 +145,23 @@ att_bwd(void *ctx, int bh)
 	const float *a;
 	float *da;
 
+	if (j->d != NULL) {
+		drop_rows(j, b, h, 0, T, datt, att);
+		pv = datt;
+	}
+	for (t0 = 0; t0 < T; t0 = t1) {
+		t1 = t0 + TB < T ? t0 + TB : T;
+		/* dV[t0:t1] = P[t0:T, t0:t1]^T . dO[t0:T] */
+		tl_sgemm(NULL, t1 - t0, hs, T - t0, pv + (long)t0 * T + t0, 1,
+		    T, dout + (long)t0 * C, C, 1, dv + t0 * ld, ld, 0);
+	}
 	for (t0 = 0; t0 < T; t0 = t1) {
 		t1 = t0 + TB < T ? t0 + TB : T;
 		/* dP[t0:t1, 0:t1] = dO[t0:t1] . V[0:t1]^T */
 		tl_sgemm(NULL, t1 - t0, t1, hs, dout + (long)t0 * C, C, 1, v, 1,
 		    ld, datt + (long)t0 * T, T, 0);
+		if (j->d != NULL)
+			drop_rows(j, b, h, t0, t1, datt, datt);
 		for (t = t0; t < t1; t++) {
 			a = att + (long)t * T;
 			da = datt + (long)t * T;
@@ -139,19 +182,17 @@ att_bwd(void *ctx, int bh)
 		/* dK[t0:t1] = dS[t0:T, t0:t1]^T . Q[t0:T] */
 		tl_sgemm(NULL, t1 - t0, hs, T - t0, datt + (long)t0 * T + t0, 1,
 		    T, q + t0 * ld, ld, 1, dk + t0 * ld, ld, 0);
-		/* dV[t0:t1] = P[t0:T, t0:t1]^T . dO[t0:T] */
-		tl_sgemm(NULL, t1 - t0, hs, T - t0, att + (long)t0 * T + t0, 1,
-		    T, dout + (long)t0 * C, C, 1, dv + t0 * ld, ld, 0);
 	}
 }
 
 void
 tl_attention_backward(tl_pool *p, float *dqkv, float *datt, const float *dout,
-    const float *qkv, const float *att, int B, int T, int C, int H)
+    const float *qkv, const float *att, int B, int T, int C, int H,
+    const tl_drop *d)
 {
 	att_job j;
 
-	job_init(&j, qkv, B, T, C, H);
+	job_init(&j, qkv, B, T, C, H, d);
 	j.dqkv = dqkv;
 	j.datt = datt;
 	j.dout = dout;

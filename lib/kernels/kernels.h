@@ -274,12 +274,17 @@ size_t tl_attention_scratch(int T, int C, int H);
  * qkv is (B,T,3C) holding q, k, v for each position (heads of size
  * C/H side by side in each); out is (B,T,C); att is (B,H,T,T) and
  * keeps the softmax probabilities for the backward pass (entries
- * above the diagonal are written as zero). */
-void tl_attention_forward(tl_pool *p, float *out, float *att,
-    const float *qkv, int B, int T, int C, int H);
-/* dqkv (B,T,3C) and datt scratch (B,H,T,T) are overwritten. */
+ * above the diagonal are written as zero).  With dropout d (NULL or
+ * a rate of 0: none), the probabilities of row t of sequence b, head
+ * h are dropped as the row tl_drop_stream(d, b, h, t), into the
+ * scratch datt (B,H,T,T), before they weigh the values; att keeps
+ * them undropped. */
+void tl_attention_forward(tl_pool *p, float *out, float *att, float *datt,
+    const float *qkv, int B, int T, int C, int H, const tl_drop *d);
+/* dqkv (B,T,3C) and datt scratch (B,H,T,T) are overwritten; d is the
+ * forward's. */
 void tl_attention_backward(tl_pool *p, float *dqkv, float *datt,
     const float *dout, const float *qkv, const float *att,
-    int B, int T, int C, int H);
+    int B, int T, int C, int H, const tl_drop *d);
 
 #endif

@@ -94,7 +94,11 @@ struct tl_model {
 	float *dsub;		/* subln: (N, max(C, F)) d/d a sub-norm's output */
 	/* all of the above come from one allocation */
 	float *mem;
+	tl_drop drop;		/* the next passes' (tl_model_dropout) */
 };
+
+/* Where dropout acts, each site's masks of its own (tl_drop_site). */
+enum { DROP_ATT, DROP_ATTRES, DROP_FFNRES };
 
 /* Columns and rows of linear layer i (TL_LIN_*). */
 static int
@@ -330,6 +334,33 @@ const float *
 tl_model_rowloss(const tl_model *m)
 {
 	return m->rowloss;
+}
+
+void
+tl_model_dropout(tl_model *m, float p, uint64_t key, uint64_t row0)
+{
+	m->drop = tl_drop_make(p, key, row0);
+}
+
+/* Dropout of site s of block l, or NULL when none. */
+static const tl_drop *
+drop_of(const tl_model *m, int s, int l, tl_drop *d)
+{
+	if (m->drop.thr == 0)
+		return NULL;
+	*d = tl_drop_site(&m->drop, s, l);
+	return d;
+}
+
+/* y (N, C) = x dropped, row r as the row (r / T, 0, r % T) of d. */
+static void
+drop_res(const tl_model *m, const tl_drop *d, float *y, const float *x)
+{
+	long r, C = m->C;
+
+	for (r = 0; r < m->N; r++)
+		tl_drop_row(d, tl_drop_stream(d, (uint64_t)(r / m->T), 0,
+		    (uint64_t)(r % m->T)), y + r * C, x + r * C, (int)C);
 }
 
 void
@@ -668,6 +699,10 @@ block_forward(tl_model *m, tl_pool *p, const float *params, int l,
 	tl_params P;
 	acts a;
 	rowjob j;
+	tl_drop dd[3];
+	const tl_drop *da = drop_of(m, DROP_ATT, l, &dd[0]);
+	const tl_drop *dr = drop_of(m, DROP_ATTRES, l, &dd[1]);
+	const tl_drop *df = drop_of(m, DROP_FFNRES, l, &dd[2]);
 
 	tl_params_map(&P, (float *)params, &m->c);
 	block_acts(m, l, &a);
@@ -681,11 +716,15 @@ block_forward(tl_model *m, tl_pool *p, const float *params, int l,
 		j.y = a.qkv, j.l = 0;
 		rows(p, N, job_rope, &j);
 	}
-	tl_attention_forward(p, a.ay, a.att, a.qkv, m->B, m->T, C, m->H);
+	/* datt is the backward's scratch, free in a forward pass */
+	tl_attention_forward(p, a.ay, a.att, m->datt, a.qkv, m->B, m->T, C,
+	    m->H, da);
 	if (P.ln3w)
 		norm_rows(m, p, a.ays, a.ay, P.ln3w + l * C, NULL, a.ln3m,
 		    a.ln3r, C);
 	lin_forward(m, p, params, l, TL_LIN_O, a.mid, a.ays, a.xg + TL_LIN_O * N);
+	if (dr != NULL)
+		drop_res(m, dr, a.mid, a.mid);
 	for (r = 0; r < N * C; r++)
 		a.mid[r] += a.x[r];
 	/* FFN */
@@ -699,21 +738,32 @@ block_forward(tl_model *m, tl_pool *p, const float *params, int l,
 		    a.ln4r, F);
 	lin_forward(m, p, params, l, TL_LIN_OUT, again ? NULL : a.out, a.h2s,
 	    a.xg + TL_LIN_OUT * N);
-	if (!again)
-		for (r = 0; r < N * C; r++)
-			a.out[r] += a.mid[r];
+	if (again)
+		return;
+	if (df != NULL)
+		drop_res(m, df, a.out, a.out);
+	for (r = 0; r < N * C; r++)
+		a.out[r] += a.mid[r];
 }
 
 /* The backward of output projection i (TL_LIN_O or TL_LIN_OUT) of
- * block l, given m->dres: its input xs (N, n) is x sub-normed by gain w
- * (subln; mean and rstd saved, dw its gradient) or x itself (w NULL);
- * dx (N, n) = d/dx. */
+ * block l, given m->dres, through the branch's dropout d (NULL: none):
+ * its input xs (N, n) is x sub-normed by gain w (subln; mean and rstd
+ * saved, dw its gradient) or x itself (w NULL); dx (N, n) = d/dx. */
 static void
 out_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
-    int l, int i, float *dx, const float *x, const float *xs, const float *w,
-    float *dw, float *mean, float *rstd, int n, float *xg)
+    int l, int i, const tl_drop *d, float *dx, const float *x,
+    const float *xs, const float *w, float *dw, float *mean, float *rstd,
+    int n, float *xg)
 {
-	lin_backward(m, p, params, grads, l, i, w ? m->dsub : dx, m->dres, xs,
+	const float *dy = m->dres;
+
+	/* dln is free between a norm's backward and the next product's */
+	if (d != NULL) {
+		drop_res(m, d, m->dln, m->dres);
+		dy = m->dln;
+	}
+	lin_backward(m, p, params, grads, l, i, w ? m->dsub : dx, dy, xs,
 	    xg);
 	if (w) {
 		memset(dx, 0, (size_t)m->N * n * sizeof(float));
@@ -731,6 +781,7 @@ block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	tl_params P, G;
 	acts a;
 	rowjob j;
+	tl_drop dd[3];
 
 	tl_params_map(&P, (float *)params, &m->c);
 	tl_params_map(&G, grads, &m->c);
@@ -738,7 +789,8 @@ block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	memset(&j, 0, sizeof j);
 	j.m = m;
 	/* FFN: dres becomes d/d mid */
-	out_backward(m, p, params, grads, l, TL_LIN_OUT, m->dh2, a.h2, a.h2s,
+	out_backward(m, p, params, grads, l, TL_LIN_OUT,
+	    drop_of(m, DROP_FFNRES, l, &dd[2]), m->dh2, a.h2, a.h2s,
 	    P.ln4w ? P.ln4w + l * F : NULL, P.ln4w ? G.ln4w + l * F : NULL,
 	    a.ln4m, a.ln4r, F, a.xg + TL_LIN_OUT * N);
 	j.x = m->dh2, j.y = m->dh1, j.b = a.h1;
@@ -748,11 +800,12 @@ block_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 	norm_back_rows(m, p, m->dres, m->dln, a.mid, P.ln2w + l * C, a.ln2m,
 	    a.ln2r, G.ln2w + l * C, G.ln2b ? G.ln2b + l * C : NULL, C);
 	/* attention: dres becomes d/d(block input) */
-	out_backward(m, p, params, grads, l, TL_LIN_O, m->day, a.ay, a.ays,
+	out_backward(m, p, params, grads, l, TL_LIN_O,
+	    drop_of(m, DROP_ATTRES, l, &dd[1]), m->day, a.ay, a.ays,
 	    P.ln3w ? P.ln3w + l * C : NULL, P.ln3w ? G.ln3w + l * C : NULL,
 	    a.ln3m, a.ln3r, C, a.xg + TL_LIN_O * N);
 	tl_attention_backward(p, m->dqkv, m->datt, m->day, a.qkv, a.att,
-	    m->B, m->T, C, m->H);
+	    m->B, m->T, C, m->H, drop_of(m, DROP_ATT, l, &dd[0]));
 	if (m->c.pos == TL_POS_ROPE) {
 		j.y = m->dqkv, j.l = 1;
 		rows(p, N, job_rope, &j);

@@ -223,6 +223,14 @@ float tl_model_forward(tl_model *m, tl_pool *p, const float *params,
 float *tl_model_logits(tl_model *m);
 /* (B,T) cross-entropy of each position after a forward with targets. */
 const float *tl_model_rowloss(const tl_model *m);
+/* Dropout of rate p for the passes that follow, until changed (p 0:
+ * none, as a new model has): on the attention probabilities and on
+ * the output of both residual branches of every block, before it is
+ * added.  The masks are a function of key (the step's), row0 + the
+ * row's sequence, the layer, the site and the element (tl_drop), so
+ * that a backward pass, a recomputed block and the same rows in
+ * another split of the step see the same ones. */
+void tl_model_dropout(tl_model *m, float p, uint64_t key, uint64_t row0);
 /* Accumulate d(mean loss)/d(params) * gscale into grads. */
 void tl_model_backward(tl_model *m, tl_pool *p, const float *params,
     float *grads, float gscale);

@@ -52,7 +52,7 @@ tl_hparams_default(tl_hparams *hp, const tl_config *c)
 		.warmup = 100, .lr = 3e-3f, .lr_min = 0.1f, .wd = 0.1f,
 		.clip = 1.0f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
 		.val_frac = 0.1f, .eval_every = 200, .eval_tokens = 16384,
-		.save_every = 60, .sched = TL_SCHED_COSINE,
+		.save_every = 60, .sched = TL_SCHED_COSINE, .dropout = 0,
 	};
 
 	*hp = def;
@@ -520,10 +520,14 @@ tl_trainer_step_read(tl_trainer *t, float *lossp, float *gnorm, char *err)
 				continue;
 			if (fixed)
 				memset(t->grads, 0, n * sizeof(float));
+			/* masks by the step and the rows' place in it */
+			tl_model_dropout(t->m, h->dropout, tl_hash2(h->seed,
+			    tm->st->step), (uint64_t)a * h->batch + b);
 			l = tl_model_forward(t->m, t->pool, tm->params,
 			    t->in + b * T, t->tgt + b * T);
 			tl_model_backward(t->m, t->pool, tm->params, t->grads,
 			    f);
+			tl_model_dropout(t->m, 0, 0, 0);
 			if (!fixed) {
 				loss += l;
 				continue;

@@ -32,6 +32,7 @@ typedef struct {
 	uint32_t eval_tokens;	/* held-out tokens per validation */
 	float save_every;	/* seconds between checkpoints */
 	uint32_t sched;		/* TL_SCHED_*: rate and decay over the run */
+	float dropout;		/* rate (tl_model_dropout); 0 = none */
 } tl_hparams;
 
 /* Where a run is. */

@@ -288,14 +288,68 @@ tl_crc32(uint32_t crc, const void *buf, size_t len)
 	return ~crc;
 }
 
-static uint64_t
-splitmix64(uint64_t *x)
+uint64_t
+tl_hash64(uint64_t z)
 {
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+uint64_t
+tl_hash2(uint64_t a, uint64_t b)
+{
+	return tl_hash64(tl_hash64(a) + b * 0x9e3779b97f4a7c15ULL);
+}
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	return tl_hash64(*x += 0x9e3779b97f4a7c15ULL);
+}
+
+tl_drop
+tl_drop_make(float p, uint64_t key, uint64_t row0)
+{
+	tl_drop d;
+
+	d.thr = p > 0 ? (uint32_t)(p * 65536.0f + 0.5f) : 0;
+	if (d.thr > 65535)
+		d.thr = 65535;
+	d.scale = 65536.0f / (float)(65536 - d.thr);
+	d.key = key;
+	d.row0 = row0;
+	return d;
+}
+
+tl_drop
+tl_drop_site(const tl_drop *d, int s, int l)
+{
+	tl_drop e = *d;
+
+	e.key = tl_hash2(tl_hash2(d->key, (uint64_t)s), (uint64_t)l);
+	return e;
+}
+
+uint64_t
+tl_drop_stream(const tl_drop *d, uint64_t seq, uint64_t a, uint64_t t)
+{
+	return tl_hash2(tl_hash2(tl_hash2(d->key, d->row0 + seq), a), t);
+}
+
+void
+tl_drop_row(const tl_drop *d, uint64_t s, float *y, const float *x, int n)
+{
+	uint64_t h = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if ((i & 3) == 0)
+			h = tl_hash64(s + (uint64_t)(i >> 2) *
+			    0x9e3779b97f4a7c15ULL);
+		y[i] = (uint32_t)(h >> 16 * (i & 3) & 0xffff) < d->thr ? 0.0f :
+		    x[i] * d->scale;
+	}
 }
 
 void

@@ -86,6 +86,43 @@ uint32_t tl_rng_below(tl_rng *r, uint32_t n);	/* uniform in [0, n) */
 float tl_rng_float(tl_rng *r);			/* uniform in [0, 1) */
 float tl_rng_normal(tl_rng *r);			/* standard normal */
 
+/* A 64-bit hash of x (splitmix64's finaliser): random bits that are a
+ * function of a counter, for draws that must not depend on the order
+ * in which threads make them. */
+uint64_t tl_hash64(uint64_t x);
+/* The hash of the pair (a, b). */
+uint64_t tl_hash2(uint64_t a, uint64_t b);
+
+/*
+ * Dropout as a function of indices, so that a mask is the same for
+ * any thread count, any split of a step into passes and after a
+ * resume, and a backward pass can make its forward's mask again.  An
+ * element of a row is dropped when its 16 bits are below thr (rate
+ * thr / 65536), else multiplied by scale = 65536 / (65536 - thr).  A
+ * row is named by a stream, tl_drop_stream of the step's key and the
+ * row's indices; its elements are numbered from 0, four to a hash.
+ */
+typedef struct {
+	uint32_t thr;		/* 0: no dropout */
+	float scale;
+	uint64_t key;		/* the step's, with the site's folded in */
+	uint64_t row0;		/* a pass's first sequence in its step */
+} tl_drop;
+/* The dropout of rate p (in [0, 1), rounded to a multiple of 1/65536)
+ * under key. */
+tl_drop tl_drop_make(float p, uint64_t key, uint64_t row0);
+/* The same rate and rows, the key of site s of layer l. */
+tl_drop tl_drop_site(const tl_drop *d, int s, int l);
+/* The stream of row (seq, a, t) of the pass: seq its sequence in the
+ * pass (d->row0 is added), a a further index (a head, or 0), t its
+ * position. */
+uint64_t tl_drop_stream(const tl_drop *d, uint64_t seq, uint64_t a,
+    uint64_t t);
+/* y[i] = x[i] * scale, or 0 where dropped, for elements [0, n) of
+ * the row of stream s; y may be x. */
+void tl_drop_row(const tl_drop *d, uint64_t s, float *y, const float *x,
+    int n);
+
 /* Wall-clock seconds from a monotonic clock. */
 double tl_now(void);
 /* Peak resident set size of this process in KiB (0 if unknown). */

@@ -523,7 +523,7 @@ test_attention_ref(tl_pool *pool, int B, int T, int C, int H)
 	double *ref = malloc(T * hs * sizeof *ref);
 
 	fill(qkv, n, -1.5f, 1.5f);
-	tl_attention_forward(pool, out, att, qkv, B, T, C, H);
+	tl_attention_forward(pool, out, att, NULL, qkv, B, T, C, H, NULL);
 	for (b = 0; b < B; b++)
 		for (h = 0; h < H; h++) {
 			att_ref(ref, qkv, b, h, T, C, H);
@@ -548,9 +548,10 @@ test_attention_ref(tl_pool *pool, int B, int T, int C, int H)
 	free(ref);
 }
 
-/* L = sum out * w, so dout = w; dL/dqkv by central differences. */
+/* L = sum out * w, so dout = w; dL/dqkv by central differences,
+ * with dropout d (NULL: none), whose masks stay the same. */
 static void
-test_attention_fd(tl_pool *pool)
+test_attention_fd(tl_pool *pool, const tl_drop *d)
 {
 	enum { B = 2, T = 5, C = 8, H = 2 };
 	static float qkv[B * T * 3 * C], dqkv[B * T * 3 * C];
@@ -563,16 +564,19 @@ test_attention_fd(tl_pool *pool)
 
 	fill(qkv, B * T * 3 * C, -1, 1);
 	fill(w, B * T * C, -1, 1);
-	tl_attention_forward(pool, out, att, qkv, B, T, C, H);
-	tl_attention_backward(pool, dqkv, datt, w, qkv, att, B, T, C, H);
+	/* the scratch holds what it held before: no zeros to count on */
+	fill(datt, B * H * T * T, 5, 9);
+	tl_attention_forward(pool, out, att, datt, qkv, B, T, C, H, d);
+	tl_attention_backward(pool, dqkv, datt, w, qkv, att, B, T, C, H, d);
 	for (i = 0; i < B * T * 3 * C; i++) {
 		x = qkv[i];
 		qkv[i] = x + eps;
-		tl_attention_forward(pool, out, att, qkv, B, T, C, H);
+		fill(datt, B * H * T * T, 5, 9);
+		tl_attention_forward(pool, out, att, datt, qkv, B, T, C, H, d);
 		for (lp = 0, j = 0; j < B * T * C; j++)
 			lp += (double)out[j] * w[j];
 		qkv[i] = x - eps;
-		tl_attention_forward(pool, out, att, qkv, B, T, C, H);
+		tl_attention_forward(pool, out, att, datt, qkv, B, T, C, H, d);
 		for (lm = 0, j = 0; j < B * T * C; j++)
 			lm += (double)out[j] * w[j];
 		qkv[i] = x;
@@ -581,9 +585,11 @@ test_attention_fd(tl_pool *pool)
 	}
 }
 
-/* Forward and backward give the same bits on pools of 1, 2, 3. */
+/* Forward and backward give the same bits on pools of 1, 2, 3, with
+ * dropout d or none (NULL). */
 static void
-test_attention_threads(tl_pool **pools, int B, int T, int C, int H)
+test_attention_threads(tl_pool **pools, int B, int T, int C, int H,
+    const tl_drop *d)
 {
 	int n = B * T * 3 * C, i;
 	size_t na = (size_t)B * H * T * T;
@@ -597,9 +603,10 @@ test_attention_threads(tl_pool **pools, int B, int T, int C, int H)
 		out[i] = malloc(B * T * C * sizeof(float));
 		att[i] = malloc(na * sizeof(float));
 		dqkv[i] = malloc(n * sizeof(float));
-		tl_attention_forward(pools[i], out[i], att[i], qkv, B, T, C, H);
+		tl_attention_forward(pools[i], out[i], att[i], datt, qkv, B, T,
+		    C, H, d);
 		tl_attention_backward(pools[i], dqkv[i], datt, dout, qkv,
-		    att[i], B, T, C, H);
+		    att[i], B, T, C, H, d);
 	}
 	for (i = 1; i < 3; i++) {
 		CHECK(memcmp(out[0], out[i], B * T * C * sizeof(float)) == 0);
@@ -614,6 +621,44 @@ test_attention_threads(tl_pool **pools, int B, int T, int C, int H)
 	free(qkv);
 	free(dout);
 	free(datt);
+}
+
+/*
+ * Dropout masks: the rate asked for, the kept elements scaled, the
+ * same row for the same stream, another for another; attention under
+ * dropout differs from attention without, and a rate of 0 is none.
+ */
+static void
+test_dropout(void)
+{
+	enum { N = 1 << 16, B = 1, T = 9, C = 8, H = 2 };
+	static float x[N], y[N], y2[N];
+	static float qkv[B * T * 3 * C], out[2][B * T * C];
+	static float att[B * H * T * T], datt[B * H * T * T];
+	tl_drop d = tl_drop_make(0.25f, 7, 0), z = tl_drop_make(0, 7, 0);
+	int i, zeros = 0, same = 0;
+
+	for (i = 0; i < N; i++)
+		x[i] = 1.0f + (float)(i % 5);
+	tl_drop_row(&d, tl_drop_stream(&d, 3, 1, 4), y, x, N);
+	tl_drop_row(&d, tl_drop_stream(&d, 3, 1, 5), y2, x, N);
+	for (i = 0; i < N; i++) {
+		zeros += y[i] == 0;
+		same += y[i] == y2[i];
+		CHECK(y[i] == 0 || y[i] == x[i] * (4.0f / 3.0f));
+	}
+	/* 16384 expected; 4 standard deviations are 443 */
+	CHECK(zeros > 16384 - 443 && zeros < 16384 + 443);
+	CHECK(same < N * 3 / 4);
+	tl_drop_row(&d, tl_drop_stream(&d, 3, 1, 4), y2, x, N);
+	CHECK(memcmp(y, y2, sizeof y) == 0);
+	CHECK(z.thr == 0 && d.thr == 16384);
+	fill(qkv, B * T * 3 * C, -1, 1);
+	tl_attention_forward(NULL, out[0], att, datt, qkv, B, T, C, H, &z);
+	tl_attention_forward(NULL, out[1], att, NULL, qkv, B, T, C, H, NULL);
+	CHECK(memcmp(out[0], out[1], sizeof out[0]) == 0);
+	tl_attention_forward(NULL, out[1], att, datt, qkv, B, T, C, H, &d);
+	CHECK(memcmp(out[0], out[1], sizeof out[0]) != 0);
 }
 
 /* tl_sgemm gives the same bits on pools of 1, 2, 3. */
@@ -746,6 +791,7 @@ main(int argc, char **argv)
 {
 	char err[TL_ERRLEN];
 	tl_pool *pools[3];
+	tl_drop drop;
 	int i, p;
 
 	if (argc > 1 && strcmp(argv[1], "-p") == 0) {
@@ -764,6 +810,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 
+	drop = tl_drop_make(0.3f, 12345, 1);
 	test_dispatch();
 	test_pool(pools);
 	test_rows();
@@ -776,9 +823,12 @@ main(int argc, char **argv)
 		test_sgemm_zero_tail();
 		test_attention_ref(pools[1], 2, 7, 12, 3);
 		test_attention_ref(pools[2], 2, 150, 32, 2);
-		test_attention_fd(pools[1]);
-		test_attention_threads(pools, 2, 70, 24, 3);
+		test_attention_fd(pools[1], NULL);
+		test_attention_fd(pools[1], &drop);
+		test_attention_threads(pools, 2, 70, 24, 3, NULL);
+		test_attention_threads(pools, 2, 70, 24, 3, &drop);
 	}
+	test_dropout();
 
 	for (i = 0; i < 3; i++)
 		tl_pool_free(pools[i]);

@@ -53,8 +53,14 @@ close(double a, double b)
 	return fabs(a - b) <= 3e-4 + 3e-2 * fabs(b);
 }
 
+/* Dropout of the checks (its masks do not change between passes). */
+#define PDROP 0.3f
+#define DKEY 99
+
+/* Analytic gradients against central differences, with dropout of
+ * rate pd (its masks the same in every pass). */
 static void
-gradcheck(int pos, int norm, int act, int rc)
+gradcheck(int pos, int norm, int act, int rc, float pd)
 {
 	tl_config c;
 	tl_model *m;
@@ -70,6 +76,7 @@ gradcheck(int pos, int norm, int act, int rc)
 	n = tl_nparams(&c);
 	p = draw(&c, 1 + pos * 9 + norm * 3 + act, in, tgt);
 	g = calloc(n, sizeof *g);
+	tl_model_dropout(m, pd, DKEY, 0);
 	l0 = tl_model_forward(m, NULL, p, in, tgt);
 	tl_model_backward(m, NULL, p, g, 1.0f);
 	CHECK(l0 > 0);
@@ -96,9 +103,9 @@ gradcheck(int pos, int norm, int act, int rc)
 			worst = err;
 		CHECK_CLOSE(g[i], fd, 3e-4, 3e-2);
 	}
-	printf("gradcheck %s %s %s%s: %zu params, worst rel err %.2g\n",
+	printf("gradcheck %s %s %s%s%s: %zu params, worst rel err %.2g\n",
 	    tl_pos_names[pos], tl_norm_names[norm], tl_act_names[act],
-	    rc ? " recomputed" : "", n, worst);
+	    rc ? " recomputed" : "", pd > 0 ? " dropout" : "", n, worst);
 	free(p);
 	free(g);
 	tl_model_free(m);
@@ -107,9 +114,10 @@ gradcheck(int pos, int norm, int act, int rc)
 /* The gradients of a batch three ways: in one pass keeping every
  * activation; in one pass recomputing each block's (the same bits);
  * and one sequence at a time, recomputing, each pass's gradient scaled
- * by 1/B as tl_trainer_step does (the same up to the order of sums). */
+ * by 1/B as tl_trainer_step does (the same up to the order of sums);
+ * all under dropout of rate pd, whose masks follow the sequences. */
 static void
-memcheck(int pos, int norm, int act, int quant)
+memcheck(int pos, int norm, int act, int quant, float pd)
 {
 	tl_config c;
 	tl_model *m, *mr, *m1;
@@ -134,12 +142,18 @@ memcheck(int pos, int norm, int act, int quant)
 	tl_model_prepare(mr, p);
 	tl_model_prepare(m1, p);
 	l = tl_model_forward(m, NULL, p, in, tgt);
+	tl_model_dropout(m, pd, DKEY, 0);
+	tl_model_dropout(mr, pd, DKEY, 0);
+	/* dropout changes the loss */
+	CHECK((tl_model_forward(m, NULL, p, in, tgt) != l) == (pd > 0));
+	l = tl_model_forward(m, NULL, p, in, tgt);
 	tl_model_backward(m, NULL, p, g, 1.0f);
 	lr = tl_model_forward(mr, NULL, p, in, tgt);
 	tl_model_backward(mr, NULL, p, gr, 1.0f);
 	CHECK(l == lr);
 	CHECK(memcmp(g, gr, n * sizeof *g) == 0);
 	for (b = 0; b < B; b++) {
+		tl_model_dropout(m1, pd, DKEY, b);
 		l1 += tl_model_forward(m1, NULL, p, in + b * T, tgt + b * T) /
 		    B;
 		tl_model_backward(m1, NULL, p, g1, 1.0f / B);
@@ -150,10 +164,10 @@ memcheck(int pos, int norm, int act, int quant)
 			worst = fabs(g1[i] - g[i]);
 		CHECK_CLOSE(g1[i], g[i], 1e-6, 1e-4);
 	}
-	printf("memory savers %s %s %s %s: recomputed gradients %s, "
+	printf("memory savers %s %s %s %s%s: recomputed gradients %s, "
 	    "one sequence per pass: worst abs err %.2g\n",
 	    tl_quant_names[quant], tl_pos_names[pos], tl_norm_names[norm],
-	    tl_act_names[act], memcmp(g, gr, n * sizeof *g) == 0 ?
+	    tl_act_names[act], pd > 0 ? " dropout" : "", memcmp(g, gr, n * sizeof *g) == 0 ?
 	    "bit-identical" : "DIFFER", worst);
 	free(p);
 	free(g);
@@ -452,11 +466,14 @@ main(void)
 	for (pos = 0; pos < TL_POS_N; pos++)
 		for (norm = 0; norm < TL_NORM_N; norm++)
 			for (act = 0; act < TL_ACT_N; act++) {
-				gradcheck(pos, norm, act, 0);
-				gradcheck(pos, norm, act, 1);
+				gradcheck(pos, norm, act, 0, 0);
+				gradcheck(pos, norm, act, 1, 0);
+				gradcheck(pos, norm, act, 1, PDROP);
+				gradcheck(pos, norm, act, 0, PDROP);
 				for (q = 0; q < TL_QUANT_N; q++) {
 					forwardcheck(pos, norm, act, q);
-					memcheck(pos, norm, act, q);
+					memcheck(pos, norm, act, q, 0);
+					memcheck(pos, norm, act, q, PDROP);
 				}
 			}
 	return unit_done("test_model");
