@@ -124,6 +124,58 @@ setup() {
 	[[ "$output" == "tl-train: --dropout"* ]]
 }
 
+@test "train: --teacher: the same bytes for any thread count and after a resume; the weight is kept; bad teachers are refused" {
+	tl-train -m t.tl $SHAPE $RUN --quant fp32 < corpus.tok 2>/dev/null
+	for q in ternary fp32; do
+		tl-train -t 1 -m a.tl $SHAPE2 $RUN --quant $q --teacher t.tl < corpus.tok 2>a.err
+		tl-train -t 2 -m b.tl $SHAPE2 $RUN --quant $q --teacher t.tl --distill 0.5 < corpus.tok 2>/dev/null
+		tl-train -t 2 -m c.tl $SHAPE2 $RUN --quant $q --teacher t.tl --distill 0.8 < corpus.tok 2>/dev/null
+		tl-train -t 2 -m d.tl $SHAPE2 $RUN --quant $q < corpus.tok 2>/dev/null
+		grep -q "a.tl: learning from t.tl (10288 parameters) at weight 0.5" a.err
+		cmp a.tl b.tl
+		! cmp -s a.tl c.tl
+		! cmp -s a.tl d.tl
+		rm a.tl b.tl c.tl d.tl
+	done
+	# stopped and resumed with the same command: the same bytes
+	run="$SHAPE2 --steps 4000 --batch 2 --eval-every 50 --eval-tokens 200 --save-every 0 --teacher t.tl --distill 0.3"
+	tl-train -m a.tl $run < corpus.tok 2>/dev/null
+	tl-train -m b.tl $run --log b.log < corpus.tok 2>b.err &
+	pid=$!
+	wait_nonempty b.log
+	kill -INT $pid
+	wait $pid
+	grep -q "interrupted, saved" b.err
+	! cmp -s a.tl b.tl
+	# the weight is kept: resuming needs the teacher again
+	run tl-train -m b.tl --steps 4000 < corpus.tok
+	[ "$status" -eq 2 ]
+	[ "$output" = "tl-train: b.tl learns from a teacher (--distill 0.3): name it with --teacher, or give --distill 0" ]
+	tl-train -m b.tl --steps 4000 --teacher t.tl < corpus.tok 2>/dev/null
+	cmp a.tl b.tl
+	# refused: no teacher, a weight of 0, a shorter context, another
+	# tokenizer, a damaged teacher; no model is left behind
+	run tl-train -m n.tl $SHAPE $RUN --distill 0.5 < corpus.tok
+	[ "$status" -eq 2 ]
+	[ "$output" = "tl-train: --distill 0.5: name the teacher (--teacher)" ]
+	run tl-train -m n.tl $SHAPE $RUN --teacher t.tl --distill 0 < corpus.tok
+	[ "$status" -eq 2 ]
+	[ "$output" = "tl-train: --teacher t.tl with --distill 0: the teacher would not count" ]
+	run tl-train -m n.tl ${SHAPE/--ctx 16/--ctx 32} $RUN --teacher t.tl < corpus.tok
+	[ "$status" -eq 2 ]
+	[ "$output" = "tl-train: t.tl: the teacher's context (16) is shorter than the model's (32)" ]
+	tl-tokenize --train-bpe 300 -o v.bpe < corpus.txt
+	tl-tokenize -v v.bpe < corpus.txt > bpe.tok
+	run tl-train -m n.tl $SHAPE $RUN --teacher t.tl < bpe.tok
+	[ "$status" -eq 2 ]
+	[ "$output" = "tl-train: t.tl: tokenizer differs from n.tl's" ]
+	head -c 1000 t.tl > bad.tl
+	run tl-train -m n.tl $SHAPE $RUN --teacher bad.tl < corpus.tok
+	[ "$status" -eq 2 ]
+	[[ "$output" == "tl-train: bad.tl: truncated checkpoint"* ]]
+	[ ! -e n.tl ]
+}
+
 @test "train: resuming keeps training to the total --steps" {
 	tl-train -m a.tl $SHAPE $RUN < corpus.tok 2>/dev/null
 	cp a.tl b.tl

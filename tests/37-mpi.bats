@@ -97,12 +97,16 @@ said_by() {
 	cmp one.tl k2.tl
 }
 
-@test "mpi: under --dropout, 3 ranks make one process's checkpoint" {
-	tl-train -m one.tl $RUN --steps 3 --dropout 0.2 corpus.tok 2>/dev/null
-	mpi 3 -m k.tl $RUN --steps 3 --dropout 0.2 corpus.tok 2>/dev/null
-	cmp one.tl k.tl
-	tl-train -m no.tl $RUN --steps 3 corpus.tok 2>/dev/null
-	! cmp -s one.tl no.tl
+@test "mpi: under --dropout and --teacher, 3 ranks make one process's checkpoint" {
+	tl-train -m t.tl ${RUN/--exact-sums/} --quant fp32 --steps 3 corpus.tok 2>/dev/null
+	for f in "--dropout 0.2" "--teacher t.tl"; do
+		tl-train -m one.tl $RUN --steps 3 $f corpus.tok 2>/dev/null
+		mpi 3 -m k.tl $RUN --steps 3 $f corpus.tok 2>/dev/null
+		cmp one.tl k.tl
+		tl-train -m no.tl $RUN --steps 3 corpus.tok 2>/dev/null
+		! cmp -s one.tl no.tl
+		rm one.tl k.tl no.tl
+	done
 }
 
 @test "mpi: without --micro, a team's passes split the batch among its ranks" {

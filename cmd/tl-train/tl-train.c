@@ -56,10 +56,9 @@ stopped(void)
 }
 
 enum {
-	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_DROP, O_EVERY, O_ETOK,
-	O_EXACT, O_LOG,
-	O_LOGEVERY, O_LR, O_LRMIN, O_MEM, O_MICRO, O_RECOMP, O_SAVE, O_SCHED,
-	O_SEED, O_SEND, O_STEPS, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
+	O_ACCUM = TL_OPT_LONG, O_BATCH, O_CLIP, O_DISTILL, O_DROP, O_EVERY,
+	O_ETOK, O_EXACT, O_LOG, O_LOGEVERY, O_LR, O_LRMIN, O_MEM, O_MICRO, O_RECOMP, O_SAVE, O_SCHED,
+	O_SEED, O_SEND, O_STEPS, O_TEACHER, O_TIME, O_VAL, O_VALFRAC, O_WARMUP, O_WD, O_END
 };
 
 static const tl_opt opts[] = {
@@ -68,6 +67,7 @@ static const tl_opt opts[] = {
 	{ O_ACCUM, "accum", "N", NULL, 0, 0 },
 	{ O_BATCH, "batch", "N", NULL, 0, 0 },
 	{ O_CLIP, "clip", "X", NULL, 0, 0 },
+	{ O_DISTILL, "distill", "A", NULL, 0, 0 },
 	{ O_DROP, "dropout", "X", NULL, 0, 0 },
 	{ O_EVERY, "eval-every", "N", NULL, 0, 0 },
 	{ O_ETOK, "eval-tokens", "N", NULL, 0, 0 },
@@ -84,6 +84,7 @@ static const tl_opt opts[] = {
 	{ O_SEED, "seed", "N", NULL, 0, 0 },
 	{ O_SEND, "send-windows", NULL, NULL, 0, 0 },
 	{ O_STEPS, "steps", "N", NULL, 0, 0 },
+	{ O_TEACHER, "teacher", "model", NULL, 0, 0 },
 	{ O_TIME, "time", "S", NULL, 0, 0 },
 	{ O_VAL, "val", "file", NULL, 0, 0 },
 	{ O_VALFRAC, "val-frac", "X", NULL, 0, 0 },
@@ -98,6 +99,7 @@ static const tl_cmd cmd = { { opts, tl_shape_opts }, "[stream]", 1, NULL,
 typedef struct {
 	const char *model, *in, *logpath;	/* in: a file, or "stdin" */
 	const char *val;			/* --val, or NULL */
+	const char *teacher;			/* --teacher, or NULL */
 	const char *memarg;	/* --mem as given */
 	size_t mem;		/* its bytes */
 	int fromfile;
@@ -117,6 +119,7 @@ typedef struct {
 	tl_sfile *sf, *vsf;
 	tl_data data, vdata;
 	tl_ckpt ck;
+	tl_ckpt teach;		/* --teacher's weights */
 	int isnew, picked;
 	tl_pool *pool;
 	tl_trainer tr;
@@ -126,6 +129,9 @@ typedef struct {
 } run;
 
 #define SET(a, o) ((a)->set[(o) - TL_OPT_LONG])
+
+/* The teacher's weight in the targets when --teacher comes alone. */
+#define DISTILL 0.5f
 
 /*
  * The size a new model given --time and no size flags gets: the one
@@ -271,6 +277,12 @@ parse_args(args *a, int argc, char **argv)
 		case O_DROP:
 			hp->dropout = (float)tl_atof(v, o, 0, 0.99);
 			break;
+		case O_DISTILL:
+			hp->distill = (float)tl_atof(v, o, 0, 1);
+			break;
+		case O_TEACHER:
+			a->teacher = v;
+			break;
 		}
 	}
 	if (op.nargs == 1) {
@@ -403,6 +415,7 @@ apply_flags(const args *a, tl_hparams *hp, uint64_t step)
 	OVR(O_BATCH, batch);
 	OVR(O_CLIP, clip);
 	OVR(O_DROP, dropout);
+	OVR(O_DISTILL, distill);
 	OVR(O_EVERY, eval_every);
 	OVR(O_ETOK, eval_tokens);
 	OVR(O_LR, lr);
@@ -415,6 +428,20 @@ apply_flags(const args *a, tl_hparams *hp, uint64_t step)
 	OVR(O_WARMUP, warmup);
 	OVR(O_WD, wd);
 #undef OVR
+	/* a teacher's weight: given, kept, or the default */
+	if (a->teacher != NULL && hp->distill == 0 && !SET(a, O_DISTILL))
+		hp->distill = DISTILL;
+	if (a->teacher != NULL && hp->distill == 0)
+		tl_die(2, "--teacher %s with --distill 0: the teacher would "
+		    "not count", a->teacher);
+	if (a->teacher == NULL && hp->distill > 0) {
+		if (SET(a, O_DISTILL))
+			tl_die(2, "--distill %g: name the teacher (--teacher)",
+			    hp->distill);
+		tl_die(2, "%s learns from a teacher (--distill %g): name it "
+		    "with --teacher, or give --distill 0", a->model,
+		    hp->distill);
+	}
 	if (hp->steps == 0 && hp->time == 0)
 		tl_die(2, "no budget: give --steps or --time");
 	if (a->micro > 0 && hp->batch % a->micro != 0)
@@ -469,6 +496,11 @@ plan_memory(args *a, const run *r)
 	 * pass has no sum */
 	if (SET(a, O_EXACT))
 		x += tl_trainer_exact_bytes(&r->ck.cfg);
+	/* a teacher: its weights, and its passes counted at the batch */
+	if (a->teacher != NULL)
+		x += tl_nparams(&r->teach.cfg) * sizeof(float) +
+		    tl_trainer_teacher_bytes(&r->teach.cfg,
+		    (int)r->ck.hp.batch, (int)r->ck.cfg.ctx);
 	if (tl_trainer_plan(&r->ck.cfg, &r->ck.hp, x, a->mem, a->micro,
 	    a->recompute ? 1 : -1, &p) < 0)
 		tl_die(2, "--mem %s: the smallest run needs %.1f MiB (micro "
@@ -498,6 +530,9 @@ start(const args *a, run *r)
 	if (SET(a, O_EXACT) && tl_trainer_exact(&r->tr, r->tm.size > 1 ?
 	    &r->tm.train : NULL, err) < 0)
 		tl_die(2, "%s: %s", a->model, err);
+	if (a->teacher != NULL && tl_trainer_teacher(&r->tr, &r->teach.cfg,
+	    r->teach.params, err) < 0)
+		tl_die(2, "%s: %s", a->teacher, err);
 	if (r->tm.rank != 0)
 		return;
 	if (a->logpath && (r->logf = fopen(a->logpath, "a")) == NULL)
@@ -514,6 +549,10 @@ start(const args *a, run *r)
 		    "width %u, %u heads, FFN %u, context %u, batch %u\n",
 		    a->model, a->hp.time, ck->cfg.layers, ck->cfg.dim,
 		    ck->cfg.heads, ck->cfg.ffn, ck->cfg.ctx, ck->hp.batch);
+	if (a->teacher != NULL)
+		fprintf(stderr, "%s: learning from %s (%zu parameters) at "
+		    "weight %g\n", a->model, a->teacher,
+		    tl_nparams(&r->teach.cfg), ck->hp.distill);
 	if (r->tm.size > 1)
 		fprintf(stderr, "%s: %d ranks share each step's %llu passes\n",
 		    a->model, r->tm.size,
@@ -841,6 +880,9 @@ main(int argc, char **argv)
 	if (tl_simd_init(err) < 0)
 		tl_die(2, "%s", err);
 	join(&a, &r.tm);
+	if (a.teacher != NULL && tl_ckpt_load(&r.teach, a.teacher,
+	    TL_CKPT_WEIGHTS, err) < 0)
+		tl_die(2, "%s", err);
 	if (r.tm.rank == 0 || !SET(&a, O_SEND))
 		load_data(&a, &r);
 	share_sizes(&a, &r);
@@ -853,6 +895,9 @@ main(int argc, char **argv)
 		else
 			resume_model(&a, &r);
 		apply_flags(&a, &r.ck.hp, r.ck.st.step);
+		if (a.teacher != NULL && !tl_tok_equal(&r.teach.tok, &r.ck.tok))
+			tl_die(2, "%s: tokenizer differs from %s's", a.teacher,
+			    a.model);
 		if (a.memarg)
 			plan_memory(&a, &r);
 	}
@@ -865,6 +910,7 @@ main(int argc, char **argv)
 	tl_trainer_free(&r.tr);
 	tl_pool_free(r.pool);
 	tl_ckpt_free(&r.ck);
+	tl_ckpt_free(&r.teach);
 	close_data(&r);
 	return 0;
 }

@@ -19,9 +19,9 @@
 static const char magic[8] = TL_CKPT_MAGIC;
 
 #define PREFIX_SIZE (8 + 4 + 10 * 4 + 4)
-#define HP_SIZE (8 + 18 * 4)
+#define HP_SIZE (8 + 19 * 4)
 #define HP_SIZE_V1 (8 + 16 * 4)	/* version 1: no sched */
-#define HP_SIZE_V2 (8 + 17 * 4)	/* version 2: no dropout */
+#define HP_SIZE_V2 (8 + 17 * 4)	/* version 2: no dropout, distill */
 #define ST_SIZE (8 + 8 + 8 + 16 + 4 + 4)
 #define MAX_TOKBLOB (16 + 8 * (size_t)TL_MAX_VOCAB)
 
@@ -107,6 +107,7 @@ put_hp(unsigned char *p, const tl_hparams *h)
 	tl_put_f32(p + 68, h->save_every);
 	tl_put_u32(p + 72, h->sched);
 	tl_put_f32(p + 76, h->dropout);
+	tl_put_f32(p + 80, h->distill);
 }
 
 static void
@@ -131,6 +132,7 @@ get_hp(tl_hparams *h, const unsigned char *p, size_t size)
 	h->save_every = tl_get_f32(p + 68);
 	h->sched = size > 72 ? tl_get_u32(p + 72) : TL_SCHED_COSINE;
 	h->dropout = size > 76 ? tl_get_f32(p + 76) : 0;
+	h->distill = size > 80 ? tl_get_f32(p + 80) : 0;
 }
 
 static void
@@ -178,7 +180,8 @@ hp_check(const tl_hparams *h, char *err)
 	    !(h->eps > 0 && h->eps < 1) || !(h->val_frac >= 0 && h->val_frac < 1)
 	    || !(h->time >= 0 && h->time <= 1e9) ||
 	    !(h->save_every >= 0 && h->save_every <= 1e9) || !(h->clip <= 1e9) ||
-	    h->sched >= TL_SCHED_N || !(h->dropout >= 0 && h->dropout < 1))
+	    h->sched >= TL_SCHED_N || !(h->dropout >= 0 && h->dropout < 1) ||
+	    !(h->distill >= 0 && h->distill <= 1))
 		return tl_err(err, "hyperparameter out of range");
 	return 0;
 }

@@ -27,7 +27,7 @@
  */
 
 #define TL_CKPT_VERSION 3	/* reads 1 (no schedule field) and 2 (no
-				 * dropout field) too */
+				 * dropout and distill fields) too */
 #define TL_CKPT_MAGIC "tl-ckpt\n"	/* 8 bytes */
 
 typedef struct {

@@ -95,6 +95,8 @@ struct tl_model {
 	/* all of the above come from one allocation */
 	float *mem;
 	tl_drop drop;		/* the next passes' (tl_model_dropout) */
+	const float *soft;	/* (N, V) tl_model_soft's q, or NULL */
+	float softw;		/* and its weight */
 };
 
 /* Where dropout acts, each site's masks of its own (tl_drop_site). */
@@ -334,6 +336,13 @@ const float *
 tl_model_rowloss(const tl_model *m)
 {
 	return m->rowloss;
+}
+
+void
+tl_model_soft(tl_model *m, const float *q, float a)
+{
+	m->soft = a > 0 ? q : NULL;
+	m->softw = m->soft ? a : 0;
 }
 
 void
@@ -843,9 +852,16 @@ tl_model_forward(tl_model *m, tl_pool *p, const float *params,
 	if (tgt == NULL)
 		return 0;
 	memcpy(m->tgt, tgt, N * sizeof *tgt);
-	/* loss_r = lse_r - logit_r[tgt_r], the logit taken before softmax */
-	for (r = 0; r < N; r++)
+	/* loss_r = lse_r - logit_r[tgt_r], the logit taken before softmax;
+	 * with soft targets q at weight a, lse_r - (1 - a) logit_r[tgt_r]
+	 * - a sum_v q_rv logit_rv */
+	for (r = 0; r < N; r++) {
 		m->rowloss[r] = -m->logits[r * V + tgt[r]];
+		if (m->soft != NULL)
+			m->rowloss[r] = (1 - m->softw) * m->rowloss[r] -
+			    m->softw * tl_k()->dot(m->soft + r * V,
+			    m->logits + r * V, (int)V);
+	}
 	rows(p, N, job_softmax, &j);
 	for (r = 0; r < N; r++) {
 		m->rowloss[r] += m->lse[r];
@@ -865,11 +881,17 @@ tl_model_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 
 	tl_params_map(&P, (float *)params, &m->c);
 	tl_params_map(&G, grads, &m->c);
-	/* d loss / d logits = (softmax - onehot) / N */
+	/* d loss / d logits = (softmax - onehot) / N, or with soft
+	 * targets (softmax - (1 - a) onehot - a q) / N */
 	for (r = 0; r < N; r++) {
 		long i;
 
-		dl[r * V + m->tgt[r]] -= 1.0f;
+		if (m->soft != NULL) {
+			tl_k()->axpy(dl + r * V, -m->softw, m->soft + r * V,
+			    (int)V);
+			dl[r * V + m->tgt[r]] -= 1.0f - m->softw;
+		} else
+			dl[r * V + m->tgt[r]] -= 1.0f;
 		for (i = 0; i < V; i++)
 			dl[r * V + i] *= f;
 	}

@@ -231,6 +231,13 @@ const float *tl_model_rowloss(const tl_model *m);
  * that a backward pass, a recomputed block and the same rows in
  * another split of the step see the same ones. */
 void tl_model_dropout(tl_model *m, float p, uint64_t key, uint64_t row0);
+/* Targets mixed with the distribution q (B,T,V: a teacher's
+ * probabilities, which must outlive the passes) at weight a, for the
+ * passes that follow, until changed (q NULL or a 0: the targets
+ * alone, as a new model has): a row's loss is then (1 - a) times its
+ * cross-entropy with its target plus a times its cross-entropy with
+ * q's row. */
+void tl_model_soft(tl_model *m, const float *q, float a);
 /* Accumulate d(mean loss)/d(params) * gscale into grads. */
 void tl_model_backward(tl_model *m, tl_pool *p, const float *params,
     float *grads, float gscale);

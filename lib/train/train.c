@@ -53,6 +53,7 @@ tl_hparams_default(tl_hparams *hp, const tl_config *c)
 		.clip = 1.0f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
 		.val_frac = 0.1f, .eval_every = 200, .eval_tokens = 16384,
 		.save_every = 60, .sched = TL_SCHED_COSINE, .dropout = 0,
+		.distill = 0,
 	};
 
 	*hp = def;
@@ -240,6 +241,34 @@ tl_trainer_exact(tl_trainer *t, const tl_team *team, char *err)
 	return 0;
 }
 
+/* The teacher runs forward only: one block's activations suffice. */
+size_t
+tl_trainer_teacher_bytes(const tl_config *tc, int micro, int T)
+{
+	return tl_model_bytes(tc, micro, T, 1);
+}
+
+int
+tl_trainer_teacher(tl_trainer *t, const tl_config *tc, const float *tparams,
+    char *err)
+{
+	const tl_config *c = t->tm.cfg;
+
+	if (tc->vocab != c->vocab)
+		return tl_err(err, "the teacher has %u token ids, the model %u",
+		    tc->vocab, c->vocab);
+	if (tc->ctx < c->ctx)
+		return tl_err(err, "the teacher's context (%u) is shorter "
+		    "than the model's (%u)", tc->ctx, c->ctx);
+	tl_model_free(t->teacher);
+	if ((t->teacher = tl_model_new(tc, t->micro, (int)c->ctx, 1, err)) ==
+	    NULL)
+		return -1;
+	t->tparams = tparams;
+	tl_model_prepare(t->teacher, (float *)tparams);
+	return 0;
+}
+
 int
 tl_trainer_val(tl_trainer *t, uint64_t pos, size_t n, uint16_t *out,
     char *err)
@@ -256,6 +285,8 @@ void
 tl_trainer_free(tl_trainer *t)
 {
 	tl_model_free(t->m);
+	tl_model_free(t->teacher);
+	t->teacher = NULL;
 	free(t->grads);
 	free(t->fix);
 	t->fix = NULL;
@@ -523,11 +554,18 @@ tl_trainer_step_read(tl_trainer *t, float *lossp, float *gnorm, char *err)
 			/* masks by the step and the rows' place in it */
 			tl_model_dropout(t->m, h->dropout, tl_hash2(h->seed,
 			    tm->st->step), (uint64_t)a * h->batch + b);
+			if (t->teacher != NULL && h->distill > 0) {
+				tl_model_forward(t->teacher, t->pool,
+				    t->tparams, t->in + b * T, t->tgt + b * T);
+				tl_model_soft(t->m, tl_model_logits(t->teacher),
+				    h->distill);
+			}
 			l = tl_model_forward(t->m, t->pool, tm->params,
 			    t->in + b * T, t->tgt + b * T);
 			tl_model_backward(t->m, t->pool, tm->params, t->grads,
 			    f);
 			tl_model_dropout(t->m, 0, 0, 0);
+			tl_model_soft(t->m, NULL, 0);
 			if (!fixed) {
 				loss += l;
 				continue;

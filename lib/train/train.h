@@ -33,6 +33,9 @@ typedef struct {
 	float save_every;	/* seconds between checkpoints */
 	uint32_t sched;		/* TL_SCHED_*: rate and decay over the run */
 	float dropout;		/* rate (tl_model_dropout); 0 = none */
+	float distill;		/* weight of a teacher's distribution in
+				 * the targets (tl_trainer_teacher); 0 =
+				 * none */
 } tl_hparams;
 
 /* Where a run is. */
@@ -105,6 +108,8 @@ typedef struct {
 	int64_t *fix;		/* exact: a step's passes' sum, or NULL */
 	double *part;		/* per chunk sums of the optimizer step */
 	uint16_t *in, *tgt;	/* (B, T) */
+	tl_model *teacher;	/* micro rows, or NULL */
+	const float *tparams;	/* its weights */
 } tl_trainer;
 
 /* A way to train within a memory budget. */
@@ -146,6 +151,18 @@ int tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
  * (tl_trainer_exact_bytes, with several passes a step). */
 int tl_trainer_exact(tl_trainer *t, const tl_team *team, char *err);
 size_t tl_trainer_exact_bytes(const tl_config *c);
+/* Distillation: each pass's targets mixed at weight hp->distill with
+ * the probabilities that the model of config tc and weights tparams
+ * (which must outlive t) gives the same windows, in the same step
+ * (tl_model_soft).  The teacher must have t's vocabulary (and should
+ * have its tokenizer) and a context of at least t's.  0, or -1 with a
+ * message. */
+int tl_trainer_teacher(tl_trainer *t, const tl_config *tc,
+    const float *tparams, char *err);
+/* The bytes tl_trainer_teacher allocates for a teacher of config tc
+ * and passes of micro sequences of T positions (the teacher's weights
+ * not counted). */
+size_t tl_trainer_teacher_bytes(const tl_config *tc, int micro, int T);
 /* The passes of a step of t. */
 uint64_t tl_trainer_passes(const tl_trainer *t);
 /* Held-out ids [pos, pos + n) of the nval, read from their source. */

@@ -57,10 +57,46 @@ close(double a, double b)
 #define PDROP 0.3f
 #define DKEY 99
 
+/* Soft targets: a distribution q (B,T,V) drawn from seed; the loss
+ * with q at weight a is the mix of the two cross-entropies (checked
+ * against the probabilities of a forward without it). */
+#define SOFTW 0.4f
+
+static float *
+soft_targets(tl_model *m, const tl_config *c, const float *p,
+    const uint16_t *in, const uint16_t *tgt, uint64_t seed)
+{
+	size_t V = c->vocab, r, v;
+	float *q = malloc(B * T * V * sizeof *q), *pr;
+	double s, want = 0, got;
+	tl_rng g;
+
+	tl_rng_seed(&g, seed);
+	for (r = 0; r < B * T; r++) {
+		for (s = 0, v = 0; v < V; v++)
+			s += q[r * V + v] = tl_rng_float(&g) + 0.01f;
+		for (v = 0; v < V; v++)
+			q[r * V + v] /= s;
+	}
+	tl_model_forward(m, NULL, p, in, tgt);
+	pr = tl_model_logits(m);
+	for (r = 0; r < B * T; r++) {
+		want += (1 - SOFTW) * -log(pr[r * V + tgt[r]]);
+		for (v = 0; v < V; v++)
+			want += SOFTW * q[r * V + v] * -log(pr[r * V + v]);
+	}
+	want /= B * T;
+	tl_model_soft(m, q, SOFTW);
+	got = tl_model_forward(m, NULL, p, in, tgt);
+	CHECK_CLOSE(got, want, 1e-5, 1e-5);
+	return q;
+}
+
 /* Analytic gradients against central differences, with dropout of
- * rate pd (its masks the same in every pass). */
+ * rate pd (its masks the same in every pass), and soft targets if
+ * soft. */
 static void
-gradcheck(int pos, int norm, int act, int rc, float pd)
+gradcheck(int pos, int norm, int act, int rc, float pd, int soft)
 {
 	tl_config c;
 	tl_model *m;
@@ -69,6 +105,7 @@ gradcheck(int pos, int norm, int act, int rc, float pd)
 	size_t n, i;
 	double worst = 0;
 	int kinked = act == TL_ACT_RELU || act == TL_ACT_RELU2;
+	float *q = NULL;
 
 	tiny(&c, pos, norm, act, TL_QUANT_FP32);
 	m = tl_model_new(&c, B, T, rc, NULL);
@@ -77,6 +114,8 @@ gradcheck(int pos, int norm, int act, int rc, float pd)
 	p = draw(&c, 1 + pos * 9 + norm * 3 + act, in, tgt);
 	g = calloc(n, sizeof *g);
 	tl_model_dropout(m, pd, DKEY, 0);
+	if (soft)
+		q = soft_targets(m, &c, p, in, tgt, 5 + act);
 	l0 = tl_model_forward(m, NULL, p, in, tgt);
 	tl_model_backward(m, NULL, p, g, 1.0f);
 	CHECK(l0 > 0);
@@ -103,9 +142,11 @@ gradcheck(int pos, int norm, int act, int rc, float pd)
 			worst = err;
 		CHECK_CLOSE(g[i], fd, 3e-4, 3e-2);
 	}
-	printf("gradcheck %s %s %s%s%s: %zu params, worst rel err %.2g\n",
+	printf("gradcheck %s %s %s%s%s%s: %zu params, worst rel err %.2g\n",
 	    tl_pos_names[pos], tl_norm_names[norm], tl_act_names[act],
-	    rc ? " recomputed" : "", pd > 0 ? " dropout" : "", n, worst);
+	    rc ? " recomputed" : "", pd > 0 ? " dropout" : "",
+	    soft ? " soft targets" : "", n, worst);
+	free(q);
 	free(p);
 	free(g);
 	tl_model_free(m);
@@ -466,10 +507,10 @@ main(void)
 	for (pos = 0; pos < TL_POS_N; pos++)
 		for (norm = 0; norm < TL_NORM_N; norm++)
 			for (act = 0; act < TL_ACT_N; act++) {
-				gradcheck(pos, norm, act, 0, 0);
-				gradcheck(pos, norm, act, 1, 0);
-				gradcheck(pos, norm, act, 1, PDROP);
-				gradcheck(pos, norm, act, 0, PDROP);
+				gradcheck(pos, norm, act, 0, 0, 0);
+				gradcheck(pos, norm, act, 1, 0, 0);
+				gradcheck(pos, norm, act, 1, PDROP, 0);
+				gradcheck(pos, norm, act, 0, 0, 1);
 				for (q = 0; q < TL_QUANT_N; q++) {
 					forwardcheck(pos, norm, act, q);
 					memcheck(pos, norm, act, q, 0);
