@@ -18,15 +18,19 @@
 #define BLOCK 65536		/* bytes of text read at a time */
 #define SPIECE (1 << 20)	/* --sample: bytes of each piece at most */
 
-enum { O_KIND = TL_OPT_LONG, O_CSV, O_JSONL, O_SAMPLE, O_SEP };
+enum { O_KIND = TL_OPT_LONG, O_CSV, O_DROP, O_JSONL, O_SAMPLE, O_SEED,
+	O_SEP };
 
 /* The output file of -o while it is being written under a temporary
  * name; removed if the program dies before renaming it. */
 static tl_afile outfile;	/* -o */
 static int stats;		/* --stats: counts and times on stderr */
+static float bpedrop;		/* --bpe-dropout */
+static uint64_t dropseed = 1;	/* --seed */
 
 static const char *const kinds[] = { "exact", "words" };
 static const tl_opt opts[] = {
+	{ O_DROP, "bpe-dropout", "p", NULL, 0, 0 },
 	{ O_KIND, "bpe-kind", "kind", kinds, 2, 0 },
 	{ O_CSV, "csv", "column", NULL, 0, 0 },
 	{ 'd', NULL, NULL, NULL, 0, 0 },
@@ -34,6 +38,7 @@ static const tl_opt opts[] = {
 	{ O_JSONL, "jsonl", "key", NULL, 0, 0 },
 	{ 'o', NULL, "file", NULL, 0, 0 },
 	{ O_SAMPLE, "sample", "size", NULL, 0, 0 },
+	{ O_SEED, "seed", "N", NULL, 0, 0 },
 	{ O_SEP, "sep", "string", NULL, 0, 0 },
 	{ 's', "stats", NULL, NULL, 0, 0 },
 	{ 'b', "train-bpe", "n", NULL, 0, 0 },
@@ -51,6 +56,8 @@ static const tl_cmd cmd = { { opts }, "[file]", 1,
 	"  --stats         print counts and times on stderr\n"
 	"  -v vocab        use the tokenizer of vocab (a vocabulary file,\n"
 	"                  token stream or checkpoint)\n"
+	"  --bpe-dropout p skip each BPE merge with probability p\n"
+	"  --seed N        the random segmentations of --bpe-dropout\n"
 	"  --train-bpe n   learn an n-id BPE vocabulary into -o file\n"
 	"  --bpe-kind k    exact (whole-text rule, the default) or words\n"
 	"  --sample size   learn from about size bytes spread over the input\n"
@@ -61,6 +68,20 @@ static const tl_cmd cmd = { { opts }, "[file]", 1,
 	"                  with -d, written back in that format)\n",
 	NULL
 };
+
+/* An encoder of t, under --bpe-dropout if given. */
+static tl_tokenc *
+encoder(const tl_tok *t)
+{
+	char err[TL_ERRLEN];
+	tl_tokenc *e;
+
+	if ((e = tl_tokenc_new(t, err)) == NULL)
+		tl_die(1, "%s", err);
+	if (bpedrop > 0 && tl_tokenc_dropout(e, bpedrop, dropseed, err) != 0)
+		tl_die(2, "%s", err);
+	return e;
+}
 
 /* The document format (kind TL_DOCS_TEXT: no documents). */
 static tl_docfmt docfmt;
@@ -175,8 +196,7 @@ encode(FILE *in, const char *name, FILE *out, const char *oname,
 	double t0 = tl_now(), dt;
 	int last;
 
-	if ((e = tl_tokenc_new(t, err)) == NULL)
-		tl_die(1, "%s", err);
+	e = encoder(t);
 	if (!ids && (w = tl_swriter_new(out, t, err)) == NULL)
 		tl_die(1, "%s: %s", oname, err);
 	progress_begin(&pg, in, out, "bytes");
@@ -263,8 +283,7 @@ encode_docs(FILE *in, const char *name, FILE *out, const char *oname,
 	d.out = out;
 	d.oname = oname;
 	d.eot = (uint16_t)tl_tok_eot(t);
-	if ((d.e = tl_tokenc_new(t, err)) == NULL)
-		tl_die(1, "%s", err);
+	d.e = encoder(t);
 	if (!ids && (d.w = tl_swriter_new(out, t, err)) == NULL)
 		tl_die(1, "%s: %s", oname, err);
 	progress_begin(&d.pg, in, out, "bytes");
@@ -539,6 +558,13 @@ main(int argc, char **argv)
 		case O_SAMPLE:
 			sample = tl_atosize(op.arg, op.name);
 			break;
+		case O_DROP:
+			bpedrop = (float)tl_atof(op.arg, op.name, 0, 0.99);
+			break;
+		case O_SEED:
+			dropseed = (uint64_t)tl_atol(op.arg, op.name, 0,
+			    0x7fffffffL);
+			break;
 		case 'd':
 			dflag = 1;
 			break;
@@ -574,6 +600,10 @@ main(int argc, char **argv)
 	if (!nbpe && (tl_opt_given(&op, O_KIND) ||
 	    tl_opt_given(&op, O_SAMPLE)))
 		tl_die(2, "--bpe-kind and --sample need --train-bpe");
+	if (tl_opt_given(&op, O_SEED) && !tl_opt_given(&op, O_DROP))
+		tl_die(2, "--seed needs --bpe-dropout");
+	if (tl_opt_given(&op, O_DROP) && (nbpe || dflag))
+		tl_die(2, "--bpe-dropout encodes: not with -d or --train-bpe");
 	if (nbpe && opath == NULL)
 		tl_die(2, "--train-bpe needs -o file");
 	if (nbpe == 256 && docfmt.kind != TL_DOCS_TEXT)
@@ -592,6 +622,9 @@ main(int argc, char **argv)
 			tl_die(2, "%s", err);
 	} else if (tl_tok_bytes(&tok, err) != 0)
 		tl_die(1, "%s", err);
+	if (tl_opt_given(&op, O_DROP) && tl_tok_nmerges(&tok) == 0)
+		tl_die(2, "--bpe-dropout: %s has no BPE merges to skip",
+		    vpath ? vpath : "the byte tokenizer");
 	/* Documents end with the EOT: a tokenizer without one gets it. */
 	if (docfmt.kind != TL_DOCS_TEXT && !dflag && !nbpe &&
 	    tl_tok_eot(&tok) < 0 && tl_tok_add_eot(&tok, err) != 0)

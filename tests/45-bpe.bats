@@ -41,3 +41,34 @@ setup() {
 	[ "$bytes" -le 40000 ]
 	[ "$bytes" -ge $((40000 - 300)) ]
 }
+
+@test "bpe: --bpe-dropout: longer streams of the same text, the same for a seed from a file or a pipe, words BPE too; refused without merges" {
+	tl-tokenize -v v.bpe --bpe-dropout 0.2 --seed 3 corpus.txt > a.tok
+	cat corpus.txt | tl-tokenize -v v.bpe --bpe-dropout 0.2 --seed 3 > b.tok
+	tl-tokenize -v v.bpe --bpe-dropout 0.2 --seed 4 corpus.txt > c.tok
+	tl-tokenize -v v.bpe --bpe-dropout 0 corpus.txt | cmp - corpus.tok
+	cmp a.tok b.tok
+	! cmp -s a.tok c.tok
+	tl-tokenize -d < a.tok | cmp - corpus.txt
+	[ "$(stat -c %s a.tok)" -gt "$(stat -c %s corpus.tok)" ]
+	# the same tokenizer: the stream trains the model of corpus.tok
+	tl-train -m m.tl --layers 1 --dim 16 --heads 2 --ffn 32 --ctx 16 \
+		--steps 2 --batch 2 --save-every 0 corpus.tok 2>/dev/null
+	tl-train -m m.tl --steps 4 a.tok 2>/dev/null
+	tl-tokenize --train-bpe 320 --bpe-kind words -o w.bpe < corpus.txt
+	tl-tokenize -v w.bpe --bpe-dropout 0.2 corpus.txt > w1.tok
+	cat corpus.txt | tl-tokenize -v w.bpe --bpe-dropout 0.2 > w2.tok
+	cmp w1.tok w2.tok
+	tl-tokenize -d < w1.tok | cmp - corpus.txt
+	! tl-tokenize -v w.bpe corpus.txt | cmp -s - w1.tok
+	run tl-tokenize --bpe-dropout 0.1 corpus.txt
+	[ "$status" -eq 2 ]
+	[ "$output" = "tl-tokenize: --bpe-dropout: the byte tokenizer has no BPE merges to skip" ]
+	run tl-tokenize -v v.bpe --seed 2 corpus.txt
+	[ "$status" -eq 2 ]
+	[ "$output" = "tl-tokenize: --seed needs --bpe-dropout" ]
+	run tl-tokenize -d --bpe-dropout 0.1 -v v.bpe < a.tok
+	[ "$status" -eq 2 ]
+	run tl-tokenize -v v.bpe --bpe-dropout 1 corpus.txt
+	[ "$status" -eq 2 ]
+}

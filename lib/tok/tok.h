@@ -121,6 +121,14 @@ tl_tokenc *tl_tokenc_new(const tl_tok *t, char *err);
 int tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n,
     int last, const uint16_t **ids, size_t *nids, char *err);
 void tl_tokenc_free(tl_tokenc *e);
+/* BPE-dropout from now on: each merge that could be made is skipped
+ * with probability p (rounded to a multiple of 1/65536), so that the
+ * same text comes out in other, longer segmentations; p 0 turns it
+ * off.  The draws of each piece of text come from seed and the
+ * piece's offset in the text: the same seed and text give the same
+ * ids, in blocks of any size.  -1 for a byte tokenizer or a p out of
+ * [0, 1). */
+int tl_tokenc_dropout(tl_tokenc *e, float p, uint64_t seed, char *err);
 /* For tests: lower the carry limits (max > keep > 0). */
 void tl_tokenc_limits(tl_tokenc *e, size_t max, size_t keep);
 

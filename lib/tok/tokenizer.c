@@ -411,6 +411,13 @@ struct work {
 	uint32_t *id, *nxt, *prv;
 	uint64_t *heap;
 	struct wcache *wc;	/* words BPE: recent words, or NULL */
+	/* BPE-dropout (tl_tokenc_dropout): a merge is skipped when 16
+	 * random bits are below thr; the bits of each piece come from
+	 * the seed and the piece's offset in the whole text (off is the
+	 * text's first byte's) */
+	uint32_t thr;
+	uint64_t seed, off;
+	tl_rng rng;
 };
 
 static int
@@ -534,7 +541,12 @@ encode_small(const tl_tok *t, const unsigned char *s, size_t n,
 }
 
 /* Encode s[0..n) (n <= w->cap) into out (room for n ids) with the
- * heap; returns the number of ids. */
+ * heap; returns the number of ids.  Under BPE-dropout a merge that
+ * could be made is skipped at random, kept aside, and offered again
+ * after the next merge that is made (so that it may still be made
+ * later, as in Provilkov et al., 2020): the skipped keys are held at
+ * the far end of the heap's array, which no more than 3n keys ever
+ * share. */
 static size_t
 encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
     struct work *w)
@@ -542,16 +554,16 @@ encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 	const struct enc *e = t->enc;
 	const uint32_t *m = t->merges;
 	uint32_t *id = w->id, *nxt = w->nxt, *prv = w->prv;
-	uint64_t *h = w->heap, top;
+	uint64_t *h = w->heap, top, *skip = w->heap + 3 * w->cap;
 	uint32_t p, q, r, x;
-	size_t nh = 0, i, k;
+	size_t nh = 0, i, k, ns = 0;
 
 	if (t->kind == TL_TOK_BYTES || n < 2) {
 		for (i = 0; i < n; i++)
 			out[i] = s[i];
 		return n;
 	}
-	if (n <= SMALL)
+	if (n <= SMALL && w->thr == 0)
 		return encode_small(t, s, n, out);
 	for (i = 0; i < n; i++) {
 		id[i] = s[i];
@@ -578,6 +590,15 @@ encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 		/* A dead p has id DEAD, which no merge holds. */
 		if (id[p] != m[2 * r] || q == NONE || id[q] != m[2 * r + 1])
 			continue;
+		if (w->thr > 0 && tl_rng_u32(&w->rng) >> 16 < w->thr) {
+			*--skip = top;
+			ns++;
+			continue;
+		}
+		for (; ns > 0; ns--, skip++) {
+			h[nh] = *skip;
+			sift_up(h, nh++);
+		}
 		id[p] = 256 + r;
 		id[q] = DEAD;
 		nxt[p] = x = nxt[q];
@@ -621,6 +642,15 @@ struct wcache {
 	struct wc_ent e[WC_SLOTS];
 };
 
+/* Under BPE-dropout, the random bits of the piece at offset a of the
+ * text being encoded. */
+static void
+drop_seed(struct work *w, size_t a)
+{
+	if (w->thr > 0)
+		tl_rng_seed(&w->rng, tl_hash2(w->seed, w->off + a));
+}
+
 static size_t
 encode_word(const tl_tok *t, const unsigned char *s, size_t n,
     uint16_t *out, struct work *w)
@@ -629,6 +659,8 @@ encode_word(const tl_tok *t, const unsigned char *s, size_t n,
 	uint32_t h = 2166136261u;
 	size_t i, k;
 
+	if (w->thr > 0)		/* each occurrence its own segmentation */
+		return encode_seg(t, s, n, out, w);
 	if (n <= WC_BYTES && w->wc != NULL) {
 		for (i = 0; i < n; i++)
 			h = (h ^ s[i]) * 16777619u;
@@ -674,8 +706,10 @@ encode_words(const tl_tok *t, const unsigned char *s, size_t n, int last,
 	while (a < n && (l = tl_tok_word(s + a, n - a, last)) > 0) {
 		if (l == 1)
 			out[(*k)++] = s[a];
-		else
+		else {
+			drop_seed(w, a);
 			*k += encode_word(t, s + a, l, out + *k, w);
+		}
 		a += l;
 	}
 	*used = a;
@@ -714,6 +748,7 @@ encode_run(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 		else {
 			if (work_grow(w, b - a, err) != 0)
 				return -1;
+			drop_seed(w, a);
 			*k += encode_seg(t, s + a, b - a, out + *k, w);
 		}
 	}
@@ -780,6 +815,20 @@ tl_tokenc_new(const tl_tok *t, char *err)
 	e->max = TL_TOK_CARRY_MAX;
 	e->keep = TL_TOK_CARRY_KEEP;
 	return e;
+}
+
+int
+tl_tokenc_dropout(tl_tokenc *e, float p, uint64_t seed, char *err)
+{
+	if (e->t->kind == TL_TOK_BYTES)
+		return tl_err(err, "BPE-dropout needs a BPE vocabulary");
+	if (!(p >= 0 && p < 1))
+		return tl_err(err, "BPE-dropout rate %g not in [0, 1)", p);
+	e->w.thr = (uint32_t)(p * 65536.0f + 0.5f);
+	if (e->w.thr > 65535)
+		e->w.thr = 65535;
+	e->w.seed = seed;
+	return 0;
 }
 
 void
@@ -913,6 +962,7 @@ tl_tokenc_feed(tl_tokenc *e, const unsigned char *text, size_t n, int last,
 	end = e->len - c;
 	memmove(e->buf, e->buf + c, end);
 	e->len = end;
+	e->w.off += c;
 	if (e->chk < 1)
 		e->chk = 1;
 	*ids = e->out;
@@ -936,6 +986,7 @@ feed_words(tl_tokenc *e, int last, const uint16_t **ids, size_t *nids,
 	if (used > 0)
 		memmove(e->buf, e->buf + used, e->len - used);
 	e->len -= used;
+	e->w.off += used;
 	if (k > 0)
 		*ids = e->out;
 	*nids = k;

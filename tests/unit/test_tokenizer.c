@@ -146,6 +146,77 @@ check_encode(const tl_tok *t, const unsigned char *text, size_t n,
 	free(st);
 }
 
+/* text streamed in random blocks through an encoder under BPE-dropout
+ * of rate p and seed (p < 0: none); *nout ids, malloc'd */
+static uint16_t *
+drop_encode(const tl_tok *t, const unsigned char *text, size_t n, float p,
+    uint64_t seed, tl_rng *g, size_t *nout)
+{
+	char err[TL_ERRLEN];
+	uint16_t *st = malloc((n + 1) * sizeof(*st));
+	size_t pos = 0, k, blk;
+	tl_tokenc *e = tl_tokenc_new(t, err);
+	const uint16_t *o;
+
+	*nout = 0;
+	CHECK(e != NULL);
+	if (p >= 0)
+		CHECK(tl_tokenc_dropout(e, p, seed, err) == 0);
+	do {
+		blk = 1 + tl_rng_below(g, 5000);
+		if (blk > n - pos)
+			blk = n - pos;
+		CHECK(tl_tokenc_feed(e, text + pos, blk, pos + blk == n, &o,
+		    &k, err) == 0);
+		memcpy(st + *nout, o, k * sizeof(*o));
+		*nout += k;
+		pos += blk;
+	} while (pos < n);
+	tl_tokenc_free(e);
+	CHECK(decodes_to(t, st, *nout, text, n));
+	return st;
+}
+
+/*
+ * BPE-dropout: the same ids for the same seed in blocks of any size,
+ * others for another seed, more ids the higher the rate, the ids of
+ * no dropout at rate 0; refused for byte tokens.
+ */
+static void
+test_dropout(const tl_tok *t, const unsigned char *text, size_t n,
+    tl_rng *g)
+{
+	char err[TL_ERRLEN];
+	uint16_t *a, *b, *c, *z, *d, *none;
+	size_t na, nb, nc, nz, nd, nnone;
+	tl_tok bytes;
+	tl_tokenc *e;
+
+	none = drop_encode(t, text, n, -1, 0, g, &nnone);
+	z = drop_encode(t, text, n, 0, 5, g, &nz);
+	a = drop_encode(t, text, n, 0.1f, 5, g, &na);
+	b = drop_encode(t, text, n, 0.1f, 5, g, &nb);
+	c = drop_encode(t, text, n, 0.1f, 6, g, &nc);
+	d = drop_encode(t, text, n, 0.3f, 5, g, &nd);
+	CHECK(ids_equal(z, nz, none, nnone));
+	CHECK(ids_equal(a, na, b, nb));
+	CHECK(!ids_equal(a, na, c, nc));
+	CHECK(nnone < na && na < nd);
+	printf("BPE-dropout: %zu bytes to %zu ids, %zu at rate 0.1, %zu at "
+	    "0.3\n", n, nnone, na, nd);
+	CHECK(tl_tok_bytes(&bytes, err) == 0);
+	e = tl_tokenc_new(&bytes, err);
+	CHECK(tl_tokenc_dropout(e, 0.1f, 1, err) == -1);
+	tl_tokenc_free(e);
+	tl_tok_free(&bytes);
+	free(none);
+	free(z);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
 static void
 test_hand(void)
 {
@@ -345,6 +416,7 @@ test_real(const char *path, tl_rng *g)
 		n = 300000;
 	check_learn(s, n / 2, 512, &t, path);
 	check_encode(&t, s + n / 2, n / 2, g, 0, 0);
+	test_dropout(&t, s + n / 2, n / 2, g);
 	tl_tok_free(&t);
 	free(s);
 }
