@@ -361,16 +361,6 @@ drop_of(const tl_model *m, int s, int l, tl_drop *d)
 	return d;
 }
 
-/* y (N, C) = x dropped, row r as the row (r / T, 0, r % T) of d. */
-static void
-drop_res(const tl_model *m, const tl_drop *d, float *y, const float *x)
-{
-	long r, C = m->C;
-
-	for (r = 0; r < m->N; r++)
-		tl_drop_row(d, tl_drop_stream(d, (uint64_t)(r / m->T), 0,
-		    (uint64_t)(r % m->T)), y + r * C, x + r * C, (int)C);
-}
 
 void
 tl_model_prepare(tl_model *m, float *params)
@@ -393,6 +383,7 @@ typedef struct {
 	const float *x, *w, *b;
 	float *y, *y2, *mean, *rstd;
 	float s;
+	const tl_drop *d;
 } rowjob;
 
 /* Quantize row r of a linear layer's input to int8 values by absmax
@@ -502,6 +493,18 @@ job_act_back(void *ctx, int r)
 	    j->x + (long)r * m->F, j->b + (long)r * m->F1, m->F);
 }
 
+/* Row r of (N, C) dropped, as the row (r / T, 0, r % T) of j->d. */
+static void
+job_drop(void *ctx, int r)
+{
+	rowjob *j = ctx;
+	tl_model *m = j->m;
+	long C = m->C;
+
+	tl_drop_row(j->d, tl_drop_stream(j->d, (uint64_t)(r / m->T), 0,
+	    (uint64_t)(r % m->T)), j->y + r * C, j->x + r * C, (int)C);
+}
+
 /* Cross-entropy of row r: softmax in place, lse kept. */
 static void
 job_softmax(void *ctx, int r)
@@ -516,6 +519,20 @@ static void
 rows(tl_pool *p, int n, void (*fn)(void *, int), rowjob *j)
 {
 	tl_pool_for(p, n, fn, j);
+}
+
+/* y (N, C) = x dropped by d (job_drop). */
+static void
+drop_res(tl_model *m, tl_pool *p, const tl_drop *d, float *y, const float *x)
+{
+	rowjob j;
+
+	memset(&j, 0, sizeof j);
+	j.m = m;
+	j.d = d;
+	j.x = x;
+	j.y = y;
+	rows(p, m->N, job_drop, &j);
 }
 
 /* Run fn over the N rows: y, x, w, b (dy for the backward pass), the
@@ -733,7 +750,7 @@ block_forward(tl_model *m, tl_pool *p, const float *params, int l,
 		    a.ln3r, C);
 	lin_forward(m, p, params, l, TL_LIN_O, a.mid, a.ays, a.xg + TL_LIN_O * N);
 	if (dr != NULL)
-		drop_res(m, dr, a.mid, a.mid);
+		drop_res(m, p, dr, a.mid, a.mid);
 	for (r = 0; r < N * C; r++)
 		a.mid[r] += a.x[r];
 	/* FFN */
@@ -750,7 +767,7 @@ block_forward(tl_model *m, tl_pool *p, const float *params, int l,
 	if (again)
 		return;
 	if (df != NULL)
-		drop_res(m, df, a.out, a.out);
+		drop_res(m, p, df, a.out, a.out);
 	for (r = 0; r < N * C; r++)
 		a.out[r] += a.mid[r];
 }
@@ -769,7 +786,7 @@ out_backward(tl_model *m, tl_pool *p, const float *params, float *grads,
 
 	/* dln is free between a norm's backward and the next product's */
 	if (d != NULL) {
-		drop_res(m, d, m->dln, m->dres);
+		drop_res(m, p, d, m->dln, m->dres);
 		dy = m->dln;
 	}
 	lin_backward(m, p, params, grads, l, i, w ? m->dsub : dx, dy, xs,

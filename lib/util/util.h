@@ -97,10 +97,10 @@ uint64_t tl_hash2(uint64_t a, uint64_t b);
  * Dropout as a function of indices, so that a mask is the same for
  * any thread count, any split of a step into passes and after a
  * resume, and a backward pass can make its forward's mask again.  An
- * element of a row is dropped when its 16 bits are below thr (rate
- * thr / 65536), else multiplied by scale = 65536 / (65536 - thr).  A
- * row is named by a stream, tl_drop_stream of the step's key and the
- * row's indices; its elements are numbered from 0, four to a hash.
+ * element of a row is dropped when its 8 bits are below thr (rate
+ * thr / 256), else multiplied by scale = 256 / (256 - thr).  A row is
+ * named by a stream, tl_drop_stream of the step's key and the row's
+ * indices; its elements are numbered from 0, eight to a hash.
  */
 typedef struct {
 	uint32_t thr;		/* 0: no dropout */
@@ -108,7 +108,7 @@ typedef struct {
 	uint64_t key;		/* the step's, with the site's folded in */
 	uint64_t row0;		/* a pass's first sequence in its step */
 } tl_drop;
-/* The dropout of rate p (in [0, 1), rounded to a multiple of 1/65536)
+/* The dropout of rate p (in [0, 1), rounded to a multiple of 1/256)
  * under key. */
 tl_drop tl_drop_make(float p, uint64_t key, uint64_t row0);
 /* The same rate and rows, the key of site s of layer l. */
