@@ -7,7 +7,8 @@
  * with the default carry limits (the ids must equal the whole
  * encoding) and with tiny ones (the text must still come back).  A
  * BPE tokenizer is also tried as words BPE (the same merges applied
- * within words).
+ * within words), and both under BPE-dropout (the text must come back,
+ * and the same seed give the same ids in other blocks).
  */
 #include "formats/formats.h"
 #include "fuzz.h"
@@ -33,10 +34,11 @@ decodes(const tl_tok *t, const uint16_t *ids, size_t nids,
 	FUZZ_CHECK(k == n);
 }
 
-/* Encode text in blocks; the ids go to *out (malloc'd). */
+/* Encode text in blocks (their sizes drawn from bseed), under
+ * BPE-dropout of rate p if p > 0; the ids go to *out (malloc'd). */
 static size_t
 stream(const tl_tok *t, const uint8_t *text, size_t n, size_t max,
-    size_t keep, uint16_t **out)
+    size_t keep, float p, uint64_t bseed, uint16_t **out)
 {
 	char err[TL_ERRLEN];
 	const uint16_t *o;
@@ -49,7 +51,9 @@ stream(const tl_tok *t, const uint8_t *text, size_t n, size_t max,
 	FUZZ_CHECK((e = tl_tokenc_new(t, err)) != NULL);
 	if (max)
 		tl_tokenc_limits(e, max, keep);
-	tl_rng_seed(&g, n);
+	if (p > 0)
+		FUZZ_CHECK(tl_tokenc_dropout(e, p, n, err) == 0);
+	tl_rng_seed(&g, bseed);
 	do {
 		blk = tl_rng_below(&g, 4) == 0 ? 0 : 1 + tl_rng_below(&g, 700);
 		if (blk > n - pos)
@@ -76,11 +80,19 @@ encodes(const tl_tok *t, const uint8_t *text, size_t n)
 
 	FUZZ_CHECK(tl_tok_encode(t, text, n, &ids, &nids, err) == 0);
 	decodes(t, ids, nids, text, n);
-	nst = stream(t, text, n, 0, 0, &st);
+	nst = stream(t, text, n, 0, 0, 0, n, &st);
 	FUZZ_CHECK(nst == nids && memcmp(st, ids, nst * sizeof(*st)) == 0);
 	free(st);
-	nst = stream(t, text, n, 1 + n % 600, 1 + n % 37, &st);
+	nst = stream(t, text, n, 1 + n % 600, 1 + n % 37, 0, n, &st);
 	decodes(t, st, nst, text, n);
+	free(st);
+	free(ids);
+	if (t->kind == TL_TOK_BYTES)
+		return;
+	nids = stream(t, text, n, 0, 0, 0.3f, n, &ids);
+	decodes(t, ids, nids, text, n);
+	nst = stream(t, text, n, 0, 0, 0.3f, n + 1, &st);
+	FUZZ_CHECK(nst == nids && memcmp(st, ids, nst * sizeof(*st)) == 0);
 	free(st);
 	free(ids);
 }
