@@ -24,11 +24,11 @@ teardown() {
 
 # step_of FILE: the step a checkpoint of the byte tokenizer is at: after
 # the prefix, the tokenizer and the hyperparameters, 72 bytes in version
-# 1 and 76 from version 2 (tl-checkpoint(5)).
+# 1, 76 in version 2 and 84 from version 3 (tl-checkpoint(5)).
 step_of() {
 	local v
 	v=$(od -An -tu4 -j 8 -N 4 "$1" | tr -d ' ')
-	od -An -tu8 -j $((56 + 8 + (v == 1 ? 72 : 76))) -N 8 "$1" | tr -d ' '
+	od -An -tu8 -j $((56 + 8 + (v == 1 ? 72 : v == 2 ? 76 : 84))) -N 8 "$1" | tr -d ' '
 }
 
 # small_fs DIR KIB: a file system of KIB KiB at DIR: a tmpfs where

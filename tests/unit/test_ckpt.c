@@ -79,10 +79,13 @@ roundtrip(const char *dir)
 	spit(d, ba, na);
 	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "bad magic"));
 	ba[0] = 't';
-	ba[8] = 3;
+	ba[8] = TL_CKPT_VERSION + 1;
 	spit(d, ba, na);
-	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "version 3"));
-	ba[8] = 2;
+	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "version 4"));
+	ba[8] = 0;
+	spit(d, ba, na);
+	CHECK(tl_ckpt_load(&ck2, d, TL_CKPT_ALL, err) < 0 && strstr(err, "version 0"));
+	ba[8] = TL_CKPT_VERSION;
 	/* a dimension past its maximum is refused before any allocation */
 	tl_put_u32(ba + 12 + 4 * 2, 1u << 30);
 	spit(d, ba, na);
