@@ -361,7 +361,6 @@ drop_of(const tl_model *m, int s, int l, tl_drop *d)
 	return d;
 }
 
-
 void
 tl_model_prepare(tl_model *m, float *params)
 {
