@@ -554,7 +554,7 @@ encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 	const struct enc *e = t->enc;
 	const uint32_t *m = t->merges;
 	uint32_t *id = w->id, *nxt = w->nxt, *prv = w->prv;
-	uint64_t *h = w->heap, top, *skip = w->heap + 3 * w->cap;
+	uint64_t *h = w->heap, top, *skip;
 	uint32_t p, q, r, x;
 	size_t nh = 0, i, k, ns = 0;
 
@@ -565,6 +565,7 @@ encode_seg(const tl_tok *t, const unsigned char *s, size_t n, uint16_t *out,
 	}
 	if (n <= SMALL && w->thr == 0)
 		return encode_small(t, s, n, out);
+	skip = h + 3 * w->cap;	/* the work space is allocated by now */
 	for (i = 0; i < n; i++) {
 		id[i] = s[i];
 		nxt[i] = (uint32_t)i + 1;
