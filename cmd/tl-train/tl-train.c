@@ -519,13 +519,18 @@ start(const args *a, run *r)
 {
 	char err[TL_ERRLEN];
 	tl_ckpt *ck = &r->ck;
+	uint64_t nval = 0;
 	int nt;
 
+	/* the held-out tail: the last val_frac of the text, in bytes */
+	if (a->val == NULL && tl_sfile_tail(r->sf, ck->hp.val_frac, &nval,
+	    err) != 0)
+		tl_die(2, "%s", err);
 	block_stops();	/* before the pool's threads */
 	if ((r->pool = tl_pool_new(a->threads)) == NULL)
 		tl_die(1, "cannot start threads");
 	if (tl_trainer_init_data(&r->tr, tl_ckpt_tmodel(ck), r->pool, &r->data,
-	    a->val ? &r->vdata : NULL, a->micro, a->recompute, err) < 0)
+	    a->val ? &r->vdata : NULL, nval, a->micro, a->recompute, err) < 0)
 		tl_die(2, "%s: %s", a->in, err);
 	if (SET(a, O_EXACT) && tl_trainer_exact(&r->tr, r->tm.size > 1 ?
 	    &r->tm.train : NULL, err) < 0)

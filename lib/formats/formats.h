@@ -175,6 +175,12 @@ int tl_sfile_read(tl_sfile *s, uint64_t pos, size_t n, uint16_t *out,
 size_t tl_sfile_mem(const tl_sfile *s);
 /* A training data source (train.h) reading s. */
 tl_data tl_sfile_data(tl_sfile *s);
+/* The held-out tail of s by text, not ids: into *n the fewest last ids
+ * whose bytes are at least frac (0 to 1) of all of the stream's, so
+ * that a split by ids and one by bytes hold out the same text (for the
+ * byte tokenizer, frac of the ids: no scan).  0, or -1 on a read
+ * error. */
+int tl_sfile_tail(tl_sfile *s, double frac, uint64_t *n, char *err);
 
 /* The stream on in (a pipe), checked as it comes and rewritten in
  * chunks of TL_STREAM_CHUNK ids to a temporary file created beside the

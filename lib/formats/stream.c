@@ -843,3 +843,59 @@ tl_sfile_data(tl_sfile *s)
 	d.ctx = s;
 	return d;
 }
+
+/* The bytes of ids [pos, pos + n) of s, read in pieces of buf. */
+static int
+text_bytes(tl_sfile *s, uint64_t pos, uint64_t n, uint16_t *buf,
+    size_t cap, uint64_t *bytes, char *err)
+{
+	size_t k, i, len;
+
+	for (*bytes = 0; n > 0; pos += k, n -= k) {
+		k = n < cap ? (size_t)n : cap;
+		if (tl_sfile_read(s, pos, k, buf, err) != 0)
+			return -1;
+		for (i = 0; i < k; i++) {
+			tl_tok_piece(&s->tok, buf[i], &len);
+			*bytes += len;
+		}
+	}
+	return 0;
+}
+
+int
+tl_sfile_tail(tl_sfile *s, double frac, uint64_t *n, char *err)
+{
+	enum { CAP = 1 << 15 };
+	uint64_t total, want, got, b, pos;
+	uint16_t *buf;
+	int rc = -1;
+
+	if (tl_tok_nmerges(&s->tok) == 0 && tl_tok_eot(&s->tok) < 0) {
+		*n = (uint64_t)(s->n * frac);	/* one byte an id */
+		return 0;
+	}
+	if ((buf = malloc(CAP * sizeof *buf)) == NULL)
+		return tl_err(err, "%s: out of memory", s->name);
+	if (text_bytes(s, 0, s->n, buf, CAP, &total, err) != 0)
+		goto out;
+	/* back from the end, whole pieces while they fall short, then id
+	 * by id */
+	want = (uint64_t)(total * frac);
+	for (pos = s->n, got = 0; pos >= CAP; got += b, pos -= CAP) {
+		if (text_bytes(s, pos - CAP, CAP, buf, CAP, &b, err) != 0)
+			goto out;
+		if (got + b >= want)
+			break;
+	}
+	while (got < want && pos > 0) {
+		if (text_bytes(s, --pos, 1, buf, CAP, &b, err) != 0)
+			goto out;
+		got += b;
+	}
+	*n = s->n - pos;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}

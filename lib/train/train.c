@@ -163,13 +163,14 @@ tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p, const uint16_t *ids,
 {
 	tl_data d = tl_data_mem(ids, n);
 
-	return tl_trainer_init_data(t, tm, p, &d, NULL, micro, recompute, err);
+	return tl_trainer_init_data(t, tm, p, &d, NULL,
+	    (uint64_t)(n * (double)tm.hp->val_frac), micro, recompute, err);
 }
 
 int
 tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
-    const tl_data *data, const tl_data *val, int micro, int recompute,
-    char *err)
+    const tl_data *data, const tl_data *val, uint64_t nval, int micro,
+    int recompute, char *err)
 {
 	int T = tm.cfg->ctx, B = tm.hp->batch;
 	size_t ng, npart, nin;
@@ -184,7 +185,7 @@ tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
 		t->nval = val->n;
 	} else {
 		t->vdata = *data;
-		t->nval = (uint64_t)(data->n * (double)tm.hp->val_frac);
+		t->nval = nval < data->n ? nval : data->n;
 		t->ntrain = data->n - t->nval;
 		t->vbase = t->ntrain;
 	}

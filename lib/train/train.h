@@ -137,13 +137,13 @@ int tl_trainer_plan(const tl_config *c, const tl_hparams *hp, size_t extra,
  * recompute: see tl_model_new. */
 int tl_trainer_init(tl_trainer *t, tl_tmodel tm, tl_pool *p,
     const uint16_t *ids, size_t n, int micro, int recompute, char *err);
-/* The same from sources: with val NULL, data is split by
- * hp->val_frac as above; else all of data trains and val is held
- * out (hp->val_frac unused).  The sources are copied; what they read
- * must outlive t. */
+/* The same from sources: with val NULL, the last nval ids of data are
+ * held out (tl-train counts them by text: tl_sfile_tail); else all of
+ * data trains and val is held out (hp->val_frac and nval unused).  The
+ * sources are copied; what they read must outlive t. */
 int tl_trainer_init_data(tl_trainer *t, tl_tmodel tm, tl_pool *p,
-    const tl_data *data, const tl_data *val, int micro, int recompute,
-    char *err);
+    const tl_data *data, const tl_data *val, uint64_t nval, int micro,
+    int recompute, char *err);
 /* Sum each step's passes exactly, in fixed point (train.c), so that
  * how they are spread does not change a bit, and share the steps with
  * team (NULL: alone; else it must outlive t): 0, or -1 if a step has

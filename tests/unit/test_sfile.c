@@ -251,7 +251,8 @@ train(const tl_tok *t, const uint16_t *ids, size_t n, const tl_data *src,
 	ck.hp.steps = k;
 	if (src)
 		CHECK(tl_trainer_init_data(&tr, tl_ckpt_tmodel(&ck), NULL, src,
-		    NULL, 0, 0, err) == 0);
+		    NULL, (uint64_t)(n * (double)ck.hp.val_frac), 0, 0,
+		    err) == 0);
 	else
 		CHECK(tl_trainer_init(&tr, tl_ckpt_tmodel(&ck), NULL, ids, n, 0,
 		    0, err) == 0);
@@ -311,6 +312,50 @@ test_train(const tl_tok *t, const uint16_t *ids, size_t n)
 	fclose(f);
 }
 
+/* The held-out tail by text against counting from the end one id at a
+ * time: the fewest last ids whose bytes reach frac of the whole. */
+static void
+test_tail(const tl_tok *t, const uint16_t *ids)	/* 100000 */
+{
+	static const double fr[] = { 0, 0.001, 0.1, 0.5, 0.9 };
+	static const size_t ns[] = { 1, 77, 40000, 100000 };
+	char err[TL_ERRLEN];
+	uint64_t total, want, got, k, tail;
+	size_t a, b, len;
+	uint16_t by[1000];
+	tl_sfile *s;
+	tl_tok bt;
+	FILE *f;
+
+	for (a = 0; a < sizeof ns / sizeof ns[0]; a++) {
+		f = make_stream(t, ids, ns[a], NULL, 0);
+		CHECK((s = tl_sfile_open(f, "x.tok", err)) != NULL);
+		for (total = 0, k = 0; k < ns[a]; k++) {
+			tl_tok_piece(t, ids[k], &len);
+			total += len;
+		}
+		for (b = 0; b < sizeof fr / sizeof fr[0]; b++) {
+			want = (uint64_t)(total * fr[b]);
+			for (got = 0, k = ns[a]; got < want; got += len)
+				tl_tok_piece(t, ids[--k], &len);
+			CHECK(tl_sfile_tail(s, fr[b], &tail, err) == 0);
+			CHECK(tail == ns[a] - k);
+		}
+		tl_sfile_free(s);
+		fclose(f);
+	}
+	/* bytes: a tenth of the ids, as a split by ids */
+	CHECK(tl_tok_bytes(&bt, err) == 0);
+	for (k = 0; k < 1000; k++)
+		by[k] = (uint16_t)(ids[k] % 256);
+	f = make_stream(&bt, by, 1000, NULL, 0);
+	CHECK((s = tl_sfile_open(f, "x.tok", err)) != NULL);
+	CHECK(tl_sfile_tail(s, 0.1, &tail, err) == 0 && tail == 100);
+	tl_sfile_free(s);
+	fclose(f);
+	tl_tok_free(&bt);
+}
+
 int
 main(void)
 {
@@ -333,6 +378,7 @@ main(void)
 	test_damage(&t, ids, n);
 	test_spool(&t, ids, n);
 	test_train(&t, ids, n);
+	test_tail(&t, ids);
 	tl_tok_free(&t);
 	free(ids);
 	return unit_done("test_sfile");
