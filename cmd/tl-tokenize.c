@@ -18,8 +18,8 @@
 #define BLOCK 65536		/* bytes of text read at a time */
 #define SPIECE (1 << 20)	/* --sample: bytes of each piece at most */
 
-enum { O_KIND = TL_OPT_LONG, O_CSV, O_DROP, O_JSONL, O_SAMPLE, O_SEED,
-	O_SEP };
+enum { O_KIND = TL_OPT_LONG, O_BPE, O_CSV, O_DROP, O_JSONL, O_SAMPLE,
+	O_SEED, O_SEP };
 
 /* The output file of -o while it is being written under a temporary
  * name; removed if the program dies before renaming it. */
@@ -30,6 +30,7 @@ static uint64_t dropseed = 1;	/* --seed */
 
 static const char *const kinds[] = { "exact", "words" };
 static const tl_opt opts[] = {
+	{ O_BPE, "bpe", "n", NULL, 0, 0 },
 	{ O_DROP, "bpe-dropout", "p", NULL, 0, 0 },
 	{ O_KIND, "bpe-kind", "kind", kinds, 2, 0 },
 	{ O_CSV, "csv", "column", NULL, 0, 0 },
@@ -48,7 +49,10 @@ static const tl_opt opts[] = {
 static const tl_cmd cmd = { { opts }, "[file]", 1,
 	"       tl-tokenize --train-bpe n [--bpe-kind exact|words] "
 	"[--sample size] [--stats]\n"
-	"                   -o file [file]\n",
+	"                   -o file [file]\n"
+	"       tl-tokenize --bpe n [--bpe-kind exact|words] [--sample size]\n"
+	"                   [--bpe-dropout p] [--seed N] [--ids] [--stats]\n"
+	"                   [-o file] [file]\n",
 	"  (none)          encode text to a token stream\n"
 	"  -d              decode a token stream to text\n"
 	"  --ids           print token ids, one per line\n"
@@ -59,6 +63,9 @@ static const tl_cmd cmd = { { opts }, "[file]", 1,
 	"  --bpe-dropout p skip each BPE merge with probability p\n"
 	"  --seed N        the random segmentations of --bpe-dropout\n"
 	"  --train-bpe n   learn an n-id BPE vocabulary into -o file\n"
+	"  --bpe n         learn an n-id BPE vocabulary from the input, then\n"
+	"                  encode the input with it (a pipe is copied to a\n"
+	"                  temporary file first)\n"
 	"  --bpe-kind k    exact (whole-text rule, the default) or words\n"
 	"  --sample size   learn from about size bytes spread over the input\n"
 	"  --csv column    documents: a column of CSV (header name or number)\n"
@@ -131,6 +138,35 @@ in_read(FILE *f, const char *name, unsigned char *buf, size_t n)
 	if (got < n && ferror(f))
 		tl_die(2, "%s: read error:", name);
 	return got;
+}
+
+/*
+ * --bpe reads its input twice, to learn and then to encode: input that
+ * is not a regular file (a pipe) is first copied to an unnamed
+ * temporary file (gone once closed), and that is read instead.
+ */
+static FILE *
+in_reread(FILE *in, const char *name)
+{
+	unsigned char *buf;
+	struct stat st;
+	FILE *tmp;
+	size_t n;
+
+	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode))
+		return in;
+	if ((tmp = tmpfile()) == NULL)
+		tl_die(1, "%s: cannot create a temporary copy:", name);
+	buf = tl_xmalloc(BLOCK);
+	while ((n = in_read(in, name, buf, BLOCK)) > 0)
+		if (fwrite(buf, 1, n, tmp) != n)
+			tl_die(1, "%s: writing a temporary copy:", name);
+	if (fflush(tmp) != 0 || fseeko(tmp, 0, SEEK_SET) != 0)
+		tl_die(1, "%s: writing a temporary copy:", name);
+	free(buf);
+	if (in != stdin)
+		fclose(in);
+	return tmp;
 }
 
 /*
@@ -483,16 +519,20 @@ feed_docs(FILE *in, const char *name, tl_learner *l, uint64_t sample,
 	return L.done;
 }
 
+/*
+ * Learn a vocabulary of vocab ids (with documents, the EOT one of them)
+ * of kind from in into *t, for --train-bpe and --bpe; out only decides
+ * whether there is a progress line.
+ */
 static void
-train(FILE *in, const char *name, FILE *out, const char *oname, long vocab,
-    uint32_t kind, uint64_t sample)
+learn(FILE *in, const char *name, FILE *out, long vocab, uint32_t kind,
+    uint64_t sample, tl_tok *t)
 {
 	char err[TL_ERRLEN];
 	double t0 = tl_now();
 	tl_progress pg;
 	tl_learner *l;
 	uint64_t n;
-	tl_tok t;
 
 	if ((l = tl_learner_new(kind, err)) == NULL)
 		tl_die(1, "%s", err);
@@ -511,24 +551,21 @@ train(FILE *in, const char *name, FILE *out, const char *oname, long vocab,
 		    "merges");
 		tl_tok_learn_progress(&pg);
 	}
-	if (tl_learner_finish(l, (uint32_t)vocab, &t, err) != 0 ||
-	    (docfmt.kind != TL_DOCS_TEXT && tl_tok_add_eot(&t, err) != 0))
+	if (tl_learner_finish(l, (uint32_t)vocab, t, err) != 0 ||
+	    (docfmt.kind != TL_DOCS_TEXT && tl_tok_add_eot(t, err) != 0))
 		tl_die(1, "%s: %s", name, err);
 	tl_tok_learn_progress(NULL);
-	tl_progress_update(&pg, tl_tok_nmerges(&t));
+	tl_progress_update(&pg, tl_tok_nmerges(t));
 	tl_progress_end(&pg);
 	tl_learner_free(l);
 	if (stats)
 		tl_warn("%s: learned %lu ids from %llu bytes in %.3f s", name,
-		    (unsigned long)t.vocab, (unsigned long long)n,
+		    (unsigned long)t->vocab, (unsigned long long)n,
 		    tl_now() - t0);
-	if (tl_tok_nmerges(&t) + 256 < (uint32_t)vocab)
+	if (tl_tok_nmerges(t) + 256 < (uint32_t)vocab)
 		tl_warn("%s: no pair occurs twice after %lu merges: the "
 		    "vocabulary has %lu ids", name,
-		    (unsigned long)tl_tok_nmerges(&t), (unsigned long)t.vocab);
-	if (tl_vocab_write(out, &t, err) != 0)
-		tl_die(1, "%s: %s", oname, err);
-	tl_tok_free(&t);
+		    (unsigned long)tl_tok_nmerges(t), (unsigned long)t->vocab);
 }
 
 int
@@ -536,13 +573,14 @@ main(int argc, char **argv)
 {
 	char err[TL_ERRLEN];
 	const char *opath = NULL, *vpath = NULL, *ipath = NULL, *iname;
-	long nbpe = 0;
+	long ntrain = 0, nbpe = 0;	/* --train-bpe n, --bpe n */
 	uint32_t kind = TL_TOK_BPE;
 	uint64_t sample = 0;
 	int dflag = 0, ids = 0;
 	tl_optparse op;
 	tl_tok tok;
 	FILE *in, *out;
+	off_t start = 0;
 
 	tl_opt_begin(&op, &cmd, argc, argv);
 	/* A closed pipe on stdout ends the program quietly. */
@@ -550,6 +588,9 @@ main(int argc, char **argv)
 	while (tl_opt_next(&op) != -1)
 		switch (op.opt->key) {
 		case 'b':
+			ntrain = tl_atol(op.arg, op.name, 256, TL_MAX_VOCAB);
+			break;
+		case O_BPE:
 			nbpe = tl_atol(op.arg, op.name, 256, TL_MAX_VOCAB);
 			break;
 		case O_KIND:
@@ -595,20 +636,22 @@ main(int argc, char **argv)
 	if (op.nargs == 1 && strcmp(op.args[0], "-") != 0)
 		ipath = op.args[0];
 	iname = ipath ? ipath : "stdin";
-	if (nbpe && (dflag || ids || vpath))
+	if (nbpe && (ntrain || dflag || vpath))
+		tl_die(2, "--bpe takes none of --train-bpe, -d, -v");
+	if (ntrain && (dflag || ids || vpath))
 		tl_die(2, "--train-bpe takes none of -d, --ids, -v");
-	if (!nbpe && (tl_opt_given(&op, O_KIND) ||
+	if (!ntrain && !nbpe && (tl_opt_given(&op, O_KIND) ||
 	    tl_opt_given(&op, O_SAMPLE)))
-		tl_die(2, "--bpe-kind and --sample need --train-bpe");
+		tl_die(2, "--bpe-kind and --sample need --train-bpe or --bpe");
 	if (tl_opt_given(&op, O_SEED) && !tl_opt_given(&op, O_DROP))
 		tl_die(2, "--seed needs --bpe-dropout");
-	if (tl_opt_given(&op, O_DROP) && (nbpe || dflag))
+	if (tl_opt_given(&op, O_DROP) && (ntrain || dflag))
 		tl_die(2, "--bpe-dropout encodes: not with -d or --train-bpe");
-	if (nbpe && opath == NULL)
+	if (ntrain && opath == NULL)
 		tl_die(2, "--train-bpe needs -o file");
-	if (nbpe == 256 && docfmt.kind != TL_DOCS_TEXT)
-		tl_die(2, "--train-bpe with documents needs n >= 257 (one id is "
-		    "the end-of-text token)");
+	if ((ntrain == 256 || nbpe == 256) && docfmt.kind != TL_DOCS_TEXT)
+		tl_die(2, "%s with documents needs n >= 257 (one id is the "
+		    "end-of-text token)", ntrain ? "--train-bpe" : "--bpe");
 	if (dflag && ids && docfmt.kind != TL_DOCS_TEXT)
 		tl_die(2, "-d --ids prints ids, not documents: no --csv, "
 		    "--jsonl or --sep");
@@ -622,20 +665,41 @@ main(int argc, char **argv)
 			tl_die(2, "%s", err);
 	} else if (tl_tok_bytes(&tok, err) != 0)
 		tl_die(1, "%s", err);
-	if (tl_opt_given(&op, O_DROP) && tl_tok_nmerges(&tok) == 0)
+	if (tl_opt_given(&op, O_DROP) && !nbpe && tl_tok_nmerges(&tok) == 0)
 		tl_die(2, "--bpe-dropout: %s has no BPE merges to skip",
 		    vpath ? vpath : "the byte tokenizer");
-	/* Documents end with the EOT: a tokenizer without one gets it. */
-	if (docfmt.kind != TL_DOCS_TEXT && !dflag && !nbpe &&
+	/* Documents end with the EOT: a tokenizer without one gets it
+	 * (a learned one has it). */
+	if (docfmt.kind != TL_DOCS_TEXT && !dflag && !ntrain && !nbpe &&
 	    tl_tok_eot(&tok) < 0 && tl_tok_add_eot(&tok, err) != 0)
 		tl_die(2, "%s: %s", vpath ? vpath : "bytes", err);
 	in = in_open(ipath);
+	if (nbpe) {
+		/* read twice: learned from, then encoded from here */
+		in = in_reread(in, iname);
+		if ((start = ftello(in)) < 0)
+			tl_die(2, "%s:", iname);
+	}
 	tl_afile_signals();
 	out = out_open(opath);
 
-	if (nbpe)
-		train(in, iname, out, opath, nbpe, kind, sample);
-	else if (dflag)
+	if (ntrain || nbpe) {
+		tl_tok_free(&tok);
+		learn(in, iname, out, ntrain ? ntrain : nbpe, kind, sample,
+		    &tok);
+	}
+	if (nbpe) {
+		if (fseeko(in, start, SEEK_SET) != 0)
+			tl_die(2, "%s: seek:", iname);
+		if (tl_opt_given(&op, O_DROP) && tl_tok_nmerges(&tok) == 0)
+			tl_die(2, "--bpe-dropout: the vocabulary learned from "
+			    "%s has no BPE merges to skip", iname);
+	}
+
+	if (ntrain) {
+		if (tl_vocab_write(out, &tok, err) != 0)
+			tl_die(1, "%s: %s", opath, err);
+	} else if (dflag)
 		decode(in, iname, out, vpath ? &tok : NULL, vpath, ids);
 	else if (docfmt.kind != TL_DOCS_TEXT)
 		encode_docs(in, iname, out, opath ? opath : "stdout", &tok, ids);

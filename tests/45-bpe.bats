@@ -1,7 +1,10 @@
 #!/usr/bin/env bats
 # A model on a learned BPE vocabulary: the vocabulary travels with the
 # stream and the checkpoint, training and generation use it, and
-# tl-eval counts bits per byte of text, not per token.
+# tl-eval counts bits per byte of text, not per token; tl-tokenize
+# --bpe learns and encodes in one step.
+
+bats_require_minimum_version 1.5.0
 
 load helper
 
@@ -71,4 +74,99 @@ setup() {
 	[ "$status" -eq 2 ]
 	run tl-tokenize -v v.bpe --bpe-dropout 1 corpus.txt
 	[ "$status" -eq 2 ]
+}
+
+# same_as_two_steps IN ARGS...: tl-tokenize --bpe 320 ARGS of the file
+# IN, and of IN through a pipe, are byte-identical to the stream of
+# --train-bpe 320 into a vocabulary file followed by -v with it, each
+# given its share of ARGS: the learning options (--bpe-kind, --sample)
+# to the first, the document format to both, the rest to -v.
+same_as_two_steps() {
+	local in=$1 learn=() docs=() enc=()
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--bpe-kind|--sample) learn+=("$1" "$2"); shift 2 ;;
+		--csv|--jsonl|--sep) docs+=("$1" "$2"); shift 2 ;;
+		*) enc+=("$1"); shift ;;
+		esac
+	done
+	tl-tokenize --train-bpe 320 "${learn[@]}" "${docs[@]}" -o two.bpe "$in"
+	tl-tokenize -v two.bpe "${docs[@]}" "${enc[@]}" "$in" >two.tok
+	tl-tokenize --bpe 320 "${learn[@]}" "${docs[@]}" "${enc[@]}" "$in" |
+		cmp - two.tok
+	cat "$in" |
+		tl-tokenize --bpe 320 "${learn[@]}" "${docs[@]}" "${enc[@]}" |
+		cmp - two.tok
+}
+
+@test "bpe: --bpe n: the stream of --train-bpe n then -v, from a file or a pipe, to stdout or -o" {
+	tl-tokenize --bpe 320 corpus.txt | cmp - corpus.tok
+	cat corpus.txt | tl-tokenize --bpe 320 | cmp - corpus.tok
+	tl-tokenize --bpe 320 -o b.tok < corpus.txt
+	cmp b.tok corpus.tok
+	# learned, not the bytes: fewer ids than bytes, and it decodes
+	[ "$(stat -c %s corpus.tok)" -lt 60000 ]
+	tl-tokenize -d b.tok | cmp - corpus.txt
+	same_as_two_steps corpus.txt --ids
+	same_as_two_steps corpus.txt --bpe-dropout 0.2 --seed 3
+	# --stats: the learning's line, then the encoding's
+	run tl-tokenize --bpe 320 --stats -o s.tok corpus.txt
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "tl-tokenize: corpus.txt: learned 320 ids from 40000 bytes"* ]]
+	[[ "${lines[1]}" == "tl-tokenize: corpus.txt: 40000 bytes to "* ]]
+	cmp s.tok corpus.tok
+}
+
+@test "bpe: --bpe with --bpe-kind words and --sample: a pipe sampled as the file it is copied to" {
+	same_as_two_steps corpus.txt --bpe-kind words
+	same_as_two_steps corpus.txt --bpe-kind words --sample 10k
+	# two pieces of 600 KiB, the second from the middle of the file,
+	# where the text is hex: not the first 1200 KiB that a pipe gives
+	# --train-bpe
+	{ cat "$TOP/data/tinyshakespeare.txt"
+	  head -c 300000 /dev/urandom | od -An -tx1; } >big.txt
+	same_as_two_steps big.txt --bpe-kind words --sample 1200k
+	head -c 1228800 big.txt |
+		tl-tokenize --train-bpe 320 --bpe-kind words -o h.bpe
+	! cmp -s h.bpe two.bpe
+}
+
+@test "bpe: --bpe with documents: the end-of-text token is one of the n ids" {
+	sep=$'\n\n'
+	same_as_two_steps corpus.txt --sep "$sep"
+	same_as_two_steps corpus.txt --sep "$sep" --bpe-kind words --ids
+	tl-tokenize --bpe 320 --sep "$sep" corpus.txt |
+		tl-tokenize -d --sep "$sep" | cmp - corpus.txt
+	# 319 is the EOT, once per paragraph (the text has no "\n\n" at its end)
+	docs=$(tl-tokenize --bpe 320 --sep "$sep" --ids corpus.txt | grep -cx 319)
+	[ "$docs" -eq $(( $(grep -c '^$' corpus.txt) + 1 )) ]
+}
+
+@test "bpe: --bpe refusals: one line, status 2, no output file" {
+	run -2 tl-tokenize --bpe 320 --train-bpe 320 -o x.tok corpus.txt
+	[ "$output" = "tl-tokenize: --bpe takes none of --train-bpe, -d, -v" ]
+	run -2 tl-tokenize --bpe 320 -d -o x.tok corpus.tok
+	[ "$output" = "tl-tokenize: --bpe takes none of --train-bpe, -d, -v" ]
+	run -2 tl-tokenize --bpe 320 -v v.bpe -o x.tok corpus.txt
+	[ "$output" = "tl-tokenize: --bpe takes none of --train-bpe, -d, -v" ]
+	run -2 tl-tokenize --sample 1M -o x.tok corpus.txt
+	[ "$output" = "tl-tokenize: --bpe-kind and --sample need --train-bpe or --bpe" ]
+	run -2 tl-tokenize --bpe-kind words -o x.tok corpus.txt
+	[ "$output" = "tl-tokenize: --bpe-kind and --sample need --train-bpe or --bpe" ]
+	run -2 tl-tokenize --bpe 256 --sep x -o x.tok corpus.txt
+	[ "$output" = "tl-tokenize: --bpe with documents needs n >= 257 (one id is the end-of-text token)" ]
+	run -2 tl-tokenize --bpe 255 -o x.tok corpus.txt
+	one_line "$output"
+	run -2 tl-tokenize --bpe 65537 -o x.tok corpus.txt
+	one_line "$output"
+	# nothing learned, nothing for dropout to skip
+	run -2 tl-tokenize --bpe 300 --bpe-dropout 0.1 -o x.tok < /dev/null
+	[ "${lines[1]}" = "tl-tokenize: --bpe-dropout: the vocabulary learned from stdin has no BPE merges to skip" ]
+	# the copy of a pipe cannot be written (a file size limit)
+	run -1 bash -c 'trap "" XFSZ; ulimit -f 16
+		cat corpus.txt | tl-tokenize --bpe 300 -o x.tok'
+	[ "$output" = "tl-tokenize: stdin: writing a temporary copy: File too large" ]
+	[ ! -e x.tok ]
+	[ -z "$(ls -A | grep -v -e '^corpus\.t[xo][tk]$' -e '^v\.bpe$')" ]
 }
