@@ -86,7 +86,7 @@ csv_docs() {
 	tl-tokenize -o p.tok "$DATA/hello.txt"
 	cmp <(head -c 24 p.tok) <(head -c 24 "$DATA/v1-bytes.tok")
 	tl-tokenize --sep zzz "$DATA/hello.txt" > s.tok
-	! cmp -s p.tok s.tok
+	! cmp -s p.tok s.tok || false
 	tl-tokenize -d s.tok | cmp - "$DATA/hello.txt"
 }
 

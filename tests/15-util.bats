@@ -132,7 +132,7 @@ b64() {
 	grep -qx '{"text":"Coagulate, v. t.\\nTo curdle; see Clot."}' \
 	    corpus.jsonl
 	grep -qx '{"text":"Two\\n  lines."}' corpus.jsonl
-	! grep -q "Not text\|skipped" corpus.txt
+	! grep -q "Not text\|skipped" corpus.txt || false
 	grep -qx "He said \"hi\" \\\\ then	left." corpus.txt
 	# every document and a blank line, the held-out tail its last 10%
 	[ "$(grep -c '^$' corpus.txt)" -eq 12 ]

@@ -33,7 +33,7 @@ setup() {
 	tl-gen -m m.tl -p "ab" -n 20 -s 5 > b
 	tl-gen -m m.tl -p "ab" -n 20 -s 6 > c
 	cmp a b
-	! cmp -s a c
+	! cmp -s a c || false
 }
 
 @test "gen: the text does not depend on the thread count" {

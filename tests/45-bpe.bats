@@ -51,7 +51,7 @@ setup() {
 	tl-tokenize -v v.bpe --bpe-dropout 0.2 --seed 4 corpus.txt > c.tok
 	tl-tokenize -v v.bpe --bpe-dropout 0 corpus.txt | cmp - corpus.tok
 	cmp a.tok b.tok
-	! cmp -s a.tok c.tok
+	! cmp -s a.tok c.tok || false
 	tl-tokenize -d < a.tok | cmp - corpus.txt
 	[ "$(stat -c %s a.tok)" -gt "$(stat -c %s corpus.tok)" ]
 	# the same tokenizer: the stream trains the model of corpus.tok
@@ -63,7 +63,7 @@ setup() {
 	cat corpus.txt | tl-tokenize -v w.bpe --bpe-dropout 0.2 > w2.tok
 	cmp w1.tok w2.tok
 	tl-tokenize -d < w1.tok | cmp - corpus.txt
-	! tl-tokenize -v w.bpe corpus.txt | cmp -s - w1.tok
+	! tl-tokenize -v w.bpe corpus.txt | cmp -s - w1.tok || false
 	run tl-tokenize --bpe-dropout 0.1 corpus.txt
 	[ "$status" -eq 2 ]
 	[ "$output" = "tl-tokenize: --bpe-dropout: the byte tokenizer has no BPE merges to skip" ]
@@ -129,7 +129,7 @@ same_as_two_steps() {
 	same_as_two_steps big.txt --bpe-kind words --sample 1200k
 	head -c 1228800 big.txt |
 		tl-tokenize --train-bpe 320 --bpe-kind words -o h.bpe
-	! cmp -s h.bpe two.bpe
+	! cmp -s h.bpe two.bpe || false
 }
 
 @test "bpe: --bpe with documents: the end-of-text token is one of the n ids" {

@@ -63,7 +63,7 @@ kind() {
 	cmp a.tlv b.tlv
 	[ "$(kind a.tlv)" = 1 ]
 	tl-tokenize --train-bpe 400 --bpe-kind words -o w.tlv corpus.txt
-	! cmp -s a.tlv w.tlv
+	! cmp -s a.tlv w.tlv || false
 }
 
 @test "sample: the first bytes of a pipe, pieces spread over a file" {
@@ -89,7 +89,7 @@ kind() {
 	[[ "$output" == *"from 2097152 bytes"* ]]
 	head -c 2097152 big.txt |
 		tl-tokenize --train-bpe 400 --bpe-kind words -o h.tlv
-	! cmp -s s.tlv h.tlv
+	! cmp -s s.tlv h.tlv || false
 }
 
 @test "words: bad flags, and damaged words vocabularies refused" {
