@@ -371,11 +371,14 @@ started() {
 }
 
 @test "train: --time alone picks the size for the budget; size flags and --steps keep theirs" {
-	# under a few minutes: 2 layers (tl-train(1)); longer, the default
+	# under a few minutes: 2 layers (tl-train(1)); under 20, 4 at context
+	# 256; longer, the default
 	started -m a.tl --time 60 --eval-every 0 --quant fp32
 	[ "$st" -eq 0 ]
 	grep -q "a.tl: new model, 459392 parameters" t.err
 	grep -q "the shape for 60 s of training: 2 layers, width 128, 4 heads, FFN 512, context 64, batch 16" t.err
+	started -m e.tl --time 600 --eval-every 0
+	grep -q "the shape for 600 s of training: 4 layers, width 128, 4 heads, FFN 512, context 256, batch 8" t.err
 	started -m b.tl --time 3600 --eval-every 0 --batch 4
 	grep -q "b.tl: new model, 853120 parameters" t.err
 	grep -q "the shape for 3600 s of training: 4 layers, .*, context 64, batch 4$" t.err

@@ -145,7 +145,7 @@ static const struct {
 	uint32_t batch;
 } bytime[] = {
 	{ 300, { "2", "128", "4", "512", "64" }, 16 },
-	{ 1200, { "3", "128", "4", "512", "64" }, 16 },
+	{ 1200, { "4", "128", "4", "512", "256" }, 8 },
 };
 static const char *const sizeopt[5] = { "layers", "dim", "heads", "ffn",
 	"ctx" };
