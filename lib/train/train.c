@@ -49,7 +49,7 @@ tl_hparams_default(tl_hparams *hp, const tl_config *c)
 {
 	static const tl_hparams def = {
 		.seed = 1, .steps = 2000, .time = 0, .batch = 16, .accum = 1,
-		.warmup = 100, .lr = 3e-3f, .lr_min = 0.1f, .wd = 0.1f,
+		.warmup = 100, .lr = 3e-3f, .lr_min = 0.1f, .wd = 0.5f,
 		.clip = 1.0f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
 		.val_frac = 0.1f, .eval_every = 200, .eval_tokens = 16384,
 		.save_every = 60, .sched = TL_SCHED_COSINE, .dropout = 0,
