@@ -522,10 +522,13 @@ start(const args *a, run *r)
 	uint64_t nval = 0;
 	int nt;
 
-	/* the held-out tail: the last val_frac of the text, in bytes */
-	if (a->val == NULL && tl_sfile_tail(r->sf, ck->hp.val_frac, &nval,
-	    err) != 0)
+	/* the held-out tail: the last val_frac of the text, in bytes (with
+	 * --send-windows, rank 0's count: the others have no stream) */
+	if (a->val == NULL && r->sf != NULL && tl_sfile_tail(r->sf,
+	    ck->hp.val_frac, &nval, err) != 0)
 		tl_die(2, "%s", err);
+	if (SET(a, O_SEND) && r->tm.size > 1)
+		team_bcast(&r->tm, &nval, sizeof nval);
 	block_stops();	/* before the pool's threads */
 	if ((r->pool = tl_pool_new(a->threads)) == NULL)
 		tl_die(1, "cannot start threads");
