@@ -5,9 +5,14 @@
 # is the log's file name without .log.  gnuplot is installed with
 # apt-get when it is missing.
 #
-# usage: scripts/plot-loss.sh out.png run.log [run.log ...]
+# usage: scripts/plot-loss.sh [-y ymax] out.png run.log [run.log ...]
+# ymax, the top of the loss axis, defaults to 3 (nats per byte token;
+# a BPE model's nats per token are higher).
 set -eu
-[ $# -ge 2 ] || { echo "usage: $0 out.png run.log [run.log ...]" >&2; exit 2; }
+. "$(dirname "$0")/common.sh"
+ymax=3
+opts "$0 [-y ymax] out.png run.log [run.log ...]" 2- y=ymax -- "$@"
+shift $((OPTIND - 1))
 out=$1
 shift
 if ! command -v gnuplot >/dev/null 2>&1; then
@@ -31,7 +36,7 @@ set output '$out'
 set xlabel 'wall-clock minutes'
 set ylabel 'validation loss (nats per token)'
 set xrange [0:]
-set yrange [:3]
+set yrange [:$ymax]
 set grid
 set key top right
 plot $plot
