@@ -568,36 +568,37 @@ learn(FILE *in, const char *name, FILE *out, long vocab, uint32_t kind,
 		    (unsigned long)tl_tok_nmerges(t), (unsigned long)t->vocab);
 }
 
-int
-main(int argc, char **argv)
-{
-	char err[TL_ERRLEN];
-	const char *opath = NULL, *vpath = NULL, *ipath = NULL, *iname;
-	long ntrain = 0, nbpe = 0;	/* --train-bpe n, --bpe n */
-	uint32_t kind = TL_TOK_BPE;
-	uint64_t sample = 0;
-	int dflag = 0, ids = 0;
-	tl_optparse op;
-	tl_tok tok;
-	FILE *in, *out;
-	off_t start = 0;
+/* What the command line asks for. */
+typedef struct {
+	const char *opath, *vpath, *ipath, *iname;	/* -o, -v, file */
+	long ntrain, nbpe;	/* --train-bpe n, --bpe n */
+	uint32_t kind;		/* --bpe-kind */
+	uint64_t sample;	/* --sample */
+	int dflag, ids, drop;	/* -d, --ids, --bpe-dropout given */
+} args;
 
+/* The options, and every combination refused before anything is read. */
+static void
+parse_args(args *a, int argc, char **argv)
+{
+	tl_optparse op;
+
+	memset(a, 0, sizeof *a);
+	a->kind = TL_TOK_BPE;
 	tl_opt_begin(&op, &cmd, argc, argv);
-	/* A closed pipe on stdout ends the program quietly. */
-	signal(SIGPIPE, SIG_DFL);
 	while (tl_opt_next(&op) != -1)
 		switch (op.opt->key) {
 		case 'b':
-			ntrain = tl_atol(op.arg, op.name, 256, TL_MAX_VOCAB);
+			a->ntrain = tl_atol(op.arg, op.name, 256, TL_MAX_VOCAB);
 			break;
 		case O_BPE:
-			nbpe = tl_atol(op.arg, op.name, 256, TL_MAX_VOCAB);
+			a->nbpe = tl_atol(op.arg, op.name, 256, TL_MAX_VOCAB);
 			break;
 		case O_KIND:
-			kind = op.val ? TL_TOK_WORDS : TL_TOK_BPE;
+			a->kind = op.val ? TL_TOK_WORDS : TL_TOK_BPE;
 			break;
 		case O_SAMPLE:
-			sample = tl_atosize(op.arg, op.name);
+			a->sample = tl_atosize(op.arg, op.name);
 			break;
 		case O_DROP:
 			bpedrop = (float)tl_atof(op.arg, op.name, 0, 0.99);
@@ -607,19 +608,19 @@ main(int argc, char **argv)
 			    0x7fffffffL);
 			break;
 		case 'd':
-			dflag = 1;
+			a->dflag = 1;
 			break;
 		case 'i':
-			ids = 1;
+			a->ids = 1;
 			break;
 		case 'o':
-			opath = op.arg;
+			a->opath = op.arg;
 			break;
 		case 's':
 			stats = 1;
 			break;
 		case 'v':
-			vpath = op.arg;
+			a->vpath = op.arg;
 			break;
 		case O_CSV:
 		case O_JSONL:
@@ -634,78 +635,104 @@ main(int argc, char **argv)
 			break;
 		}
 	if (op.nargs == 1 && strcmp(op.args[0], "-") != 0)
-		ipath = op.args[0];
-	iname = ipath ? ipath : "stdin";
-	if (nbpe && (ntrain || dflag || vpath))
+		a->ipath = op.args[0];
+	a->iname = a->ipath ? a->ipath : "stdin";
+	a->drop = tl_opt_given(&op, O_DROP);
+	if (a->nbpe && (a->ntrain || a->dflag || a->vpath))
 		tl_die(2, "--bpe takes none of --train-bpe, -d, -v");
-	if (ntrain && (dflag || ids || vpath))
+	if (a->ntrain && (a->dflag || a->ids || a->vpath))
 		tl_die(2, "--train-bpe takes none of -d, --ids, -v");
-	if (!ntrain && !nbpe && (tl_opt_given(&op, O_KIND) ||
+	if (!a->ntrain && !a->nbpe && (tl_opt_given(&op, O_KIND) ||
 	    tl_opt_given(&op, O_SAMPLE)))
 		tl_die(2, "--bpe-kind and --sample need --train-bpe or --bpe");
-	if (tl_opt_given(&op, O_SEED) && !tl_opt_given(&op, O_DROP))
+	if (tl_opt_given(&op, O_SEED) && !a->drop)
 		tl_die(2, "--seed needs --bpe-dropout");
-	if (tl_opt_given(&op, O_DROP) && (ntrain || dflag))
+	if (a->drop && (a->ntrain || a->dflag))
 		tl_die(2, "--bpe-dropout encodes: not with -d or --train-bpe");
-	if (ntrain && opath == NULL)
+	if (a->ntrain && a->opath == NULL)
 		tl_die(2, "--train-bpe needs -o file");
-	if ((ntrain == 256 || nbpe == 256) && docfmt.kind != TL_DOCS_TEXT)
+	if ((a->ntrain == 256 || a->nbpe == 256) &&
+	    docfmt.kind != TL_DOCS_TEXT)
 		tl_die(2, "%s with documents needs n >= 257 (one id is the "
-		    "end-of-text token)", ntrain ? "--train-bpe" : "--bpe");
-	if (dflag && ids && docfmt.kind != TL_DOCS_TEXT)
+		    "end-of-text token)", a->ntrain ? "--train-bpe" : "--bpe");
+	if (a->dflag && a->ids && docfmt.kind != TL_DOCS_TEXT)
 		tl_die(2, "-d --ids prints ids, not documents: no --csv, "
 		    "--jsonl or --sep");
-	if (opath && ipath && strcmp(opath, ipath) == 0)
-		tl_die(2, "%s: output would overwrite the input", opath);
+	if (a->opath && a->ipath && strcmp(a->opath, a->ipath) == 0)
+		tl_die(2, "%s: output would overwrite the input", a->opath);
+}
 
-	/* Everything is checked that can be before any output exists. */
-	if (vpath) {
+/* The tokenizer given (-v) or the bytes', checked before any output
+ * exists; --train-bpe and --bpe replace it with the one they learn. */
+static void
+given_tok(const args *a, tl_tok *tok)
+{
+	char err[TL_ERRLEN];
+
+	if (a->vpath) {
 		/* the tokenizer of any file that holds one (mfile.c) */
-		if (tl_vocab_load(&tok, vpath, err) != 0)
+		if (tl_vocab_load(tok, a->vpath, err) != 0)
 			tl_die(2, "%s", err);
-	} else if (tl_tok_bytes(&tok, err) != 0)
+	} else if (tl_tok_bytes(tok, err) != 0)
 		tl_die(1, "%s", err);
-	if (tl_opt_given(&op, O_DROP) && !nbpe && tl_tok_nmerges(&tok) == 0)
+	if (a->drop && !a->nbpe && tl_tok_nmerges(tok) == 0)
 		tl_die(2, "--bpe-dropout: %s has no BPE merges to skip",
-		    vpath ? vpath : "the byte tokenizer");
+		    a->vpath ? a->vpath : "the byte tokenizer");
 	/* Documents end with the EOT: a tokenizer without one gets it
 	 * (a learned one has it). */
-	if (docfmt.kind != TL_DOCS_TEXT && !dflag && !ntrain && !nbpe &&
-	    tl_tok_eot(&tok) < 0 && tl_tok_add_eot(&tok, err) != 0)
-		tl_die(2, "%s: %s", vpath ? vpath : "bytes", err);
-	in = in_open(ipath);
-	if (nbpe) {
+	if (docfmt.kind != TL_DOCS_TEXT && !a->dflag && !a->ntrain &&
+	    !a->nbpe && tl_tok_eot(tok) < 0 && tl_tok_add_eot(tok, err) != 0)
+		tl_die(2, "%s: %s", a->vpath ? a->vpath : "bytes", err);
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[TL_ERRLEN];
+	const char *oname;
+	off_t start = 0;
+	FILE *in, *out;
+	tl_tok tok;
+	args a;
+
+	/* A closed pipe on stdout ends the program quietly. */
+	signal(SIGPIPE, SIG_DFL);
+	parse_args(&a, argc, argv);
+	oname = a.opath ? a.opath : "stdout";
+	given_tok(&a, &tok);
+	in = in_open(a.ipath);
+	if (a.nbpe) {
 		/* read twice: learned from, then encoded from here */
-		in = in_reread(in, iname);
+		in = in_reread(in, a.iname);
 		if ((start = ftello(in)) < 0)
-			tl_die(2, "%s:", iname);
+			tl_die(2, "%s:", a.iname);
 	}
 	tl_afile_signals();
-	out = out_open(opath);
+	out = out_open(a.opath);
 
-	if (ntrain || nbpe) {
+	if (a.ntrain || a.nbpe) {
 		tl_tok_free(&tok);
-		learn(in, iname, out, ntrain ? ntrain : nbpe, kind, sample,
-		    &tok);
+		learn(in, a.iname, out, a.ntrain ? a.ntrain : a.nbpe, a.kind,
+		    a.sample, &tok);
 	}
-	if (nbpe) {
+	if (a.nbpe) {
 		if (fseeko(in, start, SEEK_SET) != 0)
-			tl_die(2, "%s: seek:", iname);
-		if (tl_opt_given(&op, O_DROP) && tl_tok_nmerges(&tok) == 0)
+			tl_die(2, "%s: seek:", a.iname);
+		if (a.drop && tl_tok_nmerges(&tok) == 0)
 			tl_die(2, "--bpe-dropout: the vocabulary learned from "
-			    "%s has no BPE merges to skip", iname);
+			    "%s has no BPE merges to skip", a.iname);
 	}
 
-	if (ntrain) {
+	if (a.ntrain) {
 		if (tl_vocab_write(out, &tok, err) != 0)
-			tl_die(1, "%s: %s", opath, err);
-	} else if (dflag)
-		decode(in, iname, out, vpath ? &tok : NULL, vpath, ids);
+			tl_die(1, "%s: %s", a.opath, err);
+	} else if (a.dflag)
+		decode(in, a.iname, out, a.vpath ? &tok : NULL, a.vpath, a.ids);
 	else if (docfmt.kind != TL_DOCS_TEXT)
-		encode_docs(in, iname, out, opath ? opath : "stdout", &tok, ids);
+		encode_docs(in, a.iname, out, oname, &tok, a.ids);
 	else
-		encode(in, iname, out, opath ? opath : "stdout", &tok, ids);
-	out_close(out, opath);
+		encode(in, a.iname, out, oname, &tok, a.ids);
+	out_close(out, a.opath);
 	if (in != stdin)
 		fclose(in);
 	tl_tok_free(&tok);
