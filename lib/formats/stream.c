@@ -867,7 +867,8 @@ int
 tl_sfile_tail(tl_sfile *s, double frac, uint64_t *n, char *err)
 {
 	enum { CAP = 1 << 15 };
-	uint64_t total, want, got, b, pos;
+	uint64_t total, want, got, pos;
+	size_t k, len;
 	uint16_t *buf;
 	int rc = -1;
 
@@ -879,19 +880,16 @@ tl_sfile_tail(tl_sfile *s, double frac, uint64_t *n, char *err)
 		return tl_err(err, "%s: out of memory", s->name);
 	if (text_bytes(s, 0, s->n, buf, CAP, &total, err) != 0)
 		goto out;
-	/* back from the end, whole pieces while they fall short, then id
-	 * by id */
+	/* back from the end, a piece at a time, each id read once */
 	want = (uint64_t)(total * frac);
-	for (pos = s->n, got = 0; pos >= CAP; got += b, pos -= CAP) {
-		if (text_bytes(s, pos - CAP, CAP, buf, CAP, &b, err) != 0)
+	for (pos = s->n, got = 0; got < want && pos > 0;) {
+		k = pos < CAP ? (size_t)pos : CAP;
+		if (tl_sfile_read(s, pos - k, k, buf, err) != 0)
 			goto out;
-		if (got + b >= want)
-			break;
-	}
-	while (got < want && pos > 0) {
-		if (text_bytes(s, --pos, 1, buf, CAP, &b, err) != 0)
-			goto out;
-		got += b;
+		for (; k > 0 && got < want; pos--) {
+			tl_tok_piece(&s->tok, buf[--k], &len);
+			got += len;
+		}
 	}
 	*n = s->n - pos;
 	rc = 0;
